@@ -1,0 +1,72 @@
+//! Quantizers that turn float vectors into smaller element types.
+
+use crate::vector::BitVector;
+use crate::VectorError;
+
+/// Sign quantization: element `i` becomes 1 when it is greater than zero (NaN and -0.0 give 0).
+/// sqlite-vec only quantizes whole bytes.
+pub fn binary(values: impl ExactSizeIterator<Item = f32>) -> Result<BitVector, VectorError> {
+    if values.len() % 8 != 0 {
+        return Err(VectorError::Unsupported(
+            "Binary quantization requires vectors with a length divisible by 8".into(),
+        ));
+    }
+    Ok(BitVector::from_bools(values.map(|v| v > 0.0)))
+}
+
+/// Linear int8 quantization of `[min, max]` onto `[-128, 127]`, computed in f32 the way
+/// sqlite-vec does for its `'unit'` range so results match it byte for byte: values are
+/// truncated toward zero, out-of-range values clamp, NaN maps to 127.
+pub fn int8_range(values: &[f32], min: f32, max: f32) -> Result<Vec<i8>, VectorError> {
+    if !(min < max) || !min.is_finite() || !max.is_finite() {
+        return Err(VectorError::Unsupported(format!(
+            "int8 quantization range must have min < max, got [{min}, {max}]"
+        )));
+    }
+    let step = (max - min) / 255.0;
+    Ok(values
+        .iter()
+        .map(|&x| {
+            let v = ((x - min) / step) - 128.0;
+            if v.is_nan() || v > 127.0 {
+                127
+            } else if v < -128.0 {
+                -128
+            } else {
+                v as i8
+            }
+        })
+        .collect())
+}
+
+/// sqlite-vec's `'unit'` quantizer: the range [-1, 1], right for unit-normalised embeddings.
+pub fn int8_unit(values: &[f32]) -> Vec<i8> {
+    int8_range(values, -1.0, 1.0).expect("[-1, 1] is a valid range")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unit_matches_sqlite_vec_bytes() {
+        // Captured from sqlite-vec 0.1.9.
+        assert_eq!(int8_unit(&[0.1, -0.5, 1.0]), vec![12, -64, 126]);
+        assert_eq!(int8_unit(&[1.0, -1.0, 0.0]), vec![126, -128, 0]);
+        assert_eq!(int8_unit(&[0.999, -0.999, -0.004]), vec![126, -127, -1]);
+        assert_eq!(int8_unit(&[2.0, -2.0, f32::NAN]), vec![127, -128, 127]);
+    }
+
+    #[test]
+    fn explicit_ranges_map_ends_to_the_int8_ends() {
+        assert_eq!(int8_range(&[0.0, 10.0], 0.0, 10.0).unwrap(), vec![-128, 126]);
+        assert!(int8_range(&[1.0], 1.0, 1.0).is_err());
+    }
+
+    #[test]
+    fn binary_sets_positive_elements() {
+        let bits = binary([1.0, -1.0, 0.0, -0.0, 2.0, f32::NAN, 0.1, -3.0].into_iter()).unwrap();
+        assert_eq!(bits.bytes(), &[0b0101_0001]);
+        assert!(binary([1.0; 7].into_iter()).is_err());
+    }
+}

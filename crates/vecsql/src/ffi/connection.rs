@@ -1,0 +1,211 @@
+//! A thin handle on the connection a virtual table lives in, for running SQL against its shadow
+//! tables from inside callbacks. It borrows the host's `sqlite3*`; SQLite owns and closes it.
+
+use std::ffi::{c_char, c_int, c_void, CStr, CString};
+
+use rusqlite::ffi::{self, sqlite3, sqlite3_stmt};
+
+use super::call;
+use super::value::SqlValue;
+use crate::error::{SqlError, SqlResult};
+
+#[derive(Debug, Clone, Copy)]
+pub struct Connection {
+    db: *mut sqlite3,
+}
+
+impl Connection {
+    pub(crate) fn from_raw(db: *mut sqlite3) -> Connection {
+        Connection { db }
+    }
+
+    pub fn raw(&self) -> *mut sqlite3 {
+        self.db
+    }
+
+    fn last_error(&self, rc: c_int) -> SqlError {
+        // SAFETY: the connection is open while any of its tables exist.
+        let msg = unsafe { CStr::from_ptr(call!(errmsg(self.db))) }
+            .to_string_lossy()
+            .into_owned();
+        SqlError::with_code(rc, msg)
+    }
+
+    pub fn declare_vtab(&self, schema: &str) -> SqlResult<()> {
+        let sql = CString::new(schema).map_err(|_| SqlError::new("schema contains NUL"))?;
+        // SAFETY: open connection, called from xCreate/xConnect as SQLite requires.
+        let rc = unsafe { call!(declare_vtab(self.db, sql.as_ptr())) };
+        if rc == ffi::SQLITE_OK {
+            Ok(())
+        } else {
+            Err(self.last_error(rc))
+        }
+    }
+
+    /// Declares that the table handles ON CONFLICT itself (xUpdate may see REPLACE/IGNORE).
+    pub fn enable_constraint_support(&self) {
+        // SAFETY: valid only inside xCreate/xConnect, where tables call it.
+        unsafe { call!(vtab_config(self.db, ffi::SQLITE_VTAB_CONSTRAINT_SUPPORT, 1 as c_int)) };
+    }
+
+    /// The ON CONFLICT mode of the statement running xUpdate (`ffi::SQLITE_REPLACE`, ...).
+    pub fn on_conflict(&self) -> c_int {
+        // SAFETY: open connection; only meaningful inside xUpdate.
+        unsafe { call!(vtab_on_conflict(self.db)) }
+    }
+
+    pub fn in_transaction(&self) -> bool {
+        // SAFETY: open connection.
+        unsafe { call!(get_autocommit(self.db)) == 0 }
+    }
+
+    pub fn last_insert_rowid(&self) -> i64 {
+        // SAFETY: open connection.
+        unsafe { call!(last_insert_rowid(self.db)) }
+    }
+
+    /// Runs one or more statements that return no rows.
+    pub fn execute_batch(&self, sql: &str) -> SqlResult<()> {
+        let c_sql = CString::new(sql).map_err(|_| SqlError::new("SQL contains NUL"))?;
+        let mut err: *mut c_char = std::ptr::null_mut();
+        // SAFETY: open connection; the error string is freed with sqlite3_free.
+        let rc = unsafe { call!(exec(self.db, c_sql.as_ptr(), None, std::ptr::null_mut(), &mut err)) };
+        if rc == ffi::SQLITE_OK {
+            return Ok(());
+        }
+        let message = if err.is_null() {
+            self.last_error(rc).message
+        } else {
+            // SAFETY: exec set a NUL-terminated message from sqlite3_malloc.
+            unsafe {
+                let m = CStr::from_ptr(err).to_string_lossy().into_owned();
+                call!(free(err.cast()));
+                m
+            }
+        };
+        Err(SqlError::with_code(rc, message))
+    }
+
+    pub fn prepare(&self, sql: &str) -> SqlResult<Statement> {
+        let mut stmt: *mut sqlite3_stmt = std::ptr::null_mut();
+        // SAFETY: open connection; the statement is finalized when Statement drops.
+        let rc = unsafe {
+            call!(prepare_v2(
+                self.db,
+                sql.as_ptr().cast(),
+                sql.len() as c_int,
+                &mut stmt,
+                std::ptr::null_mut()
+            ))
+        };
+        if rc != ffi::SQLITE_OK {
+            return Err(self.last_error(rc));
+        }
+        Ok(Statement { conn: *self, stmt })
+    }
+}
+
+/// A prepared statement on a [`Connection`], finalized on drop.
+pub struct Statement {
+    conn: Connection,
+    stmt: *mut sqlite3_stmt,
+}
+
+/// What one `step` produced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    Row,
+    Done,
+}
+
+impl Statement {
+    fn check(&self, rc: c_int) -> SqlResult<()> {
+        if rc == ffi::SQLITE_OK {
+            Ok(())
+        } else {
+            Err(self.conn.last_error(rc))
+        }
+    }
+
+    /// Binds `value` to parameter `index` (1-based); SQLite copies text and blobs.
+    pub fn bind(&mut self, index: i32, value: SqlValue<'_>) -> SqlResult<()> {
+        // SAFETY: live statement; SQLITE_TRANSIENT makes SQLite copy the bytes.
+        let rc = unsafe {
+            match value {
+                SqlValue::Null => call!(bind_null(self.stmt, index)),
+                SqlValue::Integer(i) => call!(bind_int64(self.stmt, index, i)),
+                SqlValue::Real(f) => call!(bind_double(self.stmt, index, f)),
+                SqlValue::Text(t) => call!(bind_text(
+                    self.stmt,
+                    index,
+                    t.as_ptr().cast(),
+                    t.len() as c_int,
+                    ffi::SQLITE_TRANSIENT()
+                )),
+                SqlValue::Blob(b) => call!(bind_blob(
+                    self.stmt,
+                    index,
+                    b.as_ptr() as *const c_void,
+                    b.len() as c_int,
+                    ffi::SQLITE_TRANSIENT()
+                )),
+            }
+        };
+        self.check(rc)
+    }
+
+    pub fn step(&mut self) -> SqlResult<Step> {
+        // SAFETY: live statement.
+        match unsafe { call!(step(self.stmt)) } {
+            ffi::SQLITE_ROW => Ok(Step::Row),
+            ffi::SQLITE_DONE => Ok(Step::Done),
+            rc => Err(self.conn.last_error(rc)),
+        }
+    }
+
+    pub fn reset(&mut self) {
+        // SAFETY: live statement; the error (if any) was already reported by step.
+        unsafe { call!(reset(self.stmt)) };
+    }
+
+    /// Column `i` of the current row; valid until the next step or reset.
+    pub fn column(&self, i: i32) -> SqlValue<'_> {
+        // SAFETY: live statement positioned on a row; each accessor is called once after the
+        // type is known, and the borrow ends before the next step/reset (which need &mut).
+        unsafe {
+            match call!(column_type(self.stmt, i)) {
+                ffi::SQLITE_INTEGER => SqlValue::Integer(call!(column_int64(self.stmt, i))),
+                ffi::SQLITE_FLOAT => SqlValue::Real(call!(column_double(self.stmt, i))),
+                ffi::SQLITE_TEXT => {
+                    let ptr = call!(column_text(self.stmt, i));
+                    let len = call!(column_bytes(self.stmt, i)) as usize;
+                    SqlValue::Text(bytes_at(ptr, len))
+                }
+                ffi::SQLITE_BLOB => {
+                    let ptr = call!(column_blob(self.stmt, i)) as *const u8;
+                    let len = call!(column_bytes(self.stmt, i)) as usize;
+                    SqlValue::Blob(bytes_at(ptr, len))
+                }
+                _ => SqlValue::Null,
+            }
+        }
+    }
+}
+
+/// # Safety
+/// `ptr` must point at `len` readable bytes (or be null with `len` 0) for `'a`.
+unsafe fn bytes_at<'a>(ptr: *const u8, len: usize) -> &'a [u8] {
+    if ptr.is_null() || len == 0 {
+        &[]
+    } else {
+        // SAFETY: per the contract.
+        unsafe { std::slice::from_raw_parts(ptr, len) }
+    }
+}
+
+impl Drop for Statement {
+    fn drop(&mut self) {
+        // SAFETY: the statement is live and finalized once.
+        unsafe { call!(finalize(self.stmt)) };
+    }
+}

@@ -1,0 +1,111 @@
+//! Registration of scalar SQL functions and the one trampoline they all share.
+
+use std::ffi::{c_int, c_void, CString};
+
+use rusqlite::ffi::{self, sqlite3, sqlite3_context, sqlite3_value};
+
+use super::value::{write_error, SqlArg, SqlOutput};
+use super::{call, guard};
+use crate::error::{SqlError, SqlResult};
+
+/// A scalar function body: pure Rust over borrowed arguments.
+pub type ScalarImpl = fn(&[SqlArg<'_>]) -> SqlResult<SqlOutput>;
+
+/// What SQLite may assume about a function.
+#[derive(Debug, Clone, Copy)]
+pub struct FunctionFlags {
+    /// Same inputs always give the same output (lets SQLite use it in indexes and constant-fold).
+    pub deterministic: bool,
+    /// Reads argument subtypes (SQLITE_SUBTYPE: keeps the planner from dropping them).
+    pub reads_subtype: bool,
+    /// Sets a result subtype (SQLITE_RESULT_SUBTYPE, required by SQLite 3.45+ strict builds).
+    pub sets_subtype: bool,
+}
+
+impl FunctionFlags {
+    pub const PURE: FunctionFlags = FunctionFlags {
+        deterministic: true,
+        reads_subtype: false,
+        sets_subtype: false,
+    };
+
+    fn to_sqlite(self) -> c_int {
+        // Older hosts ignore flag bits they do not know, so both subtype flags are always safe.
+        const SQLITE_SUBTYPE: c_int = 0x0010_0000;
+        const SQLITE_RESULT_SUBTYPE: c_int = 0x0100_0000;
+        let mut flags = ffi::SQLITE_UTF8 | ffi::SQLITE_INNOCUOUS;
+        if self.deterministic {
+            flags |= ffi::SQLITE_DETERMINISTIC;
+        }
+        if self.reads_subtype {
+            flags |= SQLITE_SUBTYPE;
+        }
+        if self.sets_subtype {
+            flags |= SQLITE_RESULT_SUBTYPE;
+        }
+        flags
+    }
+}
+
+/// Registers `body` as `name` taking `n_args` arguments (-1: any number).
+///
+/// # Safety
+/// `db` must be an open connection used only from this thread for the duration of the call.
+pub unsafe fn create_scalar(
+    db: *mut sqlite3,
+    name: &str,
+    n_args: c_int,
+    flags: FunctionFlags,
+    body: ScalarImpl,
+) -> SqlResult<()> {
+    let c_name = CString::new(name).map_err(|_| SqlError::new("function name contains NUL"))?;
+    // SAFETY: db is open (caller); the user-data pointer is a plain fn pointer with 'static
+    // lifetime, so no destructor is needed.
+    let rc = unsafe {
+        call!(create_function_v2(
+            db,
+            c_name.as_ptr(),
+            n_args,
+            flags.to_sqlite(),
+            body as *const () as *mut c_void,
+            Some(scalar_trampoline),
+            None,
+            None,
+            None
+        ))
+    };
+    if rc == ffi::SQLITE_OK {
+        Ok(())
+    } else {
+        Err(SqlError::with_code(rc, format!("could not register function {name}")))
+    }
+}
+
+unsafe extern "C" fn scalar_trampoline(
+    ctx: *mut sqlite3_context,
+    argc: c_int,
+    argv: *mut *mut sqlite3_value,
+) {
+    let outcome = guard("a SQL function", || {
+        // SAFETY: SQLite passes the user-data pointer given at registration, which is a
+        // `ScalarImpl`, and `argc` valid values in `argv` that live for this call.
+        let (body, args) = unsafe {
+            let body: ScalarImpl = std::mem::transmute::<*mut c_void, ScalarImpl>(call!(user_data(ctx)));
+            let raw: &[*mut sqlite3_value] = if argc <= 0 || argv.is_null() {
+                &[]
+            } else {
+                std::slice::from_raw_parts(argv, argc as usize)
+            };
+            let args: Vec<SqlArg<'_>> = raw.iter().map(|&v| SqlArg::from_raw(v)).collect();
+            (body, args)
+        };
+        body(&args)
+    });
+    // SAFETY: ctx is the live context of this call.
+    unsafe {
+        match outcome {
+            Ok(output) => output.write_to(ctx),
+            Err(err) => write_error(ctx, &err),
+        }
+    }
+}

@@ -1,0 +1,89 @@
+//! Everything that touches SQLite's C interface lives under this module: the API table, value
+//! and context accessors, the function and virtual-table trampolines. Code outside `ffi` sees
+//! only safe Rust types ([`SqlArg`], [`SqlOutput`], [`crate::error::SqlError`]).
+//!
+//! Every `extern "C"` function SQLite calls is a trampoline that catches panics and turns a
+//! `Result` into a return code plus message: a panic must never unwind into C.
+
+pub mod api_routines;
+pub mod connection;
+pub mod function;
+pub mod index_info;
+pub mod value;
+pub mod vtab;
+
+use std::ffi::c_char;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicPtr, Ordering};
+
+pub use api_routines::ApiRoutines;
+pub use value::{SqlArg, SqlOutput, SqlValue};
+
+use crate::error::SqlError;
+
+/// The API table in use. A process holds one SQLite per copy of this code: the linked one when
+/// vecsql is a Rust dependency, the host's when it is loaded as an extension (the `.so` carries
+/// its own copy of these statics), so one global pointer is enough.
+static API: AtomicPtr<ApiRoutines> = AtomicPtr::new(std::ptr::null_mut());
+
+/// SQLite's `SQLITE_VERSION_NUMBER` of the oldest host vecsql supports: 3.38 added the
+/// `vtab_in`/`vtab_rhs_value` slots the query planner relies on.
+pub const MIN_SQLITE_VERSION: i32 = 3_038_000;
+
+pub(crate) fn set_api(api: *const ApiRoutines) {
+    API.store(api as *mut ApiRoutines, Ordering::Release);
+}
+
+/// The API table; panics (caught by the trampolines) if vecsql was never initialised, which
+/// cannot happen through the public entry points.
+pub(crate) fn api() -> &'static ApiRoutines {
+    let ptr = API.load(Ordering::Acquire);
+    assert!(!ptr.is_null(), "vecsql used before its SQLite API table was set");
+    // SAFETY: the pointer is either `&ApiRoutines::LINKED` (a static) or the host's table, which
+    // SQLite keeps alive for the life of the process.
+    unsafe { &*ptr }
+}
+
+/// Calls a typed API slot, panicking (caught by the trampolines) if the host left it empty.
+macro_rules! call {
+    ($name:ident($($arg:expr),* $(,)?)) => {
+        match $crate::ffi::api().$name {
+            Some(f) => f($($arg),*),
+            None => panic!(concat!("SQLite API slot `", stringify!($name), "` is missing")),
+        }
+    };
+}
+pub(crate) use call;
+
+/// A copy of `message` in memory from `sqlite3_malloc`, as SQLite wants for `zErrMsg` and
+/// `*pzErrMsg` (it frees them with `sqlite3_free`).
+pub(crate) fn sqlite_string(message: &str) -> *mut c_char {
+    let bytes = message.as_bytes();
+    let len = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
+    // SAFETY: malloc returns a writable block of the requested size or null; we write
+    // `len + 1` bytes into a block of `len + 1` bytes.
+    unsafe {
+        let ptr = call!(malloc((len + 1) as i32)) as *mut u8;
+        if ptr.is_null() {
+            return std::ptr::null_mut();
+        }
+        std::ptr::copy_nonoverlapping(bytes.as_ptr(), ptr, len);
+        *ptr.add(len) = 0;
+        ptr as *mut c_char
+    }
+}
+
+/// Runs `f`, turning a panic into an internal error so it never crosses into C.
+pub(crate) fn guard<T>(what: &str, f: impl FnOnce() -> Result<T, SqlError>) -> Result<T, SqlError> {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(result) => result,
+        Err(payload) => {
+            let detail = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".to_string());
+            Err(SqlError::internal(format!("vecsql internal error in {what}: {detail}")))
+        }
+    }
+}
