@@ -72,30 +72,85 @@ unsafe fn extension_init(
         // Linked statically without an API table: nothing we can call, not even malloc.
         return rusqlite::ffi::SQLITE_ERROR;
     }
-    // SAFETY: `api` is the host's table; `libversion_number` is one of its first slots, present
-    // in every SQLite that can load extensions, so it is safe to read before the version check.
+    // SAFETY: `api` is the host's table; `libversion_number` and `malloc` are among its first
+    // slots, present in every SQLite that can load extensions, so they are safe to read
+    // before the version check. Later slots are only read once the version is known.
     let version = unsafe { (*api).libversion_number.map(|f| f()).unwrap_or(0) };
+    if version < ffi::MIN_SQLITE_VERSION {
+        let message = format!(
+            "vecsql needs SQLite 3.38.0 or newer; this host is {}.{}.{}",
+            version / 1_000_000,
+            version / 1000 % 1000,
+            version % 1000
+        );
+        // SAFETY: as above; SQLite frees *err_out with sqlite3_free.
+        unsafe { report_init_error(&*api, err_out, &message) };
+        return rusqlite::ffi::SQLITE_ERROR;
+    }
     ffi::set_api(api);
-    let result = ffi::guard("extension init", || {
-        if version < ffi::MIN_SQLITE_VERSION {
-            return Err(SqlError::new(format!(
-                "vecsql needs SQLite 3.38.0 or newer; this host is {}.{}.{}",
-                version / 1_000_000,
-                version / 1000 % 1000,
-                version % 1000
-            )));
-        }
-        // SAFETY: SQLite hands us an open connection on this thread.
-        unsafe { functions::register_all(db) }
-    });
-    match result {
+    // SAFETY: SQLite hands us an open connection on this thread.
+    match ffi::guard("extension init", || unsafe { functions::register_all(db) }) {
         Ok(()) => rusqlite::ffi::SQLITE_OK,
         Err(err) => {
-            if !err_out.is_null() {
-                // SAFETY: SQLite frees *err_out with sqlite3_free.
-                unsafe { *err_out = ffi::sqlite_string(&err.message) };
-            }
+            // SAFETY: the API table is the host's, checked above.
+            unsafe { report_init_error(&*api, err_out, &err.message) };
             err.code
         }
+    }
+}
+
+/// Stores `message` in `*err_out` using the host's allocator, as SQLite requires.
+unsafe fn report_init_error(api: &ApiRoutines, err_out: *mut *mut c_char, message: &str) {
+    let Some(malloc) = api.malloc else { return };
+    if err_out.is_null() {
+        return;
+    }
+    let len = message.len();
+    // SAFETY: malloc returns null or a block of len + 1 writable bytes.
+    unsafe {
+        let p = malloc((len + 1) as c_int) as *mut u8;
+        if !p.is_null() {
+            std::ptr::copy_nonoverlapping(message.as_ptr(), p, len);
+            *p.add(len) = 0;
+        }
+        *err_out = p.cast();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::CStr;
+
+    unsafe extern "C" fn sqlite_3_37() -> c_int {
+        3_037_002
+    }
+
+    #[test]
+    fn an_older_host_gets_a_clear_error_instead_of_an_abort() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        let old_host = ApiRoutines {
+            libversion_number: Some(sqlite_3_37),
+            ..ApiRoutines::LINKED
+        };
+        let mut message: *mut c_char = std::ptr::null_mut();
+        // SAFETY: a real open connection, a table whose slots are all real functions except
+        // the version, and a writable message pointer.
+        let rc = unsafe { extension_init(conn.handle(), &mut message, &old_host) };
+        assert_eq!(rc, rusqlite::ffi::SQLITE_ERROR);
+        // SAFETY: extension_init stored a NUL-terminated string from sqlite3_malloc.
+        let text = unsafe { CStr::from_ptr(message) }.to_str().unwrap().to_owned();
+        // SAFETY: freeing what sqlite3_malloc returned.
+        unsafe { rusqlite::ffi::sqlite3_free(message.cast()) };
+        assert_eq!(text, "vecsql needs SQLite 3.38.0 or newer; this host is 3.37.2");
+    }
+
+    #[test]
+    fn a_null_api_table_is_refused() {
+        // SAFETY: a null table is rejected before anything is dereferenced.
+        let rc = unsafe {
+            extension_init(std::ptr::null_mut(), std::ptr::null_mut(), std::ptr::null())
+        };
+        assert_eq!(rc, rusqlite::ffi::SQLITE_ERROR);
     }
 }

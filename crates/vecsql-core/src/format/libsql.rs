@@ -387,6 +387,12 @@ pub fn f16_to_f32(x: f16) -> f32 {
     }
 }
 
+/// bfloat16 → f32 as libSQL does it: the bits shifted into place, so NaN payloads (signalling
+/// ones included) survive unchanged, where `half::bf16::to_f32` quiets them.
+pub fn bf16_to_f32(x: bf16) -> f32 {
+    f32::from_bits((x.to_bits() as u32) << 16)
+}
+
 /// libSQL's f32 → bfloat16 conversion: the top 16 bits, truncated rather than rounded.
 pub fn bf16_from_f32(x: f32) -> bf16 {
     bf16::from_bits((x.to_bits() >> 16) as u16)
@@ -475,7 +481,7 @@ pub fn to_f32_values(v: &Vector) -> Vec<f32> {
         Vector::Float32(x) => x.clone(),
         Vector::Float64(x) => x.iter().map(|&e| e as f32).collect(),
         Vector::Float16(x) => x.iter().map(|&e| f16_to_f32(e)).collect(),
-        Vector::BFloat16(x) => x.iter().map(|e| e.to_f32()).collect(),
+        Vector::BFloat16(x) => x.iter().map(|&e| bf16_to_f32(e)).collect(),
         Vector::Int8(x) => x.iter().map(|&e| e as f32).collect(),
         Vector::Float8(f8) => f8.dequantize(),
         Vector::Bit(bits) => bits.iter().map(bit_value).collect(),
@@ -856,9 +862,11 @@ pub fn distance_cos(a: &Vector, b: &Vector) -> Result<f64, VectorError> {
                 .zip(y)
                 .map(|(&p, &q)| (f16_to_f32(p), f16_to_f32(q))),
         ),
-        (Vector::BFloat16(x), Vector::BFloat16(y)) => {
-            cos_f32(x.iter().zip(y).map(|(p, q)| (p.to_f32(), q.to_f32())))
-        }
+        (Vector::BFloat16(x), Vector::BFloat16(y)) => cos_f32(
+            x.iter()
+                .zip(y)
+                .map(|(&p, &q)| (bf16_to_f32(p), bf16_to_f32(q))),
+        ),
         (Vector::Float8(x), Vector::Float8(y)) => float8_cos(x, y),
         (Vector::Bit(x), Vector::Bit(y)) => hamming(x, y) as f32,
         _ => unreachable!("check_pair ensures equal libSQL types"),
@@ -886,9 +894,11 @@ pub fn distance_l2(a: &Vector, b: &Vector) -> Result<f64, VectorError> {
                 .zip(y)
                 .map(|(&p, &q)| (f16_to_f32(p), f16_to_f32(q))),
         ),
-        (Vector::BFloat16(x), Vector::BFloat16(y)) => {
-            l2_f32(x.iter().zip(y).map(|(p, q)| (p.to_f32(), q.to_f32())))
-        }
+        (Vector::BFloat16(x), Vector::BFloat16(y)) => l2_f32(
+            x.iter()
+                .zip(y)
+                .map(|(&p, &q)| (bf16_to_f32(p), bf16_to_f32(q))),
+        ),
         (Vector::Float8(x), Vector::Float8(y)) => l2_f32(dequantized(x).zip(dequantized(y))),
         (Vector::Bit(_), Vector::Bit(_)) => {
             return Err(VectorError::Unsupported(
@@ -1140,6 +1150,7 @@ mod tests {
             ("0100807F", ElementType::Float16, "007E05"),
             ("0000C0FF", ElementType::Float16, "00FE05"),
             ("0000803F01", ElementType::Float32, "0000803F"),
+            ("BD7F06", ElementType::Float32, "0000BD7F"),
             ("003C00BC007C05", ElementType::BFloat16, "803F80BF807F06"),
             ("803F80BF06", ElementType::Float16, "003C00BC05"),
             ("007FFF008180003C0000803F000104", ElementType::Bit, "070D03"),
@@ -1217,6 +1228,8 @@ mod tests {
         assert_eq!(f16_from_f32(x).to_bits(), 0x0000);
         assert_eq!(f16::from_f32(x).to_bits(), 0x0001);
         assert_eq!(bf16_from_f32(-1.99999).to_bits(), 0xbfff);
+        // libSQL widens bfloat16 by shifting, so a signalling NaN stays signalling.
+        assert_eq!(bf16_to_f32(bf16::from_bits(0x7fbd)).to_bits(), 0x7fbd_0000);
         assert_eq!(bf16_from_f32(f32::from_bits(0x7f80_0001)).to_bits(), 0x7f80);
     }
 
@@ -1306,10 +1319,6 @@ mod tests {
             err("0102030405060708000002"),
             "vector: float64 vector blob length must be divisible by 8 (excluding 'type'-byte): length=10"
         );
-        assert_eq!(
-            err("00000005"),
-            "vector: float16 vector blob length must be divisible by 2 (excluding 'type'-byte): length=3"
-        );
         assert!(err("0102").contains("divisible by 4"));
         assert!(err("FF1103").contains("17 of its 16 bits"));
         assert!(err("000004").contains("too short"));
@@ -1341,9 +1350,11 @@ mod tests {
         // A FLOAT1BIT count below 8 makes the count byte itself data, as in libSQL.
         let v = decode(&unhex("FF0003")).unwrap();
         assert_eq!(format_text(&v), "[1,1,1,1,1,1,1,1,-1,-1,-1,-1,-1,-1,-1,-1]");
-        // FLOAT8 padding counts 0..=3 all fit twelve data bytes.
-        let v = decode(&unhex("01000000000000000000803F0000004000030004")).unwrap();
-        assert_eq!(v.dimensions(), 1);
+        // FLOAT8 padding counts 0..=3 all fit twelve data bytes; the count picks the length.
+        for (count, dims) in [(0, 4), (1, 3), (2, 2), (3, 1)] {
+            let blob = unhex(&format!("010203040000803F00000040000{count}04"));
+            assert_eq!(decode(&blob).unwrap().dimensions(), dims);
+        }
     }
 
     #[test]

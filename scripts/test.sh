@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Runs every check and test: formatting, clippy, the Rust suites, and the Python/sqlite3-shell
+# suites that load the built extension into real hosts next to sqlite-vec and libSQL.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets -- -D warnings
+cargo build --release -p vecsql
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run --workspace --no-fail-fast
+else
+  cargo test --workspace --no-fail-fast
+fi
+
+export VECSQL_EXT="$PWD/target/release/libvecsql"
+.venv/bin/python -m pytest tests/python -q
