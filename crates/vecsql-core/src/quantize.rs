@@ -6,7 +6,7 @@ use crate::VectorError;
 /// Sign quantization: element `i` becomes 1 when it is greater than zero (NaN and -0.0 give 0).
 /// sqlite-vec only quantizes whole bytes.
 pub fn binary(values: impl ExactSizeIterator<Item = f32>) -> Result<BitVector, VectorError> {
-    if values.len() % 8 != 0 {
+    if !values.len().is_multiple_of(8) {
         return Err(VectorError::Unsupported(
             "Binary quantization requires vectors with a length divisible by 8".into(),
         ));
@@ -18,7 +18,7 @@ pub fn binary(values: impl ExactSizeIterator<Item = f32>) -> Result<BitVector, V
 /// sqlite-vec does for its `'unit'` range so results match it byte for byte: values are
 /// truncated toward zero, out-of-range values clamp, NaN maps to 127.
 pub fn int8_range(values: &[f32], min: f32, max: f32) -> Result<Vec<i8>, VectorError> {
-    if !(min < max) || !min.is_finite() || !max.is_finite() {
+    if min >= max || !min.is_finite() || !max.is_finite() {
         return Err(VectorError::Unsupported(format!(
             "int8 quantization range must have min < max, got [{min}, {max}]"
         )));
@@ -59,7 +59,10 @@ mod tests {
 
     #[test]
     fn explicit_ranges_map_ends_to_the_int8_ends() {
-        assert_eq!(int8_range(&[0.0, 10.0], 0.0, 10.0).unwrap(), vec![-128, 126]);
+        assert_eq!(
+            int8_range(&[0.0, 10.0], 0.0, 10.0).unwrap(),
+            vec![-128, 126]
+        );
         assert!(int8_range(&[1.0], 1.0, 1.0).is_err());
     }
 

@@ -139,18 +139,23 @@ mod tests {
         let rc = unsafe { extension_init(conn.handle(), &mut message, &old_host) };
         assert_eq!(rc, rusqlite::ffi::SQLITE_ERROR);
         // SAFETY: extension_init stored a NUL-terminated string from sqlite3_malloc.
-        let text = unsafe { CStr::from_ptr(message) }.to_str().unwrap().to_owned();
+        let text = unsafe { CStr::from_ptr(message) }
+            .to_str()
+            .unwrap()
+            .to_owned();
         // SAFETY: freeing what sqlite3_malloc returned.
         unsafe { rusqlite::ffi::sqlite3_free(message.cast()) };
-        assert_eq!(text, "vecsql needs SQLite 3.38.0 or newer; this host is 3.37.2");
+        assert_eq!(
+            text,
+            "vecsql needs SQLite 3.38.0 or newer; this host is 3.37.2"
+        );
     }
 
     #[test]
     fn a_null_api_table_is_refused() {
         // SAFETY: a null table is rejected before anything is dereferenced.
-        let rc = unsafe {
-            extension_init(std::ptr::null_mut(), std::ptr::null_mut(), std::ptr::null())
-        };
+        let rc =
+            unsafe { extension_init(std::ptr::null_mut(), std::ptr::null_mut(), std::ptr::null()) };
         assert_eq!(rc, rusqlite::ffi::SQLITE_ERROR);
     }
 }

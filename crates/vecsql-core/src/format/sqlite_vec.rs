@@ -13,7 +13,7 @@ pub fn decode_f32(blob: &[u8]) -> Result<Vec<f32>, VectorError> {
     if blob.is_empty() {
         return Err(VectorError::Empty);
     }
-    if blob.len() % 4 != 0 {
+    if !blob.len().is_multiple_of(4) {
         return Err(VectorError::BlobLength(format!(
             "invalid float32 vector BLOB length. Must be divisible by 4, found {}",
             blob.len()

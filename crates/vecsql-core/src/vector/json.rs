@@ -66,7 +66,10 @@ impl Cursor<'_> {
                 return Err(error(start, format!("{word} is not a finite number")));
             }
             self.pos = start;
-            return Err(error(start, format!("expected a number, found {}", self.describe_here())));
+            return Err(error(
+                start,
+                format!("expected a number, found {}", self.describe_here()),
+            ));
         }
         if matches!(bytes.get(i), Some(b'e' | b'E')) {
             let mut j = i + 1;
@@ -97,7 +100,10 @@ pub fn parse_json_array(text: &[u8]) -> Result<Vec<f64>, VectorError> {
     let mut c = Cursor { text, pos: 0 };
     c.skip_whitespace();
     if c.peek() != Some(b'[') {
-        return Err(error(c.pos, format!("expected '[', found {}", c.describe_here())));
+        return Err(error(
+            c.pos,
+            format!("expected '[', found {}", c.describe_here()),
+        ));
     }
     c.pos += 1;
     let mut values = Vec::new();
@@ -199,7 +205,10 @@ mod tests {
             assert_eq!(offset(s), 1, "{s}");
         }
         let msg = parse_json_array(b"[1, nan]").unwrap_err().to_string();
-        assert_eq!(msg, "invalid JSON array at byte 4: nan is not a finite number");
+        assert_eq!(
+            msg,
+            "invalid JSON array at byte 4: nan is not a finite number"
+        );
     }
 
     #[test]

@@ -83,7 +83,7 @@ impl BitVector {
                 bytes.len()
             )));
         }
-        if dims % 8 != 0 {
+        if !dims.is_multiple_of(8) {
             if let Some(last) = bytes.last_mut() {
                 *last &= (1u8 << (dims % 8)) - 1;
             }

@@ -20,7 +20,8 @@ use rusqlite::ffi::{
 /// A slot vecsql never calls; only its size matters.
 pub type Unused = Option<unsafe extern "C" fn()>;
 pub type Destructor = Option<unsafe extern "C" fn(*mut c_void)>;
-pub type ScalarFn = Option<unsafe extern "C" fn(*mut sqlite3_context, c_int, *mut *mut sqlite3_value)>;
+pub type ScalarFn =
+    Option<unsafe extern "C" fn(*mut sqlite3_context, c_int, *mut *mut sqlite3_value)>;
 pub type FinalFn = Option<unsafe extern "C" fn(*mut sqlite3_context)>;
 pub type ExecCallback =
     Option<unsafe extern "C" fn(*mut c_void, c_int, *mut *mut c_char, *mut *mut c_char) -> c_int>;
@@ -29,7 +30,9 @@ pub type ExecCallback =
 pub struct ApiRoutines {
     pub aggregate_context: Unused,
     pub aggregate_count: Unused,
-    pub bind_blob: Option<unsafe extern "C" fn(*mut sqlite3_stmt, c_int, *const c_void, c_int, Destructor) -> c_int>,
+    pub bind_blob: Option<
+        unsafe extern "C" fn(*mut sqlite3_stmt, c_int, *const c_void, c_int, Destructor) -> c_int,
+    >,
     pub bind_double: Option<unsafe extern "C" fn(*mut sqlite3_stmt, c_int, f64) -> c_int>,
     pub bind_int: Unused,
     pub bind_int64: Option<unsafe extern "C" fn(*mut sqlite3_stmt, c_int, i64) -> c_int>,
@@ -37,9 +40,12 @@ pub struct ApiRoutines {
     pub bind_parameter_count: Unused,
     pub bind_parameter_index: Unused,
     pub bind_parameter_name: Unused,
-    pub bind_text: Option<unsafe extern "C" fn(*mut sqlite3_stmt, c_int, *const c_char, c_int, Destructor) -> c_int>,
+    pub bind_text: Option<
+        unsafe extern "C" fn(*mut sqlite3_stmt, c_int, *const c_char, c_int, Destructor) -> c_int,
+    >,
     pub bind_text16: Unused,
-    pub bind_value: Option<unsafe extern "C" fn(*mut sqlite3_stmt, c_int, *const sqlite3_value) -> c_int>,
+    pub bind_value:
+        Option<unsafe extern "C" fn(*mut sqlite3_stmt, c_int, *const sqlite3_value) -> c_int>,
     pub busy_handler: Unused,
     pub busy_timeout: Option<unsafe extern "C" fn(*mut sqlite3, c_int) -> c_int>,
     pub changes: Option<unsafe extern "C" fn(*mut sqlite3) -> c_int>,
@@ -82,7 +88,15 @@ pub struct ApiRoutines {
     pub errcode: Option<unsafe extern "C" fn(*mut sqlite3) -> c_int>,
     pub errmsg: Option<unsafe extern "C" fn(*mut sqlite3) -> *const c_char>,
     pub errmsg16: Unused,
-    pub exec: Option<unsafe extern "C" fn(*mut sqlite3, *const c_char, ExecCallback, *mut c_void, *mut *mut c_char) -> c_int>,
+    pub exec: Option<
+        unsafe extern "C" fn(
+            *mut sqlite3,
+            *const c_char,
+            ExecCallback,
+            *mut c_void,
+            *mut *mut c_char,
+        ) -> c_int,
+    >,
     pub expired: Unused,
     pub finalize: Option<unsafe extern "C" fn(*mut sqlite3_stmt) -> c_int>,
     pub free: Option<unsafe extern "C" fn(*mut c_void)>,
@@ -105,14 +119,16 @@ pub struct ApiRoutines {
     pub progress_handler: Unused,
     pub realloc: Unused,
     pub reset: Option<unsafe extern "C" fn(*mut sqlite3_stmt) -> c_int>,
-    pub result_blob: Option<unsafe extern "C" fn(*mut sqlite3_context, *const c_void, c_int, Destructor)>,
+    pub result_blob:
+        Option<unsafe extern "C" fn(*mut sqlite3_context, *const c_void, c_int, Destructor)>,
     pub result_double: Option<unsafe extern "C" fn(*mut sqlite3_context, f64)>,
     pub result_error: Option<unsafe extern "C" fn(*mut sqlite3_context, *const c_char, c_int)>,
     pub result_error16: Unused,
     pub result_int: Unused,
     pub result_int64: Option<unsafe extern "C" fn(*mut sqlite3_context, i64)>,
     pub result_null: Option<unsafe extern "C" fn(*mut sqlite3_context)>,
-    pub result_text: Option<unsafe extern "C" fn(*mut sqlite3_context, *const c_char, c_int, Destructor)>,
+    pub result_text:
+        Option<unsafe extern "C" fn(*mut sqlite3_context, *const c_char, c_int, Destructor)>,
     pub result_text16: Unused,
     pub result_text16be: Unused,
     pub result_text16le: Unused,
@@ -143,16 +159,44 @@ pub struct ApiRoutines {
     pub value_type: Option<unsafe extern "C" fn(*mut sqlite3_value) -> c_int>,
     pub vmprintf: Unused,
     pub overload_function: Unused,
-    pub prepare_v2: Option<unsafe extern "C" fn(*mut sqlite3, *const c_char, c_int, *mut *mut sqlite3_stmt, *mut *const c_char) -> c_int>,
+    pub prepare_v2: Option<
+        unsafe extern "C" fn(
+            *mut sqlite3,
+            *const c_char,
+            c_int,
+            *mut *mut sqlite3_stmt,
+            *mut *const c_char,
+        ) -> c_int,
+    >,
     pub prepare16_v2: Unused,
     pub clear_bindings: Unused,
-    pub create_module_v2: Option<unsafe extern "C" fn(*mut sqlite3, *const c_char, *const sqlite3_module, *mut c_void, Destructor) -> c_int>,
+    pub create_module_v2: Option<
+        unsafe extern "C" fn(
+            *mut sqlite3,
+            *const c_char,
+            *const sqlite3_module,
+            *mut c_void,
+            Destructor,
+        ) -> c_int,
+    >,
     pub bind_zeroblob: Unused,
     pub blob_bytes: Option<unsafe extern "C" fn(*mut sqlite3_blob) -> c_int>,
     pub blob_close: Option<unsafe extern "C" fn(*mut sqlite3_blob) -> c_int>,
-    pub blob_open: Option<unsafe extern "C" fn(*mut sqlite3, *const c_char, *const c_char, *const c_char, i64, c_int, *mut *mut sqlite3_blob) -> c_int>,
-    pub blob_read: Option<unsafe extern "C" fn(*mut sqlite3_blob, *mut c_void, c_int, c_int) -> c_int>,
-    pub blob_write: Option<unsafe extern "C" fn(*mut sqlite3_blob, *const c_void, c_int, c_int) -> c_int>,
+    pub blob_open: Option<
+        unsafe extern "C" fn(
+            *mut sqlite3,
+            *const c_char,
+            *const c_char,
+            *const c_char,
+            i64,
+            c_int,
+            *mut *mut sqlite3_blob,
+        ) -> c_int,
+    >,
+    pub blob_read:
+        Option<unsafe extern "C" fn(*mut sqlite3_blob, *mut c_void, c_int, c_int) -> c_int>,
+    pub blob_write:
+        Option<unsafe extern "C" fn(*mut sqlite3_blob, *const c_void, c_int, c_int) -> c_int>,
     pub create_collation_v2: Unused,
     pub file_control: Unused,
     pub memory_highwater: Unused,
@@ -189,7 +233,19 @@ pub struct ApiRoutines {
     pub backup_step: Unused,
     pub compileoption_get: Unused,
     pub compileoption_used: Unused,
-    pub create_function_v2: Option<unsafe extern "C" fn(*mut sqlite3, *const c_char, c_int, c_int, *mut c_void, ScalarFn, ScalarFn, FinalFn, Destructor) -> c_int>,
+    pub create_function_v2: Option<
+        unsafe extern "C" fn(
+            *mut sqlite3,
+            *const c_char,
+            c_int,
+            c_int,
+            *mut c_void,
+            ScalarFn,
+            ScalarFn,
+            FinalFn,
+            Destructor,
+        ) -> c_int,
+    >,
     pub db_config: Unused,
     pub db_mutex: Unused,
     pub db_status: Unused,
@@ -284,11 +340,15 @@ pub struct ApiRoutines {
     pub total_changes64: Unused,
     pub autovacuum_pages: Unused,
     pub error_offset: Unused,
-    pub vtab_rhs_value: Option<unsafe extern "C" fn(*mut sqlite3_index_info, c_int, *mut *mut sqlite3_value) -> c_int>,
+    pub vtab_rhs_value: Option<
+        unsafe extern "C" fn(*mut sqlite3_index_info, c_int, *mut *mut sqlite3_value) -> c_int,
+    >,
     pub vtab_distinct: Unused,
     pub vtab_in: Option<unsafe extern "C" fn(*mut sqlite3_index_info, c_int, c_int) -> c_int>,
-    pub vtab_in_first: Option<unsafe extern "C" fn(*mut sqlite3_value, *mut *mut sqlite3_value) -> c_int>,
-    pub vtab_in_next: Option<unsafe extern "C" fn(*mut sqlite3_value, *mut *mut sqlite3_value) -> c_int>,
+    pub vtab_in_first:
+        Option<unsafe extern "C" fn(*mut sqlite3_value, *mut *mut sqlite3_value) -> c_int>,
+    pub vtab_in_next:
+        Option<unsafe extern "C" fn(*mut sqlite3_value, *mut *mut sqlite3_value) -> c_int>,
 }
 
 impl ApiRoutines {

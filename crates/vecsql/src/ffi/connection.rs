@@ -45,7 +45,13 @@ impl Connection {
     /// Declares that the table handles ON CONFLICT itself (xUpdate may see REPLACE/IGNORE).
     pub fn enable_constraint_support(&self) {
         // SAFETY: valid only inside xCreate/xConnect, where tables call it.
-        unsafe { call!(vtab_config(self.db, ffi::SQLITE_VTAB_CONSTRAINT_SUPPORT, 1 as c_int)) };
+        unsafe {
+            call!(vtab_config(
+                self.db,
+                ffi::SQLITE_VTAB_CONSTRAINT_SUPPORT,
+                1 as c_int
+            ))
+        };
     }
 
     /// The ON CONFLICT mode of the statement running xUpdate (`ffi::SQLITE_REPLACE`, ...).
@@ -69,7 +75,15 @@ impl Connection {
         let c_sql = CString::new(sql).map_err(|_| SqlError::new("SQL contains NUL"))?;
         let mut err: *mut c_char = std::ptr::null_mut();
         // SAFETY: open connection; the error string is freed with sqlite3_free.
-        let rc = unsafe { call!(exec(self.db, c_sql.as_ptr(), None, std::ptr::null_mut(), &mut err)) };
+        let rc = unsafe {
+            call!(exec(
+                self.db,
+                c_sql.as_ptr(),
+                None,
+                std::ptr::null_mut(),
+                &mut err
+            ))
+        };
         if rc == ffi::SQLITE_OK {
             return Ok(());
         }

@@ -77,7 +77,10 @@ pub unsafe fn create_scalar(
     if rc == ffi::SQLITE_OK {
         Ok(())
     } else {
-        Err(SqlError::with_code(rc, format!("could not register function {name}")))
+        Err(SqlError::with_code(
+            rc,
+            format!("could not register function {name}"),
+        ))
     }
 }
 
@@ -90,7 +93,8 @@ unsafe extern "C" fn scalar_trampoline(
         // SAFETY: SQLite passes the user-data pointer given at registration, which is a
         // `ScalarImpl`, and `argc` valid values in `argv` that live for this call.
         let (body, args) = unsafe {
-            let body: ScalarImpl = std::mem::transmute::<*mut c_void, ScalarImpl>(call!(user_data(ctx)));
+            let body: ScalarImpl =
+                std::mem::transmute::<*mut c_void, ScalarImpl>(call!(user_data(ctx)));
             let raw: &[*mut sqlite3_value] = if argc <= 0 || argv.is_null() {
                 &[]
             } else {

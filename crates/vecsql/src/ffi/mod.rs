@@ -38,7 +38,10 @@ pub(crate) fn set_api(api: *const ApiRoutines) {
 /// cannot happen through the public entry points.
 pub(crate) fn api() -> &'static ApiRoutines {
     let ptr = API.load(Ordering::Acquire);
-    assert!(!ptr.is_null(), "vecsql used before its SQLite API table was set");
+    assert!(
+        !ptr.is_null(),
+        "vecsql used before its SQLite API table was set"
+    );
     // SAFETY: the pointer is either `&ApiRoutines::LINKED` (a static) or the host's table, which
     // SQLite keeps alive for the life of the process.
     unsafe { &*ptr }
@@ -83,7 +86,9 @@ pub(crate) fn guard<T>(what: &str, f: impl FnOnce() -> Result<T, SqlError>) -> R
                 .map(|s| s.to_string())
                 .or_else(|| payload.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "unknown panic".to_string());
-            Err(SqlError::internal(format!("vecsql internal error in {what}: {detail}")))
+            Err(SqlError::internal(format!(
+                "vecsql internal error in {what}: {detail}"
+            )))
         }
     }
 }

@@ -103,7 +103,10 @@ pub enum SqlOutput {
     Text(String),
     /// JSON text: carries SQLite's JSON subtype so `json_array(x)` nests it.
     Json(String),
-    Blob { bytes: Vec<u8>, subtype: Option<u32> },
+    Blob {
+        bytes: Vec<u8>,
+        subtype: Option<u32>,
+    },
 }
 
 /// SQLite's subtype for JSON text ('J').

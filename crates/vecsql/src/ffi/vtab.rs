@@ -148,7 +148,10 @@ impl<'a> FilterArg<'a> {
                 rc = call!(vtab_in_next(self.raw, &mut item));
             }
             if rc != ffi::SQLITE_OK && rc != ffi::SQLITE_DONE {
-                return Err(SqlError::with_code(rc, "could not read the values of an IN list"));
+                return Err(SqlError::with_code(
+                    rc,
+                    "could not read the values of an IN list",
+                ));
             }
         }
         Ok(out)
@@ -265,7 +268,10 @@ pub unsafe fn create_module<T: VTab>(db: *mut sqlite3, name: &str, aux: T::Aux) 
     if rc == ffi::SQLITE_OK {
         Ok(())
     } else {
-        Err(SqlError::with_code(rc, format!("could not register module {name}")))
+        Err(SqlError::with_code(
+            rc,
+            format!("could not register module {name}"),
+        ))
     }
 }
 
@@ -498,9 +504,11 @@ unsafe extern "C" fn x_filter<T: VTab>(
             let idx_str = if idx_str.is_null() {
                 None
             } else {
-                Some(CStr::from_ptr(idx_str).to_str().map_err(|_| {
-                    SqlError::internal("query plan string is not UTF-8")
-                })?)
+                Some(
+                    CStr::from_ptr(idx_str)
+                        .to_str()
+                        .map_err(|_| SqlError::internal("query plan string is not UTF-8"))?,
+                )
             };
             let args: Vec<FilterArg<'_>> = (0..argc.max(0) as usize)
                 .map(|i| FilterArg {
@@ -535,9 +543,7 @@ unsafe extern "C" fn x_column<T: VTab>(
 ) -> c_int {
     let mut out = ColumnContext { ctx };
     // SAFETY: SQLite passes our live cursor and the context of this call.
-    let rc = unsafe {
-        with_cursor::<T>(cursor, "xColumn", |c, t| c.column(t, column, &mut out))
-    };
+    let rc = unsafe { with_cursor::<T>(cursor, "xColumn", |c, t| c.column(t, column, &mut out)) };
     if rc != ffi::SQLITE_OK {
         // Column errors must also reach the statement, not only zErrMsg.
         let err = SqlError::with_code(rc, "error reading a virtual table column");
@@ -545,7 +551,10 @@ unsafe extern "C" fn x_column<T: VTab>(
         unsafe {
             let vtab = (*cursor).pVtab;
             let msg = lossy((*vtab).zErrMsg);
-            write_error(ctx, &SqlError::with_code(rc, if msg.is_empty() { err.message } else { msg }));
+            write_error(
+                ctx,
+                &SqlError::with_code(rc, if msg.is_empty() { err.message } else { msg }),
+            );
         }
     }
     rc
@@ -584,7 +593,11 @@ unsafe extern "C" fn x_update<T: VTab>(
                 }
             } else {
                 Change {
-                    old_rowid: if old == SqlValue::Null { None } else { Some(old) },
+                    old_rowid: if old == SqlValue::Null {
+                        None
+                    } else {
+                        Some(old)
+                    },
                     new_rowid: Some(SqlArg::from_raw_value(raw[1])),
                     values: raw[2..]
                         .iter()

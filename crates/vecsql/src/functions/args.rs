@@ -10,7 +10,6 @@ use crate::error::{SqlError, SqlResult};
 use crate::ffi::value::SUBTYPE_JSON;
 use crate::ffi::{SqlArg, SqlOutput, SqlValue};
 
-
 /// sqlite-vec's upper-case storage-class names used in its type errors.
 pub fn storage_class(value: &SqlValue<'_>) -> &'static str {
     match value {
@@ -176,9 +175,7 @@ fn leading_number(text: &[u8]) -> f64 {
     let s = std::str::from_utf8(text).unwrap_or("").trim_start();
     let end = s
         .char_indices()
-        .take_while(|&(i, c)| {
-            c.is_ascii_digit() || c == '.' || ((c == '-' || c == '+') && i == 0)
-        })
+        .take_while(|&(i, c)| c.is_ascii_digit() || c == '.' || ((c == '-' || c == '+') && i == 0))
         .last()
         .map_or(0, |(i, c)| i + c.len_utf8());
     s[..end].parse().unwrap_or(0.0)

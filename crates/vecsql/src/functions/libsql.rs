@@ -120,7 +120,11 @@ pub fn vector_distance_cos(args: &[SqlArg<'_>]) -> SqlResult<SqlOutput> {
         (Vector::BFloat16(x), Vector::BFloat16(y)) => distance::cosine_bf16(x, y) as f64,
         _ => distance::cosine_f64(&a.to_f64(), &b.to_f64()),
     };
-    Ok(if d.is_nan() { SqlOutput::Null } else { SqlOutput::Real(d) })
+    Ok(if d.is_nan() {
+        SqlOutput::Null
+    } else {
+        SqlOutput::Real(d)
+    })
 }
 
 pub fn vector_distance_l2(args: &[SqlArg<'_>]) -> SqlResult<SqlOutput> {

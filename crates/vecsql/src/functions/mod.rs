@@ -22,7 +22,12 @@ const VECTOR_FN: FunctionFlags = FunctionFlags {
 
 /// name, argument count, flags, body.
 const SCALARS: &[(&str, i32, FunctionFlags, ScalarImpl)] = &[
-    ("vec_version", 0, FunctionFlags::PURE, sqlite_vec::vec_version),
+    (
+        "vec_version",
+        0,
+        FunctionFlags::PURE,
+        sqlite_vec::vec_version,
+    ),
     ("vec_debug", 0, FunctionFlags::PURE, sqlite_vec::vec_debug),
     ("vec_f32", 1, VECTOR_FN, sqlite_vec::vec_f32),
     ("vec_int8", 1, VECTOR_FN, sqlite_vec::vec_int8),
@@ -34,14 +39,44 @@ const SCALARS: &[(&str, i32, FunctionFlags, ScalarImpl)] = &[
     ("vec_sub", 2, VECTOR_FN, sqlite_vec::vec_sub),
     ("vec_normalize", 1, VECTOR_FN, sqlite_vec::vec_normalize),
     ("vec_slice", 3, VECTOR_FN, sqlite_vec::vec_slice),
-    ("vec_quantize_binary", 1, VECTOR_FN, sqlite_vec::vec_quantize_binary),
-    ("vec_quantize_int8", 2, VECTOR_FN, sqlite_vec::vec_quantize_int8),
-    ("vec_quantize_int8", 3, VECTOR_FN, sqlite_vec::vec_quantize_int8),
+    (
+        "vec_quantize_binary",
+        1,
+        VECTOR_FN,
+        sqlite_vec::vec_quantize_binary,
+    ),
+    (
+        "vec_quantize_int8",
+        2,
+        VECTOR_FN,
+        sqlite_vec::vec_quantize_int8,
+    ),
+    (
+        "vec_quantize_int8",
+        3,
+        VECTOR_FN,
+        sqlite_vec::vec_quantize_int8,
+    ),
     ("vec_distance_l2", 2, VECTOR_FN, sqlite_vec::vec_distance_l2),
     ("vec_distance_l1", 2, VECTOR_FN, sqlite_vec::vec_distance_l1),
-    ("vec_distance_cosine", 2, VECTOR_FN, sqlite_vec::vec_distance_cosine),
-    ("vec_distance_dot", 2, VECTOR_FN, sqlite_vec::vec_distance_dot),
-    ("vec_distance_hamming", 2, VECTOR_FN, sqlite_vec::vec_distance_hamming),
+    (
+        "vec_distance_cosine",
+        2,
+        VECTOR_FN,
+        sqlite_vec::vec_distance_cosine,
+    ),
+    (
+        "vec_distance_dot",
+        2,
+        VECTOR_FN,
+        sqlite_vec::vec_distance_dot,
+    ),
+    (
+        "vec_distance_hamming",
+        2,
+        VECTOR_FN,
+        sqlite_vec::vec_distance_hamming,
+    ),
     ("vector", 1, FunctionFlags::PURE, libsql::vector),
     ("vector32", 1, FunctionFlags::PURE, libsql::vector32),
     ("vector64", 1, FunctionFlags::PURE, libsql::vector64),
@@ -49,9 +84,24 @@ const SCALARS: &[(&str, i32, FunctionFlags, ScalarImpl)] = &[
     ("vectorb16", 1, FunctionFlags::PURE, libsql::vectorb16),
     ("vector8", 1, FunctionFlags::PURE, libsql::vector8),
     ("vector1bit", 1, FunctionFlags::PURE, libsql::vector1bit),
-    ("vector_extract", 1, FunctionFlags::PURE, libsql::vector_extract),
-    ("vector_distance_cos", 2, FunctionFlags::PURE, libsql::vector_distance_cos),
-    ("vector_distance_l2", 2, FunctionFlags::PURE, libsql::vector_distance_l2),
+    (
+        "vector_extract",
+        1,
+        FunctionFlags::PURE,
+        libsql::vector_extract,
+    ),
+    (
+        "vector_distance_cos",
+        2,
+        FunctionFlags::PURE,
+        libsql::vector_distance_cos,
+    ),
+    (
+        "vector_distance_l2",
+        2,
+        FunctionFlags::PURE,
+        libsql::vector_distance_l2,
+    ),
 ];
 
 /// Registers everything on `db`.

@@ -19,7 +19,11 @@ pub fn vec_debug(_: &[SqlArg<'_>]) -> SqlResult<SqlOutput> {
         "Version: {}\nEngine: vecsql (Rust)\nKernels: {}\nBuild: {}",
         crate::VERSION,
         distance::kernel_backend(),
-        if cfg!(debug_assertions) { "debug" } else { "release" }
+        if cfg!(debug_assertions) {
+            "debug"
+        } else {
+            "release"
+        }
     )))
 }
 
@@ -139,13 +143,17 @@ pub fn vec_slice(args: &[SqlArg<'_>]) -> SqlResult<SqlOutput> {
     let end = as_c_int(&args[2].value);
     let dims = v.dimensions() as i64;
     if start < 0 {
-        return Err(SqlError::new("slice 'start' index must be a postive number."));
+        return Err(SqlError::new(
+            "slice 'start' index must be a postive number.",
+        ));
     }
     if end < 0 {
         return Err(SqlError::new("slice 'end' index must be a postive number."));
     }
     if start > end {
-        return Err(SqlError::new("slice 'start' index is greater than 'end' index"));
+        return Err(SqlError::new(
+            "slice 'start' index is greater than 'end' index",
+        ));
     }
     if start == end {
         return Err(SqlError::new(
