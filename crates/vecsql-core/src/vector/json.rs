@@ -159,9 +159,39 @@ pub fn format_fixed6(x: f64) -> String {
     }
 }
 
+/// Shortest text that parses back to exactly `values` (Rust's round-trip float formatting).
+pub fn format_json_array(values: &[f64]) -> String {
+    let items: Vec<String> = values.iter().map(|v| format!("{v:?}")).collect();
+    format!("[{}]", items.join(","))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn parse_format_parse_is_identity(
+            values in proptest::collection::vec(
+                any::<f64>().prop_filter("finite", |v| v.is_finite()), 0..100),
+            spaces in 0usize..3,
+        ) {
+            let text = format_json_array(&values);
+            let padded = text.replace(',', &format!("{},{}", " ".repeat(spaces), "\t".repeat(spaces)));
+            let parsed = parse_json_array(padded.as_bytes()).unwrap();
+            prop_assert_eq!(
+                parsed.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                values.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+            );
+            prop_assert_eq!(format_json_array(&parsed), text);
+        }
+
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
+            let _ = parse_json_array(&bytes);
+        }
+    }
 
     fn ok(s: &str) -> Vec<f64> {
         parse_json_array(s.as_bytes()).unwrap()
