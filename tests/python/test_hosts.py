@@ -20,10 +20,11 @@ def test_sqlite3_shell_loads_the_extension(ext_path):
         f".load {ext_path}",
         "select vec_to_json(vec_f32('[1,2.5]')), vec_type(vec_int8('[1]')), "
         "round(vec_distance_l2('[0,0]', '[3,4]'), 3);",
+        # vec_each reads bits most significant first, as sqlite-vec's does.
         "select group_concat(value) from vec_each(vec_bit(x'05'));",
     )
     assert out.returncode == 0, out.stderr
-    assert out.stdout.splitlines() == ["[1.000000,2.500000]|int8|5.0", "1,0,1,0,0,0,0,0"]
+    assert out.stdout.splitlines() == ["[1.000000,2.500000]|int8|5.0", "0,0,0,0,0,1,0,1"]
 
 
 def test_sqlite3_shell_reports_sql_errors_without_crashing(ext_path):

@@ -14,20 +14,20 @@ pub fn binary(values: impl ExactSizeIterator<Item = f32>) -> Result<BitVector, V
     Ok(BitVector::from_bools(values.map(|v| v > 0.0)))
 }
 
-/// Linear int8 quantization of `[min, max]` onto `[-128, 127]`, computed in f32 the way
-/// sqlite-vec does for its `'unit'` range so results match it byte for byte: values are
-/// truncated toward zero, out-of-range values clamp, NaN maps to 127.
+/// Linear int8 quantization of `[min, max]` onto `[-128, 127]`, with sqlite-vec's arithmetic
+/// so results match it byte for byte: the step is rounded to f32, the rest is computed in f64,
+/// values are truncated toward zero, out-of-range values clamp, NaN maps to 127.
 pub fn int8_range(values: &[f32], min: f32, max: f32) -> Result<Vec<i8>, VectorError> {
     if min >= max || !min.is_finite() || !max.is_finite() {
         return Err(VectorError::Unsupported(format!(
             "int8 quantization range must have min < max, got [{min}, {max}]"
         )));
     }
-    let step = (max - min) / 255.0;
+    let step = ((max as f64 - min as f64) / 255.0) as f32 as f64;
     Ok(values
         .iter()
         .map(|&x| {
-            let v = ((x - min) / step) - 128.0;
+            let v = ((x as f64 - min as f64) / step) - 128.0;
             if v.is_nan() || v > 127.0 {
                 127
             } else if v < -128.0 {

@@ -20,8 +20,11 @@ use rusqlite::ffi::sqlite3;
 pub use error::{SqlError, SqlResult};
 use ffi::ApiRoutines;
 
-/// The version reported by `vec_version()`.
+/// vecsql's own version, reported by `vecsql_version()`.
 pub const VERSION: &str = concat!("v", env!("CARGO_PKG_VERSION"));
+
+/// The sqlite-vec release whose SQL API vecsql implements, reported by `vec_version()`.
+pub const SQLITE_VEC_API_VERSION: &str = "v0.1.9";
 
 /// Registers every vecsql function and virtual-table module on `conn`.
 pub fn register(conn: &rusqlite::Connection) -> rusqlite::Result<()> {

@@ -50,10 +50,14 @@ fn f32_blob(values: &[f32]) -> Vec<u8> {
 #[test]
 fn version_and_debug_describe_the_build() {
     let conn = db();
-    assert_eq!(text(&conn, "select vec_version()"), vecsql::VERSION);
+    assert_eq!(
+        text(&conn, "select vec_version()"),
+        vecsql::SQLITE_VEC_API_VERSION
+    );
+    assert_eq!(text(&conn, "select vecsql_version()"), vecsql::VERSION);
     let debug = text(&conn, "select vec_debug()");
     assert!(
-        debug.starts_with(&format!("Version: {}", vecsql::VERSION)),
+        debug.starts_with(&format!("Version: {}", vecsql::SQLITE_VEC_API_VERSION)),
         "{debug}"
     );
     assert!(debug.contains("Kernels: "), "{debug}");

@@ -33,7 +33,9 @@
 //! is laxer than this module in two places, both refused here with a message: an even-length
 //! blob whose length is not a multiple of 4 (libSQL silently drops the tail bytes), and a
 //! trailing-count byte that makes `n` negative (libSQL answers "out of memory"). The pad byte
-//! before FLOAT8's `p` is never checked, by libSQL or here.
+//! before FLOAT8's `p` is never checked, by libSQL or here. libSQL never initialises FLOAT8's
+//! `p` alignment bytes, so its blobs carry heap garbage there; [`encode`] writes zeros, and
+//! byte comparisons with libSQL must skip those bytes.
 //!
 //! # Conversions (`vectorNN(x)`)
 //!
@@ -74,10 +76,16 @@
 //!
 //! | type | `vector_distance_cos` | `vector_distance_l2` |
 //! |------|----------------------|---------------------|
-//! | FLOAT32, FLOAT16, FLOATB16 | f32 sums of `x*y`, `x*x`, `y*y`; `1 − dot / sqrt(f64(n1*n2))`, `n1*n2` in f32 (can overflow to Inf → distance 1) | f32 sum of squared differences, sqrt |
+//! | FLOAT32, FLOAT16, FLOATB16 | f32 sums of `x*y`, `x*x`, `y*y`; `1 − dot / sqrt(f64(n1*n2))`, `n1*n2` in f32, so it can overflow (distance 1, or NULL when `dot` overflows too) or underflow to 0 (distance ±Inf) | f32 sum of squared differences, sqrt |
 //! | FLOAT64 | same in f64, then rounded to f32 | same in f64, rounded to f32 |
 //! | FLOAT8 | from integer sums of codes: `dot = a1*a2*Σxy + a1*s2*Σx + a2*s1*Σy + s1*s2*n`, norms likewise, all f32 | per element dequantised difference, f32 |
 //! | FLOAT1BIT | **Hamming distance** (number of differing bits), not a cosine | error |
+//!
+//! The f32 arithmetic is part of the answer: `[1e20,2e20,-3e20]` against `[-1e20,5e19,3e20]`
+//! gives cosine NULL and L2 Inf for FLOAT32, `[1e-20,2e-20]` against `[3e-20,-1e-20]` gives
+//! cosine −Inf; FLOAT8's cosine of near-identical vectors is off by ~1e-6 absolute. libSQL's
+//! Hamming distance would also count stray bits past `n` in a hand-made blob; [`decode`] clears
+//! them, and libSQL never writes any.
 //!
 //! Error messages, verbatim: `vector_distance: vectors must have the same type: 1 != 2`,
 //! `vector_distance: vectors must have the same length: 2 != 3`,
@@ -215,8 +223,8 @@ fn f32_at(bytes: &[u8], offset: usize) -> f32 {
 /// byte; even length: FLOAT32). Zero-dimension vectors are returned as such, since libSQL
 /// produces them (`vector('[]')`); callers that refuse them do so themselves.
 pub fn decode(blob: &[u8]) -> Result<Vector, VectorError> {
-    if blob.len() % 2 == 0 {
-        if blob.len() % 4 != 0 {
+    if blob.len() & 1 == 0 {
+        if blob.len() & 3 != 0 {
             return Err(blob_error(format!(
                 "vector: float32 vector blob length must be divisible by 4: length={}",
                 blob.len()
@@ -227,7 +235,7 @@ pub fn decode(blob: &[u8]) -> Result<Vector, VectorError> {
     let (&code, body) = blob.split_last().expect("odd length is never zero");
     match code {
         TYPE_FLOAT32 => {
-            if body.len() % 4 != 0 {
+            if body.len() & 3 != 0 {
                 return Err(blob_error(format!(
                     "vector: float32 vector blob length must be divisible by 4 (excluding optional 'type'-byte): length={}",
                     body.len()
@@ -236,7 +244,7 @@ pub fn decode(blob: &[u8]) -> Result<Vector, VectorError> {
             decode_float32(body)
         }
         TYPE_FLOAT64 => {
-            if body.len() % 8 != 0 {
+            if body.len() & 7 != 0 {
                 return Err(blob_error(format!(
                     "vector: float64 vector blob length must be divisible by 8 (excluding 'type'-byte): length={}",
                     body.len()
@@ -250,7 +258,7 @@ pub fn decode(blob: &[u8]) -> Result<Vector, VectorError> {
             ))
         }
         TYPE_FLOAT16 | TYPE_FLOATB16 => {
-            if body.len() % 2 != 0 {
+            if body.len() & 1 != 0 {
                 let name = if code == TYPE_FLOAT16 {
                     "float16"
                 } else {
@@ -289,7 +297,7 @@ fn decode_float32(data: &[u8]) -> Result<Vector, VectorError> {
 }
 
 fn decode_bits(body: &[u8]) -> Result<Vector, VectorError> {
-    if body.is_empty() || body.len() % 2 != 0 {
+    if body.is_empty() || body.len() & 1 != 0 {
         return Err(blob_error(format!(
             "vector: float1bit vector blob length must be divisible by 2 and not be empty (excluding 'type'-byte): length={}",
             body.len()
@@ -310,7 +318,7 @@ fn decode_bits(body: &[u8]) -> Result<Vector, VectorError> {
 }
 
 fn decode_float8(body: &[u8]) -> Result<Vector, VectorError> {
-    if body.len() < 2 || body.len() % 2 != 0 {
+    if body.len() < 2 || body.len() & 1 != 0 {
         return Err(blob_error(format!(
             "vector: float8 vector blob length must be divisible by 2 and has at least 2 bytes (excluding 'type'-byte): length={}",
             body.len()
@@ -1296,6 +1304,37 @@ mod tests {
     }
 
     #[test]
+    fn distances_overflow_in_f32_like_libsql() {
+        let large = ("[1e20,2e20,-3e20]", "[-1e20,5e19,3e20]");
+        let small = ("[1e-20,2e-20]", "[3e-20,-1e-20]");
+        // (function, pair, cos, l2) as libSQL answers; NaN stands for SQL NULL.
+        let cases = [
+            ("vector32", large, f64::NAN, f64::INFINITY),
+            ("vector32", small, f64::NEG_INFINITY, 3.605551366265363e-20),
+            ("vector64", large, 1.7513054609298706, 6.500000306187563e+20),
+            ("vector64", small, 0.858578622341156, 3.605551366265363e-20),
+            ("vector16", large, f64::NAN, f64::NAN),
+            ("vector16", small, f64::NAN, 0.0),
+            ("vectorb16", large, f64::NAN, f64::INFINITY),
+            ("vectorb16", small, f64::NEG_INFINITY, 3.588474287142691e-20),
+            ("vector8", large, f64::NAN, f64::INFINITY),
+            ("vector8", small, f64::NEG_INFINITY, 3.605551366265363e-20),
+        ];
+        let same = |got: f64, want: f64| got == want || (got.is_nan() && want.is_nan());
+        for (func, (a, b), cos, l2) in cases {
+            let ty = function_type(func);
+            let (a, b) = (
+                vector_from_text(a, ty).unwrap(),
+                vector_from_text(b, ty).unwrap(),
+            );
+            let got = distance_cos(&a, &b).unwrap();
+            assert!(same(got, cos), "{func} cos: {got} vs {cos}");
+            let got = distance_l2(&a, &b).unwrap();
+            assert!(same(got, l2), "{func} l2: {got} vs {l2}");
+        }
+    }
+
+    #[test]
     fn decode_errors_name_the_problem() {
         let err = |h: &str| decode(&unhex(h)).unwrap_err().to_string();
         assert_eq!(
@@ -1433,7 +1472,7 @@ mod tests {
         fn round_trip(v in any_vector()) {
             let blob = encode(&v).unwrap();
             // Only FLOAT32 may have an even length; everything else carries its type byte.
-            prop_assert_eq!(blob.len() % 2 == 0, matches!(v, Vector::Float32(_)));
+            prop_assert_eq!(blob.len() & 1 == 0, matches!(v, Vector::Float32(_)));
             let back = decode(&blob).unwrap();
             prop_assert!(same_bits(&back, &v), "{:?} -> {:?}", v, back);
         }

@@ -39,8 +39,9 @@ impl Cursor<'_> {
         }
     }
 
-    /// Reads one number in the forms `[+-]digits[.digits][(e|E)[+-]digits]`, `.5` and `5.`.
-    fn number(&mut self) -> Result<f64, VectorError> {
+    /// Reads one number in the forms `[+-]digits[.digits][(e|E)[+-]digits]`, `.5` and `5.`;
+    /// with `integer_only`, just `[+-]digits`.
+    fn number(&mut self, integer_only: bool) -> Result<f64, VectorError> {
         let start = self.pos;
         let bytes = self.text;
         let mut i = self.pos;
@@ -84,10 +85,17 @@ impl Cursor<'_> {
         }
         // The slice is ASCII by construction, and every accepted form parses as f64.
         let literal = std::str::from_utf8(&bytes[start..i]).unwrap_or("");
+        if integer_only && (frac_digits > 0 || i != start + int_digits + sign_len(bytes, start)) {
+            return Err(error(start, format!("{literal} is not an integer")));
+        }
         let value: f64 = literal
             .parse()
             .map_err(|_| error(start, format!("{literal} is not a number")))?;
-        if !value.is_finite() {
+        let mantissa_nonzero = literal
+            .split(['e', 'E'])
+            .next()
+            .is_some_and(|m| m.bytes().any(|b| (b'1'..=b'9').contains(&b)));
+        if !value.is_finite() || (value == 0.0 && mantissa_nonzero) {
             return Err(error(start, format!("{literal} is out of range")));
         }
         self.pos = i;
@@ -95,8 +103,21 @@ impl Cursor<'_> {
     }
 }
 
+fn sign_len(bytes: &[u8], start: usize) -> usize {
+    matches!(bytes.get(start), Some(b'+' | b'-')) as usize
+}
+
 /// Parses a JSON array of numbers. Whitespace may surround any token; nothing may follow `]`.
 pub fn parse_json_array(text: &[u8]) -> Result<Vec<f64>, VectorError> {
+    parse(text, false)
+}
+
+/// Parses a JSON array of integers (no fraction or exponent), e.g. for int8 vectors.
+pub fn parse_json_integers(text: &[u8]) -> Result<Vec<f64>, VectorError> {
+    parse(text, true)
+}
+
+fn parse(text: &[u8], integer_only: bool) -> Result<Vec<f64>, VectorError> {
     let mut c = Cursor { text, pos: 0 };
     c.skip_whitespace();
     if c.peek() != Some(b'[') {
@@ -113,7 +134,7 @@ pub fn parse_json_array(text: &[u8]) -> Result<Vec<f64>, VectorError> {
     } else {
         loop {
             c.skip_whitespace();
-            values.push(c.number()?);
+            values.push(c.number(integer_only)?);
             c.skip_whitespace();
             match c.peek() {
                 Some(b',') => c.pos += 1,
@@ -231,13 +252,36 @@ mod tests {
 
     #[test]
     fn refuses_non_finite_numbers() {
-        for s in ["[nan]", "[NaN]", "[-inf]", "[Infinity]", "[1e309]"] {
+        for s in [
+            "[nan]",
+            "[NaN]",
+            "[-inf]",
+            "[Infinity]",
+            "[1e309]",
+            "[1e-400]",
+            "[-0.1e-999]",
+        ] {
             assert_eq!(offset(s), 1, "{s}");
         }
         let msg = parse_json_array(b"[1, nan]").unwrap_err().to_string();
         assert_eq!(
             msg,
             "invalid JSON array at byte 4: nan is not a finite number"
+        );
+    }
+
+    #[test]
+    fn integer_mode_refuses_fractions_and_exponents() {
+        assert_eq!(
+            parse_json_integers(b"[-128, +7, 007]").unwrap(),
+            vec![-128.0, 7.0, 7.0]
+        );
+        for s in ["[1.0]", "[1e2]", "[0.]", "[.5]"] {
+            assert!(parse_json_integers(s.as_bytes()).is_err(), "{s}");
+        }
+        assert_eq!(
+            parse_json_array(b"[0e5, 0.0e-999]").unwrap(),
+            vec![0.0, 0.0]
         );
     }
 

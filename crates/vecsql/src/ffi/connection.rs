@@ -6,7 +6,7 @@ use std::ffi::{c_char, c_int, c_void, CStr, CString};
 use rusqlite::ffi::{self, sqlite3, sqlite3_stmt};
 
 use super::call;
-use super::value::SqlValue;
+use super::value::{OwnedValue, SqlValue};
 use crate::error::{SqlError, SqlResult};
 
 #[derive(Debug, Clone, Copy)]
@@ -119,6 +119,112 @@ impl Connection {
     }
 }
 
+impl Connection {
+    /// Opens incremental I/O on one blob: `table.column` of row `rowid` in `schema`.
+    pub fn open_blob(
+        &self,
+        schema: &str,
+        table: &str,
+        column: &str,
+        rowid: i64,
+        writable: bool,
+    ) -> SqlResult<Blob> {
+        let c = |s: &str| CString::new(s).map_err(|_| SqlError::new("name contains NUL"));
+        let (schema, table, column) = (c(schema)?, c(table)?, c(column)?);
+        let mut blob: *mut ffi::sqlite3_blob = std::ptr::null_mut();
+        // SAFETY: open connection; the handle is closed when Blob drops.
+        let rc = unsafe {
+            call!(blob_open(
+                self.db,
+                schema.as_ptr(),
+                table.as_ptr(),
+                column.as_ptr(),
+                rowid,
+                writable as c_int,
+                &mut blob
+            ))
+        };
+        if rc != ffi::SQLITE_OK {
+            if !blob.is_null() {
+                // SAFETY: SQLite may hand back a handle even on error; it must be closed.
+                unsafe { call!(blob_close(blob)) };
+            }
+            return Err(self.last_error(rc));
+        }
+        Ok(Blob { conn: *self, blob })
+    }
+}
+
+/// An open blob handle (`sqlite3_blob`), closed on drop. Reads and writes take part in the
+/// connection's transaction like any other change.
+pub struct Blob {
+    conn: Connection,
+    blob: *mut ffi::sqlite3_blob,
+}
+
+impl Blob {
+    pub fn len(&self) -> usize {
+        // SAFETY: live handle.
+        unsafe { call!(blob_bytes(self.blob)) as usize }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Moves the handle to another row of the same table and column (cheaper than reopening).
+    pub fn reopen(&mut self, rowid: i64) -> SqlResult<()> {
+        // SAFETY: live handle.
+        let rc = unsafe { call!(blob_reopen(self.blob, rowid)) };
+        if rc == ffi::SQLITE_OK {
+            Ok(())
+        } else {
+            Err(self.conn.last_error(rc))
+        }
+    }
+
+    pub fn read(&self, offset: usize, buf: &mut [u8]) -> SqlResult<()> {
+        // SAFETY: live handle; SQLite checks the range and writes at most buf.len() bytes.
+        let rc = unsafe {
+            call!(blob_read(
+                self.blob,
+                buf.as_mut_ptr().cast(),
+                buf.len() as c_int,
+                offset as c_int
+            ))
+        };
+        if rc == ffi::SQLITE_OK {
+            Ok(())
+        } else {
+            Err(self.conn.last_error(rc))
+        }
+    }
+
+    pub fn write(&mut self, offset: usize, data: &[u8]) -> SqlResult<()> {
+        // SAFETY: live handle opened writable; SQLite checks the range.
+        let rc = unsafe {
+            call!(blob_write(
+                self.blob,
+                data.as_ptr().cast(),
+                data.len() as c_int,
+                offset as c_int
+            ))
+        };
+        if rc == ffi::SQLITE_OK {
+            Ok(())
+        } else {
+            Err(self.conn.last_error(rc))
+        }
+    }
+}
+
+impl Drop for Blob {
+    fn drop(&mut self) {
+        // SAFETY: live handle, closed once.
+        unsafe { call!(blob_close(self.blob)) };
+    }
+}
+
 /// A prepared statement on a [`Connection`], finalized on drop.
 pub struct Statement {
     conn: Connection,
@@ -175,6 +281,38 @@ impl Statement {
             ffi::SQLITE_DONE => Ok(Step::Done),
             rc => Err(self.conn.last_error(rc)),
         }
+    }
+
+    /// Binds `values` to parameters 1, 2, ...
+    pub fn bind_all(&mut self, values: &[SqlValue<'_>]) -> SqlResult<()> {
+        for (i, v) in values.iter().enumerate() {
+            self.bind(i as i32 + 1, *v)?;
+        }
+        Ok(())
+    }
+
+    /// Runs a statement that returns no rows, then resets it for reuse.
+    pub fn execute(&mut self, values: &[SqlValue<'_>]) -> SqlResult<()> {
+        self.bind_all(values)?;
+        let result = self.step();
+        self.reset();
+        result.map(|_| ())
+    }
+
+    /// Collects every row as owned values, then resets the statement for reuse.
+    pub fn query(&mut self, values: &[SqlValue<'_>]) -> SqlResult<Vec<Vec<OwnedValue>>> {
+        self.bind_all(values)?;
+        let mut rows = Vec::new();
+        let result = (|| {
+            // SAFETY: live statement.
+            let n = unsafe { call!(column_count(self.stmt)) };
+            while self.step()? == Step::Row {
+                rows.push((0..n).map(|i| self.column(i).to_owned_value()).collect());
+            }
+            Ok(())
+        })();
+        self.reset();
+        result.map(|()| rows)
     }
 
     pub fn reset(&mut self) {

@@ -17,7 +17,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicPtr, Ordering};
 
 pub use api_routines::ApiRoutines;
-pub use value::{SqlArg, SqlOutput, SqlValue};
+pub use value::{OwnedValue, SqlArg, SqlOutput, SqlValue};
 
 use crate::error::SqlError;
 
@@ -73,6 +73,23 @@ pub(crate) fn sqlite_string(message: &str) -> *mut c_char {
         std::ptr::copy_nonoverlapping(bytes.as_ptr(), ptr, len);
         *ptr.add(len) = 0;
         ptr as *mut c_char
+    }
+}
+
+/// `x` printed by the host SQLite's `printf("%f")`, which is what sqlite-vec's `vec_to_json`
+/// emits; SQLite's float printing differs from C's and Rust's (`Inf`, ties away from zero,
+/// 16 significant digits), so vecsql asks the host rather than imitate a moving target.
+pub(crate) fn sqlite_format_f(x: f64) -> String {
+    // SAFETY: "%f" consumes exactly one double; the result is a NUL-terminated string from
+    // sqlite3_malloc (or null on OOM), freed here.
+    unsafe {
+        let p = call!(mprintf(c"%f".as_ptr(), x));
+        if p.is_null() {
+            return format!("{x:.6}");
+        }
+        let s = std::ffi::CStr::from_ptr(p).to_string_lossy().into_owned();
+        call!(free(p.cast()));
+        s
     }
 }
 

@@ -31,6 +31,51 @@ impl SqlValue<'_> {
     }
 }
 
+impl SqlValue<'_> {
+    pub fn to_owned_value(&self) -> OwnedValue {
+        match *self {
+            SqlValue::Null => OwnedValue::Null,
+            SqlValue::Integer(i) => OwnedValue::Integer(i),
+            SqlValue::Real(f) => OwnedValue::Real(f),
+            SqlValue::Text(t) => OwnedValue::Text(String::from_utf8_lossy(t).into_owned()),
+            SqlValue::Blob(b) => OwnedValue::Blob(b.to_vec()),
+        }
+    }
+}
+
+/// An SQL value owned by Rust, e.g. read from a shadow table and kept past the next step.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OwnedValue {
+    Null,
+    Integer(i64),
+    Real(f64),
+    Text(String),
+    Blob(Vec<u8>),
+}
+
+impl OwnedValue {
+    pub fn as_value(&self) -> SqlValue<'_> {
+        match self {
+            OwnedValue::Null => SqlValue::Null,
+            OwnedValue::Integer(i) => SqlValue::Integer(*i),
+            OwnedValue::Real(f) => SqlValue::Real(*f),
+            OwnedValue::Text(t) => SqlValue::Text(t.as_bytes()),
+            OwnedValue::Blob(b) => SqlValue::Blob(b),
+        }
+    }
+
+    /// The value as a function or column result.
+    pub fn to_output(&self) -> SqlOutput {
+        match self {
+            OwnedValue::Null => SqlOutput::Null,
+            OwnedValue::Integer(i) => SqlOutput::Integer(*i),
+            OwnedValue::Real(f) => SqlOutput::Real(*f),
+            OwnedValue::Text(t) => SqlOutput::Text(t.clone()),
+            OwnedValue::Blob(b) => SqlOutput::blob(b.clone()),
+        }
+    }
+}
+
 /// A function argument: its value and the SQL subtype attached to it (0 when none).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SqlArg<'a> {

@@ -2,7 +2,7 @@
 //! type (none or float32's means float32), a blob is the compact form, text is JSON.
 
 use vecsql_core::format::sqlite_vec;
-use vecsql_core::vector::json::{parse_json_array, starts_like_array};
+use vecsql_core::vector::json::{parse_json_array, parse_json_integers, starts_like_array};
 use vecsql_core::vector::{SUBTYPE_BIT, SUBTYPE_FLOAT32, SUBTYPE_INT8};
 use vecsql_core::{Vector, VectorError};
 
@@ -23,6 +23,13 @@ pub fn storage_class(value: &SqlValue<'_>) -> &'static str {
 
 /// Parses JSON text into numbers, with sqlite-vec's message for text that is not an array.
 pub fn json_numbers(text: &[u8]) -> SqlResult<Vec<f64>> {
+    json_values(text, parse_json_array)
+}
+
+fn json_values(
+    text: &[u8],
+    parse: fn(&[u8]) -> Result<Vec<f64>, VectorError>,
+) -> SqlResult<Vec<f64>> {
     if text.is_empty() {
         return Err(VectorError::Empty.into());
     }
@@ -31,7 +38,7 @@ pub fn json_numbers(text: &[u8]) -> SqlResult<Vec<f64>> {
             "JSON array parsing error: Input does not start with '['",
         ));
     }
-    match parse_json_array(text) {
+    match parse(text) {
         Ok(values) if values.is_empty() => Err(VectorError::Empty.into()),
         Ok(values) => Ok(values),
         Err(VectorError::Json { offset, reason }) => Err(SqlError::new(format!(
@@ -78,15 +85,11 @@ pub fn f32_vector(value: &SqlValue<'_>) -> SqlResult<Vec<f32>> {
 pub fn i8_vector(value: &SqlValue<'_>) -> SqlResult<Vec<i8>> {
     let values = match value {
         SqlValue::Blob(b) => sqlite_vec::decode_i8(b)?,
-        SqlValue::Text(t) => json_numbers(t)?
+        SqlValue::Text(t) => json_values(t, parse_json_integers)?
             .into_iter()
             .enumerate()
             .map(|(i, x)| {
-                if x.fract() != 0.0 {
-                    Err(SqlError::new(format!(
-                        "JSON parsing error: element {i} ({x}) is not an integer"
-                    )))
-                } else if !(-128.0..=127.0).contains(&x) {
+                if !(-128.0..=127.0).contains(&x) {
                     Err(SqlError::new(format!(
                         "JSON parsing error: value out of range for int8 (element {i} is {x})"
                     )))

@@ -29,6 +29,12 @@ const SCALARS: &[(&str, i32, FunctionFlags, ScalarImpl)] = &[
         sqlite_vec::vec_version,
     ),
     ("vec_debug", 0, FunctionFlags::PURE, sqlite_vec::vec_debug),
+    (
+        "vecsql_version",
+        0,
+        FunctionFlags::PURE,
+        sqlite_vec::vecsql_version,
+    ),
     ("vec_f32", 1, VECTOR_FN, sqlite_vec::vec_f32),
     ("vec_int8", 1, VECTOR_FN, sqlite_vec::vec_int8),
     ("vec_bit", 1, VECTOR_FN, sqlite_vec::vec_bit),

@@ -3,20 +3,26 @@
 
 use vecsql_core::distance;
 use vecsql_core::quantize;
-use vecsql_core::vector::json::format_fixed6;
 use vecsql_core::Vector;
 
 use super::args::{as_c_int, f32_vector, i8_vector, vector, vector_output, vector_pair};
 use crate::error::{SqlError, SqlResult};
 use crate::ffi::{SqlArg, SqlOutput, SqlValue};
 
+/// The sqlite-vec API level vecsql implements: tools that check `vec_version()` for features
+/// must see a version that has them. `vecsql_version()` and `vec_debug()` name vecsql itself.
 pub fn vec_version(_: &[SqlArg<'_>]) -> SqlResult<SqlOutput> {
+    Ok(SqlOutput::Text(crate::SQLITE_VEC_API_VERSION.to_string()))
+}
+
+pub fn vecsql_version(_: &[SqlArg<'_>]) -> SqlResult<SqlOutput> {
     Ok(SqlOutput::Text(crate::VERSION.to_string()))
 }
 
 pub fn vec_debug(_: &[SqlArg<'_>]) -> SqlResult<SqlOutput> {
     Ok(SqlOutput::Text(format!(
-        "Version: {}\nEngine: vecsql (Rust)\nKernels: {}\nBuild: {}",
+        "Version: {}\nEngine: vecsql {} (Rust)\nKernels: {}\nBuild: {}",
+        crate::SQLITE_VEC_API_VERSION,
         crate::VERSION,
         distance::kernel_backend(),
         if cfg!(debug_assertions) {
@@ -65,13 +71,17 @@ pub fn vec_to_json(args: &[SqlArg<'_>]) -> SqlResult<SqlOutput> {
                 if f.is_nan() {
                     "null".to_string()
                 } else {
-                    format_fixed6(f as f64)
+                    crate::ffi::sqlite_format_f(f as f64)
                 }
             })
             .collect(),
         Vector::Int8(x) => x.iter().map(|i| i.to_string()).collect(),
         Vector::Bit(b) => b.iter().map(|bit| (bit as u8).to_string()).collect(),
-        other => other.to_f64().iter().map(|f| format_fixed6(*f)).collect(),
+        other => other
+            .to_f64()
+            .iter()
+            .map(|&f| crate::ffi::sqlite_format_f(f))
+            .collect(),
     };
     Ok(SqlOutput::Json(format!("[{}]", items.join(","))))
 }
@@ -150,16 +160,6 @@ pub fn vec_slice(args: &[SqlArg<'_>]) -> SqlResult<SqlOutput> {
     if end < 0 {
         return Err(SqlError::new("slice 'end' index must be a postive number."));
     }
-    if start > end {
-        return Err(SqlError::new(
-            "slice 'start' index is greater than 'end' index",
-        ));
-    }
-    if start == end {
-        return Err(SqlError::new(
-            "slice 'start' index is equal to the 'end' index, vectors must have non-zero length",
-        ));
-    }
     if start as i64 > dims {
         return Err(SqlError::new(
             "slice 'start' index is greater than the number of dimensions",
@@ -168,6 +168,16 @@ pub fn vec_slice(args: &[SqlArg<'_>]) -> SqlResult<SqlOutput> {
     if end as i64 > dims {
         return Err(SqlError::new(
             "slice 'end' index is greater than the number of dimensions",
+        ));
+    }
+    if start > end {
+        return Err(SqlError::new(
+            "slice 'start' index is greater than 'end' index",
+        ));
+    }
+    if start == end {
+        return Err(SqlError::new(
+            "slice 'start' index is equal to the 'end' index, vectors must have non-zero length",
         ));
     }
     let (start, end) = (start as usize, end as usize);
@@ -278,7 +288,12 @@ fn distance(args: &[SqlArg<'_>], metric: Metric) -> SqlResult<SqlOutput> {
         ))),
         (Vector::Float32(a), Vector::Float32(b), _) => Ok(real(match metric {
             Metric::L2 => distance::l2_f32(a, b) as f64,
-            Metric::L1 => distance::l1_f32(a, b) as f64,
+            // sqlite-vec accumulates float32 L1 in double and does not round the result.
+            Metric::L1 => a
+                .iter()
+                .zip(b)
+                .map(|(&x, &y)| (x as f64 - y as f64).abs())
+                .sum(),
             Metric::Cosine => distance::cosine_f32(a, b) as f64,
             Metric::Dot => -(distance::dot_f32(a, b) as f64),
             Metric::Hamming => unreachable!(),

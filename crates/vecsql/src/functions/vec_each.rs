@@ -106,7 +106,11 @@ impl VTabCursor for VecEachCursor {
                 }
             }
             (COLUMN_VALUE, Vector::Int8(x)) => SqlOutput::Integer(x[i] as i64),
-            (COLUMN_VALUE, Vector::Bit(b)) => SqlOutput::Integer(b.get(i) as i64),
+            // sqlite-vec's vec_each reads bits most significant first, unlike its vec_to_json
+            // and vec_quantize_binary; kept so results match.
+            (COLUMN_VALUE, Vector::Bit(b)) => {
+                SqlOutput::Integer(((b.bytes()[i / 8] >> (7 - i % 8)) & 1) as i64)
+            }
             (COLUMN_VALUE, other) => SqlOutput::Real(other.to_f64()[i]),
             _ => SqlOutput::Null,
         });
