@@ -73,18 +73,28 @@ const KERNELS: Kernels = Kernels {
 mod imp {
     use std::arch::x86_64::*;
 
+    use half::slice::HalfFloatSliceExt;
     use half::{bf16, f16};
 
     use super::super::{cosine_from_sums, I8_BLOCK};
 
-    // ---- loads: eight elements widened to f32, or 32 raw bytes ----
+    // ---- loads: 16 elements as two f32 registers, or 32 raw bytes ----
+
+    /// Two registers of `f32` for one 16-element unit; the pairing of lanes is the same for
+    /// both inputs, which is all that elementwise-then-summed metrics need.
+    type Pair = (__m256, __m256);
 
     #[target_feature(enable = "avx2,fma,f16c")]
     #[inline]
-    fn ld_f32(s: &[f32]) -> __m256 {
-        assert!(s.len() >= 8);
-        // SAFETY: at least 8 f32 are readable (asserted); `loadu` needs no alignment.
-        unsafe { _mm256_loadu_ps(s.as_ptr()) }
+    fn ld_f32(s: &[f32]) -> Pair {
+        assert!(s.len() >= 16);
+        // SAFETY: at least 16 f32 are readable (asserted); `loadu` needs no alignment.
+        unsafe {
+            (
+                _mm256_loadu_ps(s.as_ptr()),
+                _mm256_loadu_ps(s.as_ptr().add(8)),
+            )
+        }
     }
 
     #[target_feature(enable = "avx2,fma,f16c")]
@@ -95,19 +105,32 @@ mod imp {
         unsafe { _mm_loadu_si128(s.as_ptr().cast()) }
     }
 
+    /// `vcvtph2ps` on two 8-element loads: the exact IEEE conversion.
     #[target_feature(enable = "avx2,fma,f16c")]
     #[inline]
-    fn ld_f16(s: &[f16]) -> __m256 {
-        _mm256_cvtph_ps(ld_u16x8(half::slice::HalfFloatSliceExt::reinterpret_cast(
-            s,
-        )))
+    fn ld_f16(s: &[f16]) -> Pair {
+        let s: &[u16] = s.reinterpret_cast();
+        (
+            _mm256_cvtph_ps(ld_u16x8(s)),
+            _mm256_cvtph_ps(ld_u16x8(&s[8..])),
+        )
     }
 
+    /// A `bf16` is the top half of an `f32`, so in each 32-bit lane holding two of them the
+    /// even one is the lane shifted left by 16 and the odd one is the lane with its low half
+    /// cleared: two single-uop integer ops per 16 elements, no shuffles.
     #[target_feature(enable = "avx2,fma,f16c")]
     #[inline]
-    fn ld_bf16(s: &[bf16]) -> __m256 {
-        let raw = ld_u16x8(half::slice::HalfFloatSliceExt::reinterpret_cast(s));
-        _mm256_castsi256_ps(_mm256_slli_epi32::<16>(_mm256_cvtepu16_epi32(raw)))
+    fn ld_bf16(s: &[bf16]) -> Pair {
+        let s: &[u16] = s.reinterpret_cast();
+        assert!(s.len() >= 16);
+        // SAFETY: at least 32 bytes are readable (asserted); `loadu` needs no alignment.
+        let raw = unsafe { _mm256_loadu_si256(s.as_ptr().cast()) };
+        let high = _mm256_set1_epi32(0xffff_0000u32 as i32);
+        (
+            _mm256_castsi256_ps(_mm256_slli_epi32::<16>(raw)),
+            _mm256_castsi256_ps(_mm256_and_si256(raw, high)),
+        )
     }
 
     #[target_feature(enable = "avx2,fma,f16c")]
@@ -161,40 +184,44 @@ mod imp {
         (&a[..n], &b[..n])
     }
 
-    /// A tail shorter than eight elements, zero-padded to eight.
+    /// A tail shorter than one 16-element unit, zero-padded to sixteen.
     #[inline(always)]
-    fn pad8<T: Copy + Default>(s: &[T]) -> [T; 8] {
-        let mut buf = [T::default(); 8];
+    fn pad16<T: Copy + Default>(s: &[T]) -> [T; 16] {
+        let mut buf = [T::default(); 16];
         buf[..s.len()].copy_from_slice(s);
         buf
     }
 
-    /// `acc = step(acc, a[i..i+8], b[i..i+8])` over the vectors in four accumulators, 32
-    /// elements per iteration, then the horizontal sum.
+    /// `acc = step(acc, x, y)` over 16-element units in four accumulators, 32 elements per
+    /// iteration; a remainder of up to 31 in one full and one zero-padded unit.
     #[target_feature(enable = "avx2,fma,f16c")]
     #[inline]
     fn fold<T: Copy + Default>(
         a: &[T],
         b: &[T],
-        load: impl Fn(&[T]) -> __m256,
+        load: impl Fn(&[T]) -> Pair,
         step: impl Fn(__m256, __m256, __m256) -> __m256,
     ) -> f32 {
         let (a, b) = trim(a, b);
         let mut acc = [_mm256_setzero_ps(); 4];
+        let mut unit = |k: usize, x: &[T], y: &[T]| {
+            let ((x0, x1), (y0, y1)) = (load(x), load(y));
+            acc[k] = step(acc[k], x0, y0);
+            acc[k + 1] = step(acc[k + 1], x1, y1);
+        };
         let (ca, cb) = (a.chunks_exact(32), b.chunks_exact(32));
         let (ra, rb) = (ca.remainder(), cb.remainder());
         for (x, y) in ca.zip(cb) {
-            acc[0] = step(acc[0], load(x), load(y));
-            acc[1] = step(acc[1], load(&x[8..]), load(&y[8..]));
-            acc[2] = step(acc[2], load(&x[16..]), load(&y[16..]));
-            acc[3] = step(acc[3], load(&x[24..]), load(&y[24..]));
+            unit(0, x, y);
+            unit(2, &x[16..], &y[16..]);
         }
-        for (k, (x, y)) in ra.chunks(8).zip(rb.chunks(8)).enumerate() {
-            acc[k] = if x.len() == 8 {
-                step(acc[k], load(x), load(y))
-            } else {
-                step(acc[k], load(&pad8(x)), load(&pad8(y)))
-            };
+        let (ca, cb) = (ra.chunks_exact(16), rb.chunks_exact(16));
+        let (ta, tb) = (ca.remainder(), cb.remainder());
+        for (x, y) in ca.zip(cb) {
+            unit(0, x, y);
+        }
+        if !ta.is_empty() {
+            unit(2, &pad16(ta), &pad16(tb));
         }
         hsum_ps(_mm256_add_ps(
             _mm256_add_ps(acc[0], acc[1]),
@@ -205,28 +232,26 @@ mod imp {
     /// The three sums of a cosine distance, two accumulators each, 16 elements per iteration.
     #[target_feature(enable = "avx2,fma,f16c")]
     #[inline]
-    fn fold_cosine<T: Copy + Default>(a: &[T], b: &[T], load: impl Fn(&[T]) -> __m256) -> f32 {
+    fn fold_cosine<T: Copy + Default>(a: &[T], b: &[T], load: impl Fn(&[T]) -> Pair) -> f32 {
         let (a, b) = trim(a, b);
         let mut dot = [_mm256_setzero_ps(); 2];
         let mut na = [_mm256_setzero_ps(); 2];
         let mut nb = [_mm256_setzero_ps(); 2];
-        let mut step = |k: usize, x: __m256, y: __m256| {
-            dot[k] = _mm256_fmadd_ps(x, y, dot[k]);
-            na[k] = _mm256_fmadd_ps(x, x, na[k]);
-            nb[k] = _mm256_fmadd_ps(y, y, nb[k]);
+        let mut unit = |x: &[T], y: &[T]| {
+            let ((x0, x1), (y0, y1)) = (load(x), load(y));
+            for (k, x, y) in [(0, x0, y0), (1, x1, y1)] {
+                dot[k] = _mm256_fmadd_ps(x, y, dot[k]);
+                na[k] = _mm256_fmadd_ps(x, x, na[k]);
+                nb[k] = _mm256_fmadd_ps(y, y, nb[k]);
+            }
         };
         let (ca, cb) = (a.chunks_exact(16), b.chunks_exact(16));
-        let (ra, rb) = (ca.remainder(), cb.remainder());
+        let (ta, tb) = (ca.remainder(), cb.remainder());
         for (x, y) in ca.zip(cb) {
-            step(0, load(x), load(y));
-            step(1, load(&x[8..]), load(&y[8..]));
+            unit(x, y);
         }
-        for (k, (x, y)) in ra.chunks(8).zip(rb.chunks(8)).enumerate() {
-            if x.len() == 8 {
-                step(k, load(x), load(y));
-            } else {
-                step(k, load(&pad8(x)), load(&pad8(y)));
-            }
+        if !ta.is_empty() {
+            unit(&pad16(ta), &pad16(tb));
         }
         let total = |v: [__m256; 2]| hsum_ps(_mm256_add_ps(v[0], v[1])) as f64;
         cosine_from_sums(total(dot), total(na), total(nb))

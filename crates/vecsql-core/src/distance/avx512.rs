@@ -89,11 +89,15 @@ mod imp {
 
     use super::super::{cosine_from_sums, I8_BLOCK};
 
-    // ---- loads: sixteen elements widened to f32 (fewer: masked), or 64 raw bytes ----
+    // ---- loads: 32 elements as two f32 registers (fewer: masked), or 64 raw bytes ----
+
+    /// Two registers of `f32` for one 32-element unit; the pairing of lanes is the same for
+    /// both inputs, which is all that elementwise-then-summed metrics need.
+    type Pair = (__m512, __m512);
 
     #[target_feature(enable = "avx512f,avx512bw")]
     #[inline]
-    fn ld_f32(s: &[f32]) -> __m512 {
+    fn ld_f32x16(s: &[f32]) -> __m512 {
         if s.len() >= 16 {
             // SAFETY: 16 f32 are readable; `loadu` needs no alignment.
             unsafe { _mm512_loadu_ps(s.as_ptr()) }
@@ -104,31 +108,49 @@ mod imp {
         }
     }
 
-    /// Sixteen `u16`, or fewer with the rest zeroed.
     #[target_feature(enable = "avx512f,avx512bw")]
     #[inline]
-    fn ld_u16x16(s: &[u16]) -> __m256i {
-        if s.len() >= 16 {
-            // SAFETY: 32 bytes are readable; `loadu` needs no alignment.
-            unsafe { _mm256_loadu_si256(s.as_ptr().cast()) }
+    fn ld_f32(s: &[f32]) -> Pair {
+        (ld_f32x16(s), ld_f32x16(&s[s.len().min(16)..]))
+    }
+
+    /// Thirty-two `u16`, or fewer with the rest zeroed.
+    #[target_feature(enable = "avx512f,avx512bw")]
+    #[inline]
+    fn ld_u16x32(s: &[u16]) -> __m512i {
+        if s.len() >= 32 {
+            // SAFETY: 64 bytes are readable; `loadu` needs no alignment.
+            unsafe { _mm512_loadu_si512(s.as_ptr().cast()) }
         } else {
             let mask = (1u32 << s.len()) - 1;
             // SAFETY: only the first `s.len()` lanes are read; masked lanes are not accessed.
-            _mm512_castsi512_si256(unsafe { _mm512_maskz_loadu_epi16(mask, s.as_ptr().cast()) })
+            unsafe { _mm512_maskz_loadu_epi16(mask, s.as_ptr().cast()) }
         }
     }
 
+    /// `vcvtph2ps` on each half: the exact IEEE conversion.
     #[target_feature(enable = "avx512f,avx512bw")]
     #[inline]
-    fn ld_f16(s: &[f16]) -> __m512 {
-        _mm512_cvtph_ps(ld_u16x16(s.reinterpret_cast()))
+    fn ld_f16(s: &[f16]) -> Pair {
+        let raw = ld_u16x32(s.reinterpret_cast());
+        (
+            _mm512_cvtph_ps(_mm512_castsi512_si256(raw)),
+            _mm512_cvtph_ps(_mm512_extracti64x4_epi64::<1>(raw)),
+        )
     }
 
+    /// A `bf16` is the top half of an `f32`, so in each 32-bit lane holding two of them the
+    /// even one is the lane shifted left by 16 and the odd one is the lane with its low half
+    /// cleared: two single-uop integer ops per 32 elements, no shuffles.
     #[target_feature(enable = "avx512f,avx512bw")]
     #[inline]
-    fn ld_bf16(s: &[bf16]) -> __m512 {
-        let wide = _mm512_cvtepu16_epi32(ld_u16x16(s.reinterpret_cast()));
-        _mm512_castsi512_ps(_mm512_slli_epi32::<16>(wide))
+    fn ld_bf16(s: &[bf16]) -> Pair {
+        let raw = ld_u16x32(s.reinterpret_cast());
+        let high = _mm512_set1_epi32(0xffff_0000u32 as i32);
+        (
+            _mm512_castsi512_ps(_mm512_slli_epi32::<16>(raw)),
+            _mm512_castsi512_ps(_mm512_and_si512(raw, high)),
+        )
     }
 
     /// Sixty-four bytes, or fewer with the rest zeroed.
@@ -169,28 +191,31 @@ mod imp {
 
     // ---- floating point ----
 
-    /// `acc = step(acc, a[i..i+16], b[i..i+16])` in four accumulators, 64 elements per
-    /// iteration; the remainder in up to four more steps, the last one masked.
+    /// `acc = step(acc, x, y)` over 32-element units in four accumulators, 64 elements per
+    /// iteration; the remainder in at most two more units, the last one masked.
     #[target_feature(enable = "avx512f,avx512bw")]
     #[inline]
     fn fold<T>(
         a: &[T],
         b: &[T],
-        load: impl Fn(&[T]) -> __m512,
+        load: impl Fn(&[T]) -> Pair,
         step: impl Fn(__m512, __m512, __m512) -> __m512,
     ) -> f32 {
         let (a, b) = trim(a, b);
         let mut acc = [_mm512_setzero_ps(); 4];
+        let mut unit = |k: usize, x: &[T], y: &[T]| {
+            let ((x0, x1), (y0, y1)) = (load(x), load(y));
+            acc[k] = step(acc[k], x0, y0);
+            acc[k + 1] = step(acc[k + 1], x1, y1);
+        };
         let (ca, cb) = (a.chunks_exact(64), b.chunks_exact(64));
         let (ra, rb) = (ca.remainder(), cb.remainder());
         for (x, y) in ca.zip(cb) {
-            acc[0] = step(acc[0], load(x), load(y));
-            acc[1] = step(acc[1], load(&x[16..]), load(&y[16..]));
-            acc[2] = step(acc[2], load(&x[32..]), load(&y[32..]));
-            acc[3] = step(acc[3], load(&x[48..]), load(&y[48..]));
+            unit(0, x, y);
+            unit(2, &x[32..], &y[32..]);
         }
-        for (k, (x, y)) in ra.chunks(16).zip(rb.chunks(16)).enumerate() {
-            acc[k] = step(acc[k], load(x), load(y));
+        for (k, (x, y)) in ra.chunks(32).zip(rb.chunks(32)).enumerate() {
+            unit(2 * k, x, y);
         }
         _mm512_reduce_add_ps(_mm512_add_ps(
             _mm512_add_ps(acc[0], acc[1]),
@@ -201,24 +226,26 @@ mod imp {
     /// The three sums of a cosine distance, two accumulators each, 32 elements per iteration.
     #[target_feature(enable = "avx512f,avx512bw")]
     #[inline]
-    fn fold_cosine<T>(a: &[T], b: &[T], load: impl Fn(&[T]) -> __m512) -> f32 {
+    fn fold_cosine<T>(a: &[T], b: &[T], load: impl Fn(&[T]) -> Pair) -> f32 {
         let (a, b) = trim(a, b);
         let mut dot = [_mm512_setzero_ps(); 2];
         let mut na = [_mm512_setzero_ps(); 2];
         let mut nb = [_mm512_setzero_ps(); 2];
-        let mut step = |k: usize, x: __m512, y: __m512| {
-            dot[k] = _mm512_fmadd_ps(x, y, dot[k]);
-            na[k] = _mm512_fmadd_ps(x, x, na[k]);
-            nb[k] = _mm512_fmadd_ps(y, y, nb[k]);
+        let mut unit = |x: &[T], y: &[T]| {
+            let ((x0, x1), (y0, y1)) = (load(x), load(y));
+            for (k, x, y) in [(0, x0, y0), (1, x1, y1)] {
+                dot[k] = _mm512_fmadd_ps(x, y, dot[k]);
+                na[k] = _mm512_fmadd_ps(x, x, na[k]);
+                nb[k] = _mm512_fmadd_ps(y, y, nb[k]);
+            }
         };
         let (ca, cb) = (a.chunks_exact(32), b.chunks_exact(32));
         let (ra, rb) = (ca.remainder(), cb.remainder());
         for (x, y) in ca.zip(cb) {
-            step(0, load(x), load(y));
-            step(1, load(&x[16..]), load(&y[16..]));
+            unit(x, y);
         }
-        for (k, (x, y)) in ra.chunks(16).zip(rb.chunks(16)).enumerate() {
-            step(k, load(x), load(y));
+        if !ra.is_empty() {
+            unit(ra, rb);
         }
         let total = |v: [__m512; 2]| _mm512_reduce_add_ps(_mm512_add_ps(v[0], v[1])) as f64;
         cosine_from_sums(total(dot), total(na), total(nb))

@@ -47,6 +47,12 @@ pub(crate) fn api() -> &'static ApiRoutines {
     unsafe { &*ptr }
 }
 
+/// `SQLITE_VERSION_NUMBER` of the SQLite vecsql runs in.
+pub(crate) fn host_version() -> i32 {
+    // SAFETY: libversion_number takes no arguments and is present in every host.
+    unsafe { call!(libversion_number()) }
+}
+
 /// Calls a typed API slot, panicking (caught by the trampolines) if the host left it empty.
 macro_rules! call {
     ($name:ident($($arg:expr),* $(,)?)) => {

@@ -13,7 +13,7 @@ use rusqlite::ffi::{
 
 use super::connection::Connection;
 use super::index_info::IndexInfo;
-use super::value::{write_error, SqlArg, SqlOutput, SqlValue};
+use super::value::{write_error, OwnedValue, SqlArg, SqlOutput, SqlValue};
 use super::{call, guard, sqlite_string};
 use crate::error::{SqlError, SqlResult};
 
@@ -135,8 +135,9 @@ impl<'a> FilterArg<'a> {
     }
 
     /// The right-hand side values of an `IN` constraint passed whole, or an error if this
-    /// argument was not such a constraint.
-    pub fn in_values(&self) -> SqlResult<Vec<SqlValue<'a>>> {
+    /// argument was not such a constraint. Values are copied out at once: SQLite reuses one
+    /// value object for the whole list.
+    pub fn in_values(&self) -> SqlResult<Vec<OwnedValue>> {
         let mut out = Vec::new();
         let mut item: *mut sqlite3_value = std::ptr::null_mut();
         // SAFETY: sqlite3_vtab_in_first/next only read the list behind `raw` and return values
@@ -144,7 +145,7 @@ impl<'a> FilterArg<'a> {
         unsafe {
             let mut rc = call!(vtab_in_first(self.raw, &mut item));
             while rc == ffi::SQLITE_OK && !item.is_null() {
-                out.push(SqlArg::from_raw_value(item));
+                out.push(SqlArg::from_raw_value(item).to_owned_value());
                 rc = call!(vtab_in_next(self.raw, &mut item));
             }
             if rc != ffi::SQLITE_OK && rc != ffi::SQLITE_DONE {

@@ -1,0 +1,159 @@
+//! Row filters of a KNN query, evaluated chunk by chunk before any vector is read.
+
+use std::cmp::Ordering;
+use std::collections::HashSet;
+
+use super::layout::{Layout, MetadataKind, TEXT_INLINE_BYTES, TEXT_SLOT_BYTES};
+use super::plan::FilterOp;
+use super::storage::{ChunkInfo, Storage};
+use crate::error::{SqlError, SqlResult};
+use crate::ffi::OwnedValue;
+
+/// A condition on one value.
+#[derive(Debug, Clone)]
+pub enum Condition {
+    Compare(FilterOp, OwnedValue),
+    In(Vec<OwnedValue>),
+}
+
+#[derive(Debug, Clone)]
+pub struct ColumnFilter {
+    pub column: usize,
+    pub condition: Condition,
+}
+
+/// Everything that restricts which rows a KNN query may return.
+#[derive(Debug, Clone, Default)]
+pub struct RowFilter {
+    /// Applied in SQL to `{t}_chunks`, so other partitions' chunks are never read.
+    pub partitions: Vec<ColumnFilter>,
+    pub metadata: Vec<ColumnFilter>,
+    /// Conditions on the integer rowid, checked against the chunk's rowid array.
+    pub rowid: Vec<Condition>,
+    /// Rowids allowed by text primary key conditions (resolved once, before the scan).
+    pub allowed_rowids: Option<HashSet<i64>>,
+}
+
+/// SQLite's ordering of two numbers (integers and reals compare by value).
+fn compare_numbers(a: &OwnedValue, b: &OwnedValue) -> Option<Ordering> {
+    match (a, b) {
+        (OwnedValue::Integer(x), OwnedValue::Integer(y)) => Some(x.cmp(y)),
+        (OwnedValue::Integer(x), OwnedValue::Real(y)) => (*x as f64).partial_cmp(y),
+        (OwnedValue::Real(x), OwnedValue::Integer(y)) => x.partial_cmp(&(*y as f64)),
+        (OwnedValue::Real(x), OwnedValue::Real(y)) => x.partial_cmp(y),
+        _ => None,
+    }
+}
+
+fn matches_number(value: &OwnedValue, condition: &Condition) -> bool {
+    match condition {
+        Condition::Compare(op, rhs) => compare_numbers(value, rhs).is_some_and(|o| op.accepts(o)),
+        Condition::In(list) => list
+            .iter()
+            .any(|rhs| compare_numbers(value, rhs) == Some(Ordering::Equal)),
+    }
+}
+
+fn matches_text(value: &[u8], condition: &Condition) -> bool {
+    let cmp = |rhs: &OwnedValue| match rhs {
+        OwnedValue::Text(t) => Some(value.cmp(t.as_bytes())),
+        _ => None,
+    };
+    match condition {
+        Condition::Compare(op, rhs) => cmp(rhs).is_some_and(|o| op.accepts(o)),
+        Condition::In(list) => list.iter().any(|rhs| cmp(rhs) == Some(Ordering::Equal)),
+    }
+}
+
+/// Checks that a constraint value can be compared with a metadata column of `kind`, naming
+/// the column when it cannot (a silent mismatch would filter out every row).
+pub fn check_metadata_value(layout: &Layout, column: usize, value: &OwnedValue) -> SqlResult<()> {
+    let meta = &layout.metadata[column];
+    let ok = match meta.kind {
+        MetadataKind::Text => matches!(value, OwnedValue::Text(_)),
+        _ => matches!(value, OwnedValue::Integer(_) | OwnedValue::Real(_)),
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(SqlError::new(format!(
+            "vec0 KNN query: metadata column \"{}\" is {}, and cannot be compared with {}",
+            meta.name,
+            meta.kind.sql_name(),
+            match value {
+                OwnedValue::Null => "NULL",
+                OwnedValue::Integer(_) => "an INTEGER",
+                OwnedValue::Real(_) => "a FLOAT",
+                OwnedValue::Text(_) => "TEXT",
+                OwnedValue::Blob(_) => "a BLOB",
+            }
+        )))
+    }
+}
+
+impl RowFilter {
+    /// The slots of `chunk` that hold live rows passing every filter, in slot order.
+    pub fn candidates(&self, storage: &Storage, chunk: &ChunkInfo) -> SqlResult<Vec<usize>> {
+        let layout = &storage.layout;
+        let mut slots: Vec<usize> = (0..layout.chunk_size)
+            .filter(|&s| chunk.is_valid(s))
+            .filter(|&s| {
+                let rowid = chunk.rowid(s);
+                self.rowid
+                    .iter()
+                    .all(|c| matches_number(&OwnedValue::Integer(rowid), c))
+                    && self
+                        .allowed_rowids
+                        .as_ref()
+                        .is_none_or(|set| set.contains(&rowid))
+            })
+            .collect();
+        for filter in &self.metadata {
+            if slots.is_empty() {
+                break;
+            }
+            let kind = layout.metadata[filter.column].kind;
+            let blob = storage.open_blob(
+                &Layout::metadata_chunks(filter.column),
+                "data",
+                chunk.chunk_id,
+                false,
+            )?;
+            let mut data = vec![0u8; blob.len()];
+            blob.read(0, &mut data)?;
+            drop(blob);
+            let mut kept = Vec::with_capacity(slots.len());
+            for &s in &slots {
+                let pass = match kind {
+                    MetadataKind::Integer => {
+                        let v = i64::from_le_bytes(data[s * 8..s * 8 + 8].try_into().expect("8"));
+                        matches_number(&OwnedValue::Integer(v), &filter.condition)
+                    }
+                    MetadataKind::Float => {
+                        let v = f64::from_le_bytes(data[s * 8..s * 8 + 8].try_into().expect("8"));
+                        matches_number(&OwnedValue::Real(v), &filter.condition)
+                    }
+                    MetadataKind::Boolean => {
+                        let v = (data[s / 8] >> (s % 8)) & 1;
+                        matches_number(&OwnedValue::Integer(v as i64), &filter.condition)
+                    }
+                    MetadataKind::Text => {
+                        let slot = &data[s * TEXT_SLOT_BYTES..(s + 1) * TEXT_SLOT_BYTES];
+                        let len = u32::from_le_bytes(slot[..4].try_into().expect("4")) as usize;
+                        if len <= TEXT_INLINE_BYTES {
+                            matches_text(&slot[4..4 + len], &filter.condition)
+                        } else {
+                            let full = storage.read_long_text(filter.column, chunk.rowid(s))?;
+                            matches_text(&full, &filter.condition)
+                        }
+                    }
+                };
+                if pass {
+                    kept.push(s);
+                }
+            }
+            slots = kept;
+        }
+        Ok(slots)
+    }
+}

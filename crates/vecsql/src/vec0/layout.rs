@@ -1,0 +1,245 @@
+//! The physical layout of one vec0 table: which shadow tables exist, what each chunk holds and
+//! at which byte offsets. Derived from the parsed definition on every connect, so it is never
+//! stored and can never disagree with the `CREATE VIRTUAL TABLE` statement.
+//!
+//! Shadow tables (the same names and columns sqlite-vec 0.1.x uses, so each can read the
+//! other's files):
+//!
+//! | table | one row per | holds |
+//! |---|---|---|
+//! | `{t}_info` | key | format version and creator |
+//! | `{t}_chunks` | chunk | capacity, partition key values, validity bitmap, rowids (i64 LE) |
+//! | `{t}_rowids` | row | (text primary key,) chunk id and offset of the row |
+//! | `{t}_vector_chunksNN` | chunk | `chunk_size` vectors of column NN, back to back |
+//! | `{t}_metadatachunksNN` | chunk | metadata column NN: i64/f64 LE, a bitmap, or 16-byte text slots |
+//! | `{t}_metadatatextNN` | row | full text of text metadata longer than 12 bytes |
+//! | `{t}_auxiliary` | row | auxiliary columns, as ordinary SQLite values |
+//! | `{t}_free` | chunk | vecsql only: chunks with free slots left by deletes, reused first |
+
+use super::schema::{ColumnKind, KeyType, TableDefinition};
+pub use super::schema::{DistanceMetric as Metric, MetadataType as MetadataKind, VectorElement};
+
+impl VectorElement {
+    /// Bytes one vector of `dims` elements takes in a chunk.
+    pub fn vector_bytes(self, dims: usize) -> usize {
+        match self {
+            VectorElement::Float32 => dims * 4,
+            VectorElement::Int8 => dims,
+            VectorElement::Bit => dims.div_ceil(8),
+            VectorElement::Float16 | VectorElement::BFloat16 => dims * 2,
+        }
+    }
+}
+
+/// Text metadata is stored as a 4-byte length and the first 12 bytes inline; longer values
+/// also go to `{t}_metadatatextNN`. Comparisons on the prefix skip most overflow reads.
+pub const TEXT_SLOT_BYTES: usize = 16;
+pub const TEXT_INLINE_BYTES: usize = 12;
+
+impl MetadataKind {
+    /// Bytes a chunk of `chunk_size` rows takes for this kind.
+    pub fn chunk_bytes(self, chunk_size: usize) -> usize {
+        match self {
+            MetadataKind::Integer | MetadataKind::Float => chunk_size * 8,
+            MetadataKind::Boolean => chunk_size.div_ceil(8),
+            MetadataKind::Text => chunk_size * TEXT_SLOT_BYTES,
+        }
+    }
+
+    pub fn sql_name(self) -> &'static str {
+        match self {
+            MetadataKind::Integer => "INTEGER",
+            MetadataKind::Float => "FLOAT",
+            MetadataKind::Boolean => "BOOLEAN",
+            MetadataKind::Text => "TEXT",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct VectorColumn {
+    pub name: String,
+    pub element: VectorElement,
+    pub dims: usize,
+    pub metric: Metric,
+}
+
+impl VectorColumn {
+    pub fn vector_bytes(&self) -> usize {
+        self.element.vector_bytes(self.dims)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct MetadataColumn {
+    pub name: String,
+    pub kind: MetadataKind,
+}
+
+#[derive(Debug, Clone)]
+pub struct PartitionColumn {
+    pub name: String,
+    /// True for `integer partition key`, false for text.
+    pub integer: bool,
+}
+
+/// What a column of the virtual table is, in declaration order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnRole {
+    /// The `rowid` column of a table without a declared primary key, or the primary key.
+    Key,
+    Vector(usize),
+    Metadata(usize),
+    Partition(usize),
+    Auxiliary(usize),
+    Distance,
+    K,
+}
+
+#[derive(Debug, Clone)]
+pub struct Layout {
+    pub schema: String,
+    pub table: String,
+    pub chunk_size: usize,
+    /// The declared primary key: its name and whether it is text.
+    pub primary_key: Option<(String, bool)>,
+    pub vectors: Vec<VectorColumn>,
+    pub metadata: Vec<MetadataColumn>,
+    pub partitions: Vec<PartitionColumn>,
+    pub auxiliary: Vec<String>,
+    /// Column roles in the order declared to SQLite (key first, hidden columns last).
+    pub columns: Vec<ColumnRole>,
+}
+
+/// Quotes an SQL identifier.
+pub fn quote(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+impl Layout {
+    /// The layout of table `table` in database `schema` declared by `def`.
+    pub fn new(schema: &str, table: &str, def: &TableDefinition) -> Layout {
+        let mut layout = Layout {
+            schema: schema.to_string(),
+            table: table.to_string(),
+            chunk_size: def.chunk_size,
+            primary_key: def
+                .primary_key()
+                .map(|k| (k.name.to_string(), k.def == KeyType::Text)),
+            vectors: Vec::new(),
+            metadata: Vec::new(),
+            partitions: Vec::new(),
+            auxiliary: Vec::new(),
+            columns: vec![ColumnRole::Key],
+        };
+        for column in def.vtab_columns() {
+            let role = match &column.kind {
+                ColumnKind::PrimaryKey(_) => continue,
+                ColumnKind::Vector(v) => {
+                    layout.vectors.push(VectorColumn {
+                        name: column.name.clone(),
+                        element: v.element,
+                        dims: v.dimensions,
+                        metric: v.distance_metric,
+                    });
+                    ColumnRole::Vector(layout.vectors.len() - 1)
+                }
+                ColumnKind::Metadata(kind) => {
+                    layout.metadata.push(MetadataColumn {
+                        name: column.name.clone(),
+                        kind: *kind,
+                    });
+                    ColumnRole::Metadata(layout.metadata.len() - 1)
+                }
+                ColumnKind::PartitionKey(key) => {
+                    layout.partitions.push(PartitionColumn {
+                        name: column.name.clone(),
+                        integer: *key == KeyType::Integer,
+                    });
+                    ColumnRole::Partition(layout.partitions.len() - 1)
+                }
+                ColumnKind::Auxiliary(_) => {
+                    layout.auxiliary.push(column.name.clone());
+                    ColumnRole::Auxiliary(layout.auxiliary.len() - 1)
+                }
+            };
+            layout.columns.push(role);
+        }
+        layout.columns.push(ColumnRole::Distance);
+        layout.columns.push(ColumnRole::K);
+        layout
+    }
+
+    pub fn text_primary_key(&self) -> bool {
+        matches!(self.primary_key, Some((_, true)))
+    }
+
+    pub fn shadow(&self, suffix: &str) -> String {
+        format!("{}_{suffix}", self.table)
+    }
+
+    /// `"schema"."table_suffix"`, for SQL text.
+    pub fn qualified(&self, suffix: &str) -> String {
+        format!("{}.{}", quote(&self.schema), quote(&self.shadow(suffix)))
+    }
+
+    pub fn vector_chunks(i: usize) -> String {
+        format!("vector_chunks{i:02}")
+    }
+
+    pub fn metadata_chunks(i: usize) -> String {
+        format!("metadatachunks{i:02}")
+    }
+
+    pub fn metadata_text(i: usize) -> String {
+        format!("metadatatext{i:02}")
+    }
+
+    pub fn partition_column(i: usize) -> String {
+        format!("partition{i:02}")
+    }
+
+    pub fn auxiliary_column(i: usize) -> String {
+        format!("value{i:02}")
+    }
+
+    /// Index of the hidden `distance` column.
+    pub fn distance_column(&self) -> usize {
+        self.columns.len() - 2
+    }
+
+    pub fn k_column(&self) -> usize {
+        self.columns.len() - 1
+    }
+
+    /// Bytes of the validity bitmap of one chunk.
+    pub fn validity_bytes(&self) -> usize {
+        self.chunk_size.div_ceil(8)
+    }
+
+    /// The statement declaring the virtual table's columns to SQLite: like sqlite-vec, a table
+    /// with a primary key is WITHOUT ROWID with the key first; otherwise the first column is
+    /// named `rowid`, so `select *` shows it.
+    pub fn declaration(&self) -> String {
+        let mut cols = Vec::new();
+        for role in &self.columns {
+            cols.push(match *role {
+                ColumnRole::Key => match &self.primary_key {
+                    Some((name, _)) => format!("{} primary key", quote(name)),
+                    None => "rowid".to_string(),
+                },
+                ColumnRole::Vector(i) => quote(&self.vectors[i].name),
+                ColumnRole::Metadata(i) => quote(&self.metadata[i].name),
+                ColumnRole::Partition(i) => quote(&self.partitions[i].name),
+                ColumnRole::Auxiliary(i) => quote(&self.auxiliary[i]),
+                ColumnRole::Distance => "distance hidden".to_string(),
+                ColumnRole::K => "k hidden".to_string(),
+            });
+        }
+        let mut sql = format!("CREATE TABLE x({})", cols.join(", "));
+        if self.primary_key.is_some() {
+            sql.push_str(" WITHOUT ROWID");
+        }
+        sql
+    }
+}

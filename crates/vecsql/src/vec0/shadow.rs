@@ -1,0 +1,160 @@
+//! Creating, dropping and renaming the shadow tables listed in [`super::layout`].
+
+use super::layout::{quote, Layout, MetadataKind};
+use crate::error::SqlResult;
+use crate::ffi::connection::Connection;
+
+/// The on-disk format version vecsql writes into `{t}_info`; a newer major is refused.
+pub const FORMAT_VERSION: i64 = 1;
+
+/// Suffixes of every shadow table a vec0 table can have, for xShadowName. Numbered tables are
+/// matched by prefix.
+pub fn is_shadow_suffix(suffix: &str) -> bool {
+    let numbered = |prefix: &str| {
+        suffix
+            .strip_prefix(prefix)
+            .is_some_and(|n| n.len() == 2 && n.bytes().all(|b| b.is_ascii_digit()))
+    };
+    matches!(suffix, "info" | "chunks" | "rowids" | "auxiliary" | "free")
+        || numbered("vector_chunks")
+        || numbered("metadatachunks")
+        || numbered("metadatatext")
+}
+
+/// Every shadow table this layout has, as suffixes.
+pub fn suffixes(layout: &Layout) -> Vec<String> {
+    let mut out: Vec<String> = ["info", "chunks", "rowids", "free"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    out.extend((0..layout.vectors.len()).map(Layout::vector_chunks));
+    for (i, m) in layout.metadata.iter().enumerate() {
+        out.push(Layout::metadata_chunks(i));
+        if m.kind == MetadataKind::Text {
+            out.push(Layout::metadata_text(i));
+        }
+    }
+    if !layout.auxiliary.is_empty() {
+        out.push("auxiliary".to_string());
+    }
+    out
+}
+
+pub fn create(conn: &Connection, layout: &Layout) -> SqlResult<()> {
+    let t = |s: &str| layout.qualified(s);
+    let mut sql = String::new();
+    sql.push_str(&format!(
+        "CREATE TABLE {}(key TEXT PRIMARY KEY, value ANY);",
+        t("info")
+    ));
+    sql.push_str(&format!(
+        "INSERT INTO {}(key, value) VALUES ('CREATE_VERSION', 'vecsql {}'), \
+         ('VECSQL_FORMAT', {FORMAT_VERSION});",
+        t("info"),
+        crate::VERSION
+    ));
+    let partitions: String = (0..layout.partitions.len())
+        .map(|i| format!("{},", Layout::partition_column(i)))
+        .collect();
+    sql.push_str(&format!(
+        "CREATE TABLE {}(chunk_id INTEGER PRIMARY KEY AUTOINCREMENT, size INTEGER NOT NULL, \
+         sequence_id INTEGER, {partitions} validity BLOB NOT NULL, rowids BLOB NOT NULL);",
+        t("chunks")
+    ));
+    let id = if layout.text_primary_key() {
+        "id TEXT UNIQUE NOT NULL"
+    } else {
+        "id"
+    };
+    sql.push_str(&format!(
+        "CREATE TABLE {}(rowid INTEGER PRIMARY KEY AUTOINCREMENT, {id}, chunk_id INTEGER, \
+         chunk_offset INTEGER);",
+        t("rowids")
+    ));
+    sql.push_str(&format!(
+        "CREATE TABLE {}(chunk_id INTEGER PRIMARY KEY);",
+        t("free")
+    ));
+    for i in 0..layout.vectors.len() {
+        sql.push_str(&format!(
+            "CREATE TABLE {}(rowid INTEGER PRIMARY KEY, vectors BLOB NOT NULL);",
+            t(&Layout::vector_chunks(i))
+        ));
+    }
+    for (i, m) in layout.metadata.iter().enumerate() {
+        sql.push_str(&format!(
+            "CREATE TABLE {}(rowid INTEGER PRIMARY KEY, data BLOB NOT NULL);",
+            t(&Layout::metadata_chunks(i))
+        ));
+        if m.kind == MetadataKind::Text {
+            sql.push_str(&format!(
+                "CREATE TABLE {}(rowid INTEGER PRIMARY KEY, data TEXT);",
+                t(&Layout::metadata_text(i))
+            ));
+        }
+    }
+    if !layout.auxiliary.is_empty() {
+        let cols: Vec<String> = (0..layout.auxiliary.len())
+            .map(Layout::auxiliary_column)
+            .collect();
+        sql.push_str(&format!(
+            "CREATE TABLE {}(rowid INTEGER PRIMARY KEY, {});",
+            t("auxiliary"),
+            cols.join(", ")
+        ));
+    }
+    conn.execute_batch(&sql)
+}
+
+pub fn drop_all(conn: &Connection, layout: &Layout) -> SqlResult<()> {
+    let sql: String = suffixes(layout)
+        .iter()
+        .map(|s| format!("DROP TABLE IF EXISTS {};", layout.qualified(s)))
+        .collect();
+    conn.execute_batch(&sql)
+}
+
+pub fn rename(conn: &Connection, layout: &Layout, new_name: &str) -> SqlResult<()> {
+    let sql: String = suffixes(layout)
+        .iter()
+        .map(|s| {
+            format!(
+                "ALTER TABLE {} RENAME TO {};",
+                layout.qualified(s),
+                quote(&format!("{new_name}_{s}"))
+            )
+        })
+        .collect();
+    conn.execute_batch(&sql)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recognises_every_shadow_suffix_and_nothing_else() {
+        for s in [
+            "info",
+            "chunks",
+            "rowids",
+            "auxiliary",
+            "free",
+            "vector_chunks00",
+            "metadatachunks15",
+            "metadatatext03",
+        ] {
+            assert!(is_shadow_suffix(s), "{s}");
+        }
+        for s in [
+            "",
+            "vector_chunks",
+            "vector_chunks1",
+            "vector_chunks001",
+            "metadata",
+            "other",
+        ] {
+            assert!(!is_shadow_suffix(s), "{s}");
+        }
+    }
+}

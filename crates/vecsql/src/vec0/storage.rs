@@ -1,0 +1,662 @@
+//! Reads and writes of rows in the shadow tables. Every change goes through SQL statements or
+//! `sqlite3_blob` handles on the table's own connection, so SQLite's transactions, savepoints
+//! and rollbacks cover vec0 exactly as they cover ordinary tables: there is no state kept in
+//! memory that a rollback could leave behind (prepared statements are the only cache).
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use super::filter::{ColumnFilter, Condition};
+use super::layout::{quote, Layout, MetadataKind, TEXT_INLINE_BYTES, TEXT_SLOT_BYTES};
+use crate::error::{SqlError, SqlResult};
+use crate::ffi::connection::{Blob, Connection, Statement};
+use crate::ffi::{OwnedValue, SqlValue};
+
+/// Where a row lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RowLocation {
+    pub rowid: i64,
+    pub chunk_id: i64,
+    pub offset: usize,
+}
+
+/// One chunk's bookkeeping, as read for a scan.
+#[derive(Debug, Clone)]
+pub struct ChunkInfo {
+    pub chunk_id: i64,
+    pub validity: Vec<u8>,
+    pub rowids: Vec<u8>,
+}
+
+impl ChunkInfo {
+    pub fn is_valid(&self, offset: usize) -> bool {
+        self.validity
+            .get(offset / 8)
+            .is_some_and(|b| (b >> (offset % 8)) & 1 == 1)
+    }
+
+    pub fn rowid(&self, offset: usize) -> i64 {
+        let b = &self.rowids[offset * 8..offset * 8 + 8];
+        i64::from_le_bytes(b.try_into().expect("8 bytes"))
+    }
+}
+
+pub struct Storage {
+    pub conn: Connection,
+    pub layout: Layout,
+    statements: RefCell<HashMap<String, Statement>>,
+}
+
+fn value_i64(v: &OwnedValue) -> SqlResult<i64> {
+    match v {
+        OwnedValue::Integer(i) => Ok(*i),
+        other => Err(SqlError::internal(format!(
+            "vec0 shadow table holds {other:?} where an integer was expected"
+        ))),
+    }
+}
+
+impl Storage {
+    pub fn new(conn: Connection, layout: Layout) -> Storage {
+        Storage {
+            conn,
+            layout,
+            statements: RefCell::new(HashMap::new()),
+        }
+    }
+
+    /// Finalizes cached statements (before the shadow tables are dropped or renamed).
+    pub fn clear_statements(&self) {
+        self.statements.borrow_mut().clear();
+    }
+
+    /// Runs `f` on the cached statement for `sql`, preparing it on first use.
+    pub fn with_statement<R>(
+        &self,
+        sql: &str,
+        f: impl FnOnce(&mut Statement) -> SqlResult<R>,
+    ) -> SqlResult<R> {
+        let cached = self.statements.borrow_mut().remove(sql);
+        let mut stmt = match cached {
+            Some(s) => s,
+            None => self.conn.prepare(sql)?,
+        };
+        let result = f(&mut stmt);
+        stmt.reset();
+        self.statements.borrow_mut().insert(sql.to_string(), stmt);
+        result
+    }
+
+    pub fn query(&self, sql: &str, params: &[SqlValue<'_>]) -> SqlResult<Vec<Vec<OwnedValue>>> {
+        self.with_statement(sql, |s| s.query(params))
+    }
+
+    pub fn execute(&self, sql: &str, params: &[SqlValue<'_>]) -> SqlResult<()> {
+        self.with_statement(sql, |s| s.execute(params))
+    }
+
+    fn t(&self, suffix: &str) -> String {
+        self.layout.qualified(suffix)
+    }
+
+    pub fn open_blob(
+        &self,
+        suffix: &str,
+        column: &str,
+        rowid: i64,
+        writable: bool,
+    ) -> SqlResult<Blob> {
+        self.conn.open_blob(
+            &self.layout.schema,
+            &self.layout.shadow(suffix),
+            column,
+            rowid,
+            writable,
+        )
+    }
+
+    // ---- rows -------------------------------------------------------------------------
+
+    pub fn locate(&self, rowid: i64) -> SqlResult<Option<RowLocation>> {
+        let sql = format!(
+            "SELECT chunk_id, chunk_offset FROM {} WHERE rowid = ?",
+            self.t("rowids")
+        );
+        let rows = self.query(&sql, &[SqlValue::Integer(rowid)])?;
+        match rows.first() {
+            Some(row) => Ok(Some(RowLocation {
+                rowid,
+                chunk_id: value_i64(&row[0])?,
+                offset: value_i64(&row[1])? as usize,
+            })),
+            None => Ok(None),
+        }
+    }
+
+    /// The internal rowid of the row whose text primary key is `id`.
+    pub fn rowid_for_text_key(&self, id: &[u8]) -> SqlResult<Option<i64>> {
+        let sql = format!("SELECT rowid FROM {} WHERE id = ?", self.t("rowids"));
+        let rows = self.query(&sql, &[SqlValue::Text(id)])?;
+        rows.first().map(|r| value_i64(&r[0])).transpose()
+    }
+
+    pub fn text_key(&self, rowid: i64) -> SqlResult<OwnedValue> {
+        let sql = format!("SELECT id FROM {} WHERE rowid = ?", self.t("rowids"));
+        let rows = self.query(&sql, &[SqlValue::Integer(rowid)])?;
+        Ok(rows
+            .into_iter()
+            .next()
+            .and_then(|r| r.into_iter().next())
+            .unwrap_or(OwnedValue::Null))
+    }
+
+    /// Adds a row to `{t}_rowids` and returns its rowid (`rowid` None: the next free one).
+    pub fn insert_rowid(&self, rowid: Option<i64>, text_key: Option<&[u8]>) -> SqlResult<i64> {
+        let sql = format!(
+            "INSERT INTO {}(rowid, id, chunk_id, chunk_offset) VALUES (?, ?, NULL, NULL)",
+            self.t("rowids")
+        );
+        let rowid_value = rowid.map_or(SqlValue::Null, SqlValue::Integer);
+        let key = text_key.map_or(SqlValue::Null, SqlValue::Text);
+        self.execute(&sql, &[rowid_value, key])?;
+        Ok(rowid.unwrap_or_else(|| self.conn.last_insert_rowid()))
+    }
+
+    pub fn set_location(&self, loc: RowLocation) -> SqlResult<()> {
+        let sql = format!(
+            "UPDATE {} SET chunk_id = ?, chunk_offset = ? WHERE rowid = ?",
+            self.t("rowids")
+        );
+        self.execute(
+            &sql,
+            &[
+                SqlValue::Integer(loc.chunk_id),
+                SqlValue::Integer(loc.offset as i64),
+                SqlValue::Integer(loc.rowid),
+            ],
+        )
+    }
+
+    pub fn delete_rowid(&self, rowid: i64) -> SqlResult<()> {
+        let sql = format!("DELETE FROM {} WHERE rowid = ?", self.t("rowids"));
+        self.execute(&sql, &[SqlValue::Integer(rowid)])
+    }
+
+    /// Every rowid in ascending order, for full scans.
+    pub fn all_rowids(&self) -> SqlResult<Vec<i64>> {
+        let sql = format!(
+            "SELECT rowid FROM {} WHERE chunk_id IS NOT NULL ORDER BY rowid",
+            self.t("rowids")
+        );
+        self.query(&sql, &[])?
+            .iter()
+            .map(|r| value_i64(&r[0]))
+            .collect()
+    }
+
+    // ---- chunks -----------------------------------------------------------------------
+
+    /// ` WHERE c.partition00 IS ? AND ...` for a chunk alias `c`, or nothing.
+    fn partition_where(&self, alias: &str) -> String {
+        if self.layout.partitions.is_empty() {
+            return String::new();
+        }
+        let parts: Vec<String> = (0..self.layout.partitions.len())
+            .map(|i| format!("{alias}.{} IS ?", Layout::partition_column(i)))
+            .collect();
+        format!(" WHERE {}", parts.join(" AND "))
+    }
+
+    /// A slot for a new row in the partition `partition`: the lowest chunk with a free slot, or
+    /// a new chunk. Slots freed by deletes are reused before the table grows.
+    pub fn allocate_slot(&self, partition: &[OwnedValue]) -> SqlResult<(i64, usize)> {
+        self.ensure_free_table()?;
+        let params: Vec<SqlValue<'_>> = partition.iter().map(|v| v.as_value()).collect();
+        let sql = format!(
+            "SELECT f.chunk_id, c.validity FROM {} f JOIN {} c ON c.chunk_id = f.chunk_id{} \
+             ORDER BY f.chunk_id LIMIT 1",
+            self.t("free"),
+            self.t("chunks"),
+            self.partition_where("c")
+        );
+        let rows = self.query(&sql, &params)?;
+        if let Some(row) = rows.first() {
+            let chunk_id = value_i64(&row[0])?;
+            if let OwnedValue::Blob(validity) = &row[1] {
+                if let Some(offset) = first_zero_bit(validity, self.layout.chunk_size) {
+                    return Ok((chunk_id, offset));
+                }
+            }
+            // A full chunk left in the free list (e.g. by an interrupted writer): drop it.
+            self.execute(
+                &format!("DELETE FROM {} WHERE chunk_id = ?", self.t("free")),
+                &[SqlValue::Integer(chunk_id)],
+            )?;
+            return self.allocate_slot(partition);
+        }
+        Ok((self.new_chunk(partition)?, 0))
+    }
+
+    fn new_chunk(&self, partition: &[OwnedValue]) -> SqlResult<i64> {
+        let layout = &self.layout;
+        let n = layout.chunk_size;
+        let part_cols: String = (0..layout.partitions.len())
+            .map(|i| format!(", {}", Layout::partition_column(i)))
+            .collect();
+        let part_params: String = partition.iter().map(|_| ", ?").collect();
+        let sql = format!(
+            "INSERT INTO {}(size, validity, rowids{part_cols}) \
+             VALUES ({n}, zeroblob({}), zeroblob({}){part_params})",
+            self.t("chunks"),
+            layout.validity_bytes(),
+            n * 8
+        );
+        let params: Vec<SqlValue<'_>> = partition.iter().map(|v| v.as_value()).collect();
+        self.execute(&sql, &params)?;
+        let chunk_id = self.conn.last_insert_rowid();
+        for (i, v) in layout.vectors.iter().enumerate() {
+            self.execute(
+                &format!(
+                    "INSERT INTO {}(rowid, vectors) VALUES (?, zeroblob({}))",
+                    self.t(&Layout::vector_chunks(i)),
+                    n * v.vector_bytes()
+                ),
+                &[SqlValue::Integer(chunk_id)],
+            )?;
+        }
+        for (i, m) in layout.metadata.iter().enumerate() {
+            self.execute(
+                &format!(
+                    "INSERT INTO {}(rowid, data) VALUES (?, zeroblob({}))",
+                    self.t(&Layout::metadata_chunks(i)),
+                    m.kind.chunk_bytes(n)
+                ),
+                &[SqlValue::Integer(chunk_id)],
+            )?;
+        }
+        self.execute(
+            &format!("INSERT INTO {}(chunk_id) VALUES (?)", self.t("free")),
+            &[SqlValue::Integer(chunk_id)],
+        )?;
+        Ok(chunk_id)
+    }
+
+    /// Creates `{t}_free` for tables written by sqlite-vec, listing their chunks with room.
+    fn ensure_free_table(&self) -> SqlResult<()> {
+        let exists = self.query(
+            &format!(
+                "SELECT 1 FROM {}.sqlite_master WHERE type = 'table' AND name = ?",
+                quote(&self.layout.schema)
+            ),
+            &[SqlValue::Text(self.layout.shadow("free").as_bytes())],
+        )?;
+        if !exists.is_empty() {
+            return Ok(());
+        }
+        self.conn.execute_batch(&format!(
+            "CREATE TABLE {}(chunk_id INTEGER PRIMARY KEY);",
+            self.t("free")
+        ))?;
+        for chunk in self.chunks(&[])? {
+            if first_zero_bit(&chunk.validity, self.layout.chunk_size).is_some() {
+                self.execute(
+                    &format!("INSERT INTO {}(chunk_id) VALUES (?)", self.t("free")),
+                    &[SqlValue::Integer(chunk.chunk_id)],
+                )?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Marks slot `offset` of `chunk_id` as holding `rowid` (or as free when `rowid` is None),
+    /// and keeps `{t}_free` and empty chunks in step.
+    pub fn set_slot(&self, chunk_id: i64, offset: usize, rowid: Option<i64>) -> SqlResult<()> {
+        let mut validity_blob = self.open_blob("chunks", "validity", chunk_id, true)?;
+        let mut validity = vec![0u8; validity_blob.len()];
+        validity_blob.read(0, &mut validity)?;
+        let (byte, bit) = (offset / 8, offset % 8);
+        if rowid.is_some() {
+            validity[byte] |= 1 << bit;
+        } else {
+            validity[byte] &= !(1 << bit);
+        }
+        validity_blob.write(byte, &validity[byte..byte + 1])?;
+        drop(validity_blob);
+        let mut rowids = self.open_blob("chunks", "rowids", chunk_id, true)?;
+        rowids.write(offset * 8, &rowid.unwrap_or(0).to_le_bytes())?;
+        drop(rowids);
+
+        let free = first_zero_bit(&validity, self.layout.chunk_size).is_some();
+        let empty = validity.iter().all(|&b| b == 0);
+        if empty {
+            self.delete_chunk(chunk_id)
+        } else if free {
+            self.execute(
+                &format!(
+                    "INSERT OR IGNORE INTO {}(chunk_id) VALUES (?)",
+                    self.t("free")
+                ),
+                &[SqlValue::Integer(chunk_id)],
+            )
+        } else {
+            self.execute(
+                &format!("DELETE FROM {} WHERE chunk_id = ?", self.t("free")),
+                &[SqlValue::Integer(chunk_id)],
+            )
+        }
+    }
+
+    /// Removes an empty chunk and its data, so deleted space goes back to SQLite's free pages.
+    fn delete_chunk(&self, chunk_id: i64) -> SqlResult<()> {
+        let id = [SqlValue::Integer(chunk_id)];
+        self.execute(
+            &format!("DELETE FROM {} WHERE chunk_id = ?", self.t("chunks")),
+            &id,
+        )?;
+        self.execute(
+            &format!("DELETE FROM {} WHERE chunk_id = ?", self.t("free")),
+            &id,
+        )?;
+        for i in 0..self.layout.vectors.len() {
+            let sql = format!(
+                "DELETE FROM {} WHERE rowid = ?",
+                self.t(&Layout::vector_chunks(i))
+            );
+            self.execute(&sql, &id)?;
+        }
+        for i in 0..self.layout.metadata.len() {
+            let sql = format!(
+                "DELETE FROM {} WHERE rowid = ?",
+                self.t(&Layout::metadata_chunks(i))
+            );
+            self.execute(&sql, &id)?;
+        }
+        Ok(())
+    }
+
+    /// Chunks whose partition keys pass `partition_filter` (all chunks when empty), in id order.
+    pub fn chunks(&self, partition_filter: &[ColumnFilter]) -> SqlResult<Vec<ChunkInfo>> {
+        let mut clauses = Vec::new();
+        let mut params = Vec::new();
+        for f in partition_filter {
+            let col = Layout::partition_column(f.column);
+            match &f.condition {
+                Condition::Compare(op, value) => {
+                    clauses.push(format!("{col} {} ?", op.sql()));
+                    params.push(value.as_value());
+                }
+                Condition::In(values) => {
+                    let marks: Vec<&str> = values.iter().map(|_| "?").collect();
+                    clauses.push(format!("{col} IN ({})", marks.join(", ")));
+                    params.extend(values.iter().map(|v| v.as_value()));
+                }
+            }
+        }
+        let where_clause = if clauses.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", clauses.join(" AND "))
+        };
+        let sql = format!(
+            "SELECT chunk_id, validity, rowids FROM {}{where_clause} ORDER BY chunk_id",
+            self.t("chunks")
+        );
+        self.query(&sql, &params)?
+            .into_iter()
+            .map(|row| {
+                let mut it = row.into_iter();
+                let chunk_id = value_i64(&it.next().unwrap_or(OwnedValue::Null))?;
+                let blob = |v: Option<OwnedValue>| match v {
+                    Some(OwnedValue::Blob(b)) => Ok(b),
+                    other => Err(SqlError::internal(format!(
+                        "vec0 chunk {chunk_id} has {other:?} where a blob was expected"
+                    ))),
+                };
+                Ok(ChunkInfo {
+                    chunk_id,
+                    validity: blob(it.next())?,
+                    rowids: blob(it.next())?,
+                })
+            })
+            .collect()
+    }
+
+    pub fn partition_values(&self, chunk_id: i64) -> SqlResult<Vec<OwnedValue>> {
+        if self.layout.partitions.is_empty() {
+            return Ok(Vec::new());
+        }
+        let cols: Vec<String> = (0..self.layout.partitions.len())
+            .map(Layout::partition_column)
+            .collect();
+        let sql = format!(
+            "SELECT {} FROM {} WHERE chunk_id = ?",
+            cols.join(", "),
+            self.t("chunks")
+        );
+        Ok(self
+            .query(&sql, &[SqlValue::Integer(chunk_id)])?
+            .into_iter()
+            .next()
+            .unwrap_or_default())
+    }
+
+    // ---- vectors ------------------------------------------------------------------------
+
+    pub fn write_vector(&self, column: usize, loc: RowLocation, bytes: &[u8]) -> SqlResult<()> {
+        let vb = self.layout.vectors[column].vector_bytes();
+        let mut blob = self.open_blob(
+            &Layout::vector_chunks(column),
+            "vectors",
+            loc.chunk_id,
+            true,
+        )?;
+        blob.write(loc.offset * vb, bytes)
+    }
+
+    pub fn read_vector(&self, column: usize, loc: RowLocation) -> SqlResult<Vec<u8>> {
+        let vb = self.layout.vectors[column].vector_bytes();
+        let blob = self.open_blob(
+            &Layout::vector_chunks(column),
+            "vectors",
+            loc.chunk_id,
+            false,
+        )?;
+        let mut out = vec![0u8; vb];
+        blob.read(loc.offset * vb, &mut out)?;
+        Ok(out)
+    }
+
+    // ---- metadata -----------------------------------------------------------------------
+
+    pub fn write_metadata(
+        &self,
+        column: usize,
+        loc: RowLocation,
+        value: &OwnedValue,
+    ) -> SqlResult<()> {
+        let kind = self.layout.metadata[column].kind;
+        let mut blob =
+            self.open_blob(&Layout::metadata_chunks(column), "data", loc.chunk_id, true)?;
+        match (kind, value) {
+            (MetadataKind::Integer, OwnedValue::Integer(i)) => {
+                blob.write(loc.offset * 8, &i.to_le_bytes())
+            }
+            (MetadataKind::Float, OwnedValue::Real(f)) => {
+                blob.write(loc.offset * 8, &f.to_le_bytes())
+            }
+            (MetadataKind::Boolean, OwnedValue::Integer(b)) => {
+                let mut byte = [0u8];
+                blob.read(loc.offset / 8, &mut byte)?;
+                if *b != 0 {
+                    byte[0] |= 1 << (loc.offset % 8);
+                } else {
+                    byte[0] &= !(1 << (loc.offset % 8));
+                }
+                blob.write(loc.offset / 8, &byte)
+            }
+            (MetadataKind::Text, OwnedValue::Text(s)) => {
+                let bytes = s.as_bytes();
+                let mut slot = [0u8; TEXT_SLOT_BYTES];
+                slot[..4].copy_from_slice(&(bytes.len() as u32).to_le_bytes());
+                let inline = bytes.len().min(TEXT_INLINE_BYTES);
+                slot[4..4 + inline].copy_from_slice(&bytes[..inline]);
+                blob.write(loc.offset * TEXT_SLOT_BYTES, &slot)?;
+                drop(blob);
+                let text_table = self.t(&Layout::metadata_text(column));
+                self.execute(
+                    &format!("DELETE FROM {text_table} WHERE rowid = ?"),
+                    &[SqlValue::Integer(loc.rowid)],
+                )?;
+                if bytes.len() > TEXT_INLINE_BYTES {
+                    self.execute(
+                        &format!("INSERT INTO {text_table}(rowid, data) VALUES (?, ?)"),
+                        &[SqlValue::Integer(loc.rowid), SqlValue::Text(bytes)],
+                    )?;
+                }
+                Ok(())
+            }
+            (kind, value) => Err(SqlError::internal(format!(
+                "metadata value {value:?} was not converted to {}",
+                kind.sql_name()
+            ))),
+        }
+    }
+
+    pub fn read_metadata(&self, column: usize, loc: RowLocation) -> SqlResult<OwnedValue> {
+        let kind = self.layout.metadata[column].kind;
+        let blob = self.open_blob(
+            &Layout::metadata_chunks(column),
+            "data",
+            loc.chunk_id,
+            false,
+        )?;
+        match kind {
+            MetadataKind::Integer | MetadataKind::Float => {
+                let mut b = [0u8; 8];
+                blob.read(loc.offset * 8, &mut b)?;
+                Ok(if kind == MetadataKind::Integer {
+                    OwnedValue::Integer(i64::from_le_bytes(b))
+                } else {
+                    OwnedValue::Real(f64::from_le_bytes(b))
+                })
+            }
+            MetadataKind::Boolean => {
+                let mut b = [0u8];
+                blob.read(loc.offset / 8, &mut b)?;
+                Ok(OwnedValue::Integer(((b[0] >> (loc.offset % 8)) & 1) as i64))
+            }
+            MetadataKind::Text => {
+                let mut slot = [0u8; TEXT_SLOT_BYTES];
+                blob.read(loc.offset * TEXT_SLOT_BYTES, &mut slot)?;
+                drop(blob);
+                decode_text_slot(&slot, || self.read_long_text(column, loc.rowid))
+            }
+        }
+    }
+
+    pub fn read_long_text(&self, column: usize, rowid: i64) -> SqlResult<Vec<u8>> {
+        let sql = format!(
+            "SELECT data FROM {} WHERE rowid = ?",
+            self.t(&Layout::metadata_text(column))
+        );
+        match self
+            .query(&sql, &[SqlValue::Integer(rowid)])?
+            .into_iter()
+            .next()
+        {
+            Some(row) => match row.into_iter().next() {
+                Some(OwnedValue::Text(t)) => Ok(t.into_bytes()),
+                other => Err(SqlError::internal(format!(
+                    "long text metadata of row {rowid} is {other:?}"
+                ))),
+            },
+            None => Err(SqlError::internal(format!(
+                "long text metadata of row {rowid} is missing"
+            ))),
+        }
+    }
+
+    pub fn delete_long_text(&self, column: usize, rowid: i64) -> SqlResult<()> {
+        let sql = format!(
+            "DELETE FROM {} WHERE rowid = ?",
+            self.t(&Layout::metadata_text(column))
+        );
+        self.execute(&sql, &[SqlValue::Integer(rowid)])
+    }
+
+    // ---- auxiliary ----------------------------------------------------------------------
+
+    pub fn write_auxiliary(&self, rowid: i64, values: &[OwnedValue]) -> SqlResult<()> {
+        let cols: Vec<String> = (0..values.len()).map(Layout::auxiliary_column).collect();
+        let marks: Vec<&str> = values.iter().map(|_| "?").collect();
+        let sql = format!(
+            "INSERT OR REPLACE INTO {}(rowid, {}) VALUES (?, {})",
+            self.t("auxiliary"),
+            cols.join(", "),
+            marks.join(", ")
+        );
+        let mut params = vec![SqlValue::Integer(rowid)];
+        params.extend(values.iter().map(|v| v.as_value()));
+        self.execute(&sql, &params)
+    }
+
+    pub fn read_auxiliary(&self, rowid: i64, column: usize) -> SqlResult<OwnedValue> {
+        let sql = format!(
+            "SELECT {} FROM {} WHERE rowid = ?",
+            Layout::auxiliary_column(column),
+            self.t("auxiliary")
+        );
+        Ok(self
+            .query(&sql, &[SqlValue::Integer(rowid)])?
+            .into_iter()
+            .next()
+            .and_then(|r| r.into_iter().next())
+            .unwrap_or(OwnedValue::Null))
+    }
+
+    pub fn delete_auxiliary(&self, rowid: i64) -> SqlResult<()> {
+        let sql = format!("DELETE FROM {} WHERE rowid = ?", self.t("auxiliary"));
+        self.execute(&sql, &[SqlValue::Integer(rowid)])
+    }
+}
+
+/// Decodes a 16-byte text slot, fetching the full text only when it is longer than the slot.
+pub fn decode_text_slot(
+    slot: &[u8],
+    long: impl FnOnce() -> SqlResult<Vec<u8>>,
+) -> SqlResult<OwnedValue> {
+    let len = u32::from_le_bytes(slot[..4].try_into().expect("4 bytes")) as usize;
+    let bytes = if len <= TEXT_INLINE_BYTES {
+        slot[4..4 + len].to_vec()
+    } else {
+        long()?
+    };
+    Ok(OwnedValue::Text(
+        String::from_utf8_lossy(&bytes).into_owned(),
+    ))
+}
+
+/// The first clear bit among the first `limit` bits of `bitmap`.
+pub fn first_zero_bit(bitmap: &[u8], limit: usize) -> Option<usize> {
+    bitmap.iter().enumerate().find_map(|(i, &b)| {
+        if b == 0xff {
+            return None;
+        }
+        let bit = (!b).trailing_zeros() as usize;
+        let pos = i * 8 + bit;
+        (pos < limit).then_some(pos)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_zero_bit_respects_the_limit() {
+        assert_eq!(first_zero_bit(&[0xff, 0x01], 16), Some(9));
+        assert_eq!(first_zero_bit(&[0xff, 0xff], 16), None);
+        assert_eq!(first_zero_bit(&[0x7f], 7), None);
+        assert_eq!(first_zero_bit(&[0x00], 8), Some(0));
+    }
+}

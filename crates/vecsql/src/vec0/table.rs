@@ -1,0 +1,715 @@
+//! The `vec0` module: [`Vec0Table`] answers SQLite's virtual-table callbacks by combining the
+//! layout, storage, planner and KNN search of this folder.
+
+use std::collections::HashSet;
+
+use rusqlite::ffi;
+
+use super::filter::{check_metadata_value, ColumnFilter, Condition, RowFilter};
+use super::knn::KnnSearch;
+use super::layout::{ColumnRole, Layout};
+use super::plan::{self, PlanArg, QueryPlan};
+use super::schema::parse_definition;
+use super::shadow;
+use super::storage::{RowLocation, Storage};
+use super::values::{self, Purpose};
+use crate::error::{SqlError, SqlResult};
+use crate::ffi::connection::Connection;
+use crate::ffi::index_info::IndexInfo;
+use crate::ffi::vtab::{
+    Change, ColumnContext, CreateArgs, FilterArg, ModuleKind, VTab, VTabCursor,
+};
+use crate::ffi::{OwnedValue, SqlArg, SqlOutput, SqlValue};
+
+/// sqlite-vec's bound on k: results are held in memory and sorted.
+pub const MAX_K: i64 = 4096;
+
+pub struct Vec0Table {
+    storage: Storage,
+}
+
+fn unique_violation(layout: &Layout) -> SqlError {
+    SqlError::with_code(
+        ffi::SQLITE_CONSTRAINT,
+        format!("UNIQUE constraint failed on {} primary key", layout.table),
+    )
+}
+
+impl VTab for Vec0Table {
+    type Aux = ();
+    type Cursor = Vec0Cursor;
+    const KIND: ModuleKind = ModuleKind::Regular;
+
+    fn connect(
+        conn: &Connection,
+        _: &(),
+        args: &CreateArgs,
+        create: bool,
+    ) -> SqlResult<(String, Self)> {
+        let def = parse_definition(&args.args).map_err(|e| SqlError::new(e.to_string()))?;
+        let layout = Layout::new(&args.schema, &args.table, &def);
+        if create {
+            shadow::create(conn, &layout)?;
+        }
+        conn.enable_constraint_support();
+        let declaration = layout.declaration();
+        let storage = Storage::new(*conn, layout);
+        if !create {
+            check_format(&storage)?;
+        }
+        Ok((declaration, Vec0Table { storage }))
+    }
+
+    fn best_index(&self, info: &mut IndexInfo<'_>) -> SqlResult<()> {
+        let plan = plan::best_index(&self.storage.layout, info)?;
+        info.set_idx_str(&plan.to_string());
+        Ok(())
+    }
+
+    fn open(&self) -> SqlResult<Vec0Cursor> {
+        Ok(Vec0Cursor {
+            rows: Vec::new(),
+            position: 0,
+            k: None,
+        })
+    }
+
+    fn destroy(&mut self) -> SqlResult<()> {
+        self.storage.clear_statements();
+        shadow::drop_all(&self.storage.conn, &self.storage.layout)
+    }
+
+    fn rename(&mut self, new_name: &str) -> SqlResult<()> {
+        self.storage.clear_statements();
+        shadow::rename(&self.storage.conn, &self.storage.layout, new_name)?;
+        self.storage.layout.table = new_name.to_string();
+        Ok(())
+    }
+
+    fn is_shadow_name(suffix: &str) -> bool {
+        shadow::is_shadow_suffix(suffix)
+    }
+
+    fn update(&mut self, change: &Change<'_>) -> SqlResult<Option<i64>> {
+        match (&change.old_rowid, &change.new_rowid) {
+            (Some(old), None) => {
+                let rowid = self.resolve_key(old)?;
+                if let Some(rowid) = rowid {
+                    self.delete_row(rowid)?;
+                }
+                Ok(None)
+            }
+            (None, Some(new_rowid)) => self.insert(change, *new_rowid),
+            (Some(old), Some(_)) => {
+                let rowid = self
+                    .resolve_key(old)?
+                    .ok_or_else(|| SqlError::internal("UPDATE of a row that does not exist"))?;
+                self.update_row(rowid, change)?;
+                Ok(None)
+            }
+            (None, None) => Err(SqlError::internal("xUpdate without rowids")),
+        }
+    }
+}
+
+/// Refuses tables written by a newer vecsql whose format this build cannot read.
+fn check_format(storage: &Storage) -> SqlResult<()> {
+    let rows = storage.query(
+        &format!(
+            "SELECT value FROM {} WHERE key = 'VECSQL_FORMAT'",
+            storage.layout.qualified("info")
+        ),
+        &[],
+    )?;
+    if let Some(OwnedValue::Integer(v)) = rows.first().and_then(|r| r.first()) {
+        if *v > shadow::FORMAT_VERSION {
+            return Err(SqlError::new(format!(
+                "vec0 table {} uses vecsql format {v}, newer than this build reads ({}); upgrade vecsql",
+                storage.layout.table,
+                shadow::FORMAT_VERSION
+            )));
+        }
+    }
+    Ok(())
+}
+
+impl Vec0Table {
+    fn layout(&self) -> &Layout {
+        &self.storage.layout
+    }
+
+    /// The internal rowid of the row with key `key` (rowid or primary key value).
+    fn resolve_key(&self, key: &SqlValue<'_>) -> SqlResult<Option<i64>> {
+        match key {
+            SqlValue::Integer(i) if !self.layout().text_primary_key() => {
+                Ok(self.storage.locate(*i)?.map(|l| l.rowid))
+            }
+            SqlValue::Text(t) if self.layout().text_primary_key() => {
+                self.storage.rowid_for_text_key(t)
+            }
+            SqlValue::Null => Ok(None),
+            other => Err(SqlError::new(format!(
+                "vec0 table {}: a {} cannot be a key here",
+                self.layout().table,
+                crate::functions::args::storage_class(other)
+            ))),
+        }
+    }
+
+    /// Every column value of the row to write, validated before anything is written.
+    fn prepare_row(&self, values: &[OwnedValue], args: &[SqlArg<'_>]) -> SqlResult<PreparedRow> {
+        let layout = self.layout();
+        let mut row = PreparedRow::default();
+        for (i, role) in layout.columns.iter().enumerate() {
+            let value = values.get(i).cloned().unwrap_or(OwnedValue::Null);
+            match *role {
+                ColumnRole::Vector(v) => {
+                    let arg = args
+                        .get(i)
+                        .copied()
+                        .unwrap_or(SqlArg::plain(value.as_value()));
+                    row.vectors.push(values::vector_bytes(
+                        &layout.vectors[v],
+                        &arg,
+                        Purpose::Insert,
+                    )?);
+                }
+                ColumnRole::Metadata(m) => {
+                    row.metadata
+                        .push(values::metadata_value(layout, m, &value.as_value())?)
+                }
+                ColumnRole::Partition(p) => {
+                    row.partitions
+                        .push(values::partition_value(layout, p, &value.as_value())?)
+                }
+                ColumnRole::Auxiliary(_) => row.auxiliary.push(value),
+                ColumnRole::Key | ColumnRole::Distance | ColumnRole::K => {}
+            }
+        }
+        Ok(row)
+    }
+
+    fn insert(&mut self, change: &Change<'_>, new_rowid: SqlValue<'_>) -> SqlResult<Option<i64>> {
+        let key = change
+            .values
+            .first()
+            .map(|v| v.value.value)
+            .unwrap_or(SqlValue::Null);
+        let (explicit_rowid, text_key) = if self.layout().text_primary_key() {
+            match key {
+                SqlValue::Text(t) => (None, Some(t.to_vec())),
+                other => {
+                    return Err(SqlError::new(format!(
+                        "vec0 table {}: the text primary key must be TEXT, got {}",
+                        self.layout().table,
+                        crate::functions::args::storage_class(&other)
+                    )))
+                }
+            }
+        } else {
+            match (key, new_rowid) {
+                (SqlValue::Integer(i), _) | (SqlValue::Null, SqlValue::Integer(i)) => {
+                    (Some(i), None)
+                }
+                (SqlValue::Null, SqlValue::Null) => (None, None),
+                (other, _) => {
+                    return Err(SqlError::new(format!(
+                        "vec0 table {}: the rowid must be an INTEGER, got {}",
+                        self.layout().table,
+                        crate::functions::args::storage_class(&other)
+                    )))
+                }
+            }
+        };
+        let existing = match (&text_key, explicit_rowid) {
+            (Some(t), _) => self.storage.rowid_for_text_key(t)?,
+            (None, Some(i)) => self.storage.locate(i)?.map(|l| l.rowid),
+            (None, None) => None,
+        };
+        let values: Vec<OwnedValue> = change
+            .values
+            .iter()
+            .map(|v| v.value.value.to_owned_value())
+            .collect();
+        let args: Vec<SqlArg<'_>> = change.values.iter().map(|v| v.value).collect();
+        let row = self.prepare_row(&values, &args)?;
+        if let Some(existing) = existing {
+            match self.storage.conn.on_conflict() {
+                ffi::SQLITE_REPLACE => self.delete_row(existing)?,
+                ffi::SQLITE_IGNORE => return Ok(None),
+                _ => return Err(unique_violation(self.layout())),
+            }
+        }
+        let rowid = self
+            .storage
+            .insert_rowid(explicit_rowid, text_key.as_deref())?;
+        self.write_row(rowid, &row)?;
+        Ok(Some(rowid))
+    }
+
+    fn write_row(&self, rowid: i64, row: &PreparedRow) -> SqlResult<()> {
+        let (chunk_id, offset) = self.storage.allocate_slot(&row.partitions)?;
+        let loc = RowLocation {
+            rowid,
+            chunk_id,
+            offset,
+        };
+        self.storage.set_slot(chunk_id, offset, Some(rowid))?;
+        self.storage.set_location(loc)?;
+        for (i, bytes) in row.vectors.iter().enumerate() {
+            self.storage.write_vector(i, loc, bytes)?;
+        }
+        for (i, value) in row.metadata.iter().enumerate() {
+            self.storage.write_metadata(i, loc, value)?;
+        }
+        if !self.layout().auxiliary.is_empty() {
+            self.storage.write_auxiliary(rowid, &row.auxiliary)?;
+        }
+        Ok(())
+    }
+
+    fn delete_row(&self, rowid: i64) -> SqlResult<()> {
+        let Some(loc) = self.storage.locate(rowid)? else {
+            return Ok(());
+        };
+        self.clear_row_data(loc)?;
+        self.storage.delete_rowid(rowid)
+    }
+
+    /// Frees the row's slot and its per-row data, keeping its `{t}_rowids` entry.
+    fn clear_row_data(&self, loc: RowLocation) -> SqlResult<()> {
+        for (i, m) in self.layout().metadata.iter().enumerate() {
+            if m.kind == super::layout::MetadataKind::Text {
+                self.storage.delete_long_text(i, loc.rowid)?;
+            }
+        }
+        if !self.layout().auxiliary.is_empty() {
+            self.storage.delete_auxiliary(loc.rowid)?;
+        }
+        self.storage.set_slot(loc.chunk_id, loc.offset, None)
+    }
+
+    /// The row's current values in column order (what an UPDATE leaves unchanged).
+    fn current_values(&self, loc: RowLocation) -> SqlResult<Vec<OwnedValue>> {
+        let layout = self.layout();
+        let partitions = self.storage.partition_values(loc.chunk_id)?;
+        layout
+            .columns
+            .iter()
+            .map(|role| {
+                Ok(match *role {
+                    ColumnRole::Vector(v) => OwnedValue::Blob(self.storage.read_vector(v, loc)?),
+                    ColumnRole::Metadata(m) => self.storage.read_metadata(m, loc)?,
+                    ColumnRole::Partition(p) => {
+                        partitions.get(p).cloned().unwrap_or(OwnedValue::Null)
+                    }
+                    ColumnRole::Auxiliary(a) => self.storage.read_auxiliary(loc.rowid, a)?,
+                    ColumnRole::Key => self.key_value(loc.rowid)?,
+                    ColumnRole::Distance | ColumnRole::K => OwnedValue::Null,
+                })
+            })
+            .collect()
+    }
+
+    fn key_value(&self, rowid: i64) -> SqlResult<OwnedValue> {
+        if self.layout().text_primary_key() {
+            self.storage.text_key(rowid)
+        } else {
+            Ok(OwnedValue::Integer(rowid))
+        }
+    }
+
+    fn update_row(&mut self, rowid: i64, change: &Change<'_>) -> SqlResult<()> {
+        let loc = self
+            .storage
+            .locate(rowid)?
+            .ok_or_else(|| SqlError::internal(format!("row {rowid} has no location")))?;
+        let mut values = self.current_values(loc)?;
+        let mut args: Vec<SqlArg<'_>> = Vec::with_capacity(values.len());
+        for (i, v) in change.values.iter().enumerate() {
+            if !v.unchanged {
+                values[i] = v.value.value.to_owned_value();
+            }
+        }
+        for (i, v) in change.values.iter().enumerate() {
+            args.push(if v.unchanged {
+                SqlArg::plain(values[i].as_value())
+            } else {
+                v.value
+            });
+        }
+        let row = self.prepare_row(&values, &args)?;
+        let old_key = self.key_value(rowid)?;
+        let new_key = values[0].clone();
+        let key_changed = !matches!(new_key, OwnedValue::Null) && new_key != old_key;
+        let old_partitions = self.storage.partition_values(loc.chunk_id)?;
+        if key_changed {
+            let target = self.resolve_key(&new_key.as_value())?;
+            if let Some(target) = target {
+                if self.storage.conn.on_conflict() != ffi::SQLITE_REPLACE {
+                    return Err(unique_violation(self.layout()));
+                }
+                self.delete_row(target)?;
+            }
+            self.delete_row(rowid)?;
+            let (explicit, text) = match &new_key {
+                OwnedValue::Integer(i) => (Some(*i), None),
+                OwnedValue::Text(t) => (None, Some(t.as_bytes().to_vec())),
+                _ => return Err(SqlError::new("vec0: invalid new key")),
+            };
+            let new_rowid = if self.layout().text_primary_key() {
+                // A text key keeps its internal rowid: only the key text changes.
+                self.storage.insert_rowid(Some(rowid), text.as_deref())?
+            } else {
+                self.storage.insert_rowid(explicit, None)?
+            };
+            return self.write_row(new_rowid, &row);
+        }
+        if row.partitions != old_partitions {
+            // Moving between partitions moves the row to another chunk; its rowid stays.
+            self.clear_row_data(loc)?;
+            return self.write_row(rowid, &row);
+        }
+        for (i, bytes) in row.vectors.iter().enumerate() {
+            self.storage.write_vector(i, loc, bytes)?;
+        }
+        for (i, value) in row.metadata.iter().enumerate() {
+            self.storage.write_metadata(i, loc, value)?;
+        }
+        if !self.layout().auxiliary.is_empty() {
+            self.storage.write_auxiliary(rowid, &row.auxiliary)?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Default)]
+struct PreparedRow {
+    vectors: Vec<Vec<u8>>,
+    metadata: Vec<OwnedValue>,
+    partitions: Vec<OwnedValue>,
+    auxiliary: Vec<OwnedValue>,
+}
+
+struct CursorRow {
+    rowid: i64,
+    location: Option<RowLocation>,
+    distance: Option<f64>,
+}
+
+pub struct Vec0Cursor {
+    rows: Vec<CursorRow>,
+    position: usize,
+    k: Option<i64>,
+}
+
+fn integer_arg(arg: &FilterArg<'_>, what: &str) -> SqlResult<i64> {
+    match arg.value() {
+        SqlValue::Integer(i) => Ok(i),
+        SqlValue::Real(f) if f.fract() == 0.0 => Ok(f as i64),
+        other => Err(SqlError::new(format!(
+            "{what} must be an integer, got {}",
+            crate::functions::args::storage_class(&other)
+        ))),
+    }
+}
+
+impl Vec0Cursor {
+    fn current(&self) -> SqlResult<&CursorRow> {
+        self.rows
+            .get(self.position)
+            .ok_or_else(|| SqlError::internal("vec0 cursor read past its end"))
+    }
+
+    fn knn(
+        &mut self,
+        table: &Vec0Table,
+        vector_column: usize,
+        plan_args: &[PlanArg],
+        args: &[FilterArg<'_>],
+    ) -> SqlResult<()> {
+        let layout = table.layout();
+        let mut query = None;
+        let mut k = None;
+        let mut limit = None;
+        let mut offset = 0i64;
+        let mut filter = RowFilter::default();
+        let mut bounds = Vec::new();
+        let mut text_key_conditions: Vec<Condition> = Vec::new();
+        for (plan_arg, arg) in plan_args.iter().zip(args) {
+            match *plan_arg {
+                PlanArg::Query => {
+                    query = Some(values::query(&layout.vectors[vector_column], &arg.arg())?)
+                }
+                PlanArg::K => k = Some(integer_arg(arg, "k")?),
+                PlanArg::Limit => limit = Some(integer_arg(arg, "LIMIT")?),
+                PlanArg::Offset => offset = integer_arg(arg, "OFFSET")?.max(0),
+                PlanArg::Metadata(column, op) => {
+                    let value = arg.value().to_owned_value();
+                    check_metadata_value(layout, column, &value)?;
+                    filter.metadata.push(ColumnFilter {
+                        column,
+                        condition: Condition::Compare(op, value),
+                    });
+                }
+                PlanArg::MetadataIn(column) => {
+                    let list: Vec<OwnedValue> = arg.in_values()?;
+                    for v in &list {
+                        check_metadata_value(layout, column, v)?;
+                    }
+                    filter.metadata.push(ColumnFilter {
+                        column,
+                        condition: Condition::In(list),
+                    });
+                }
+                PlanArg::Partition(column, op) => filter.partitions.push(ColumnFilter {
+                    column,
+                    condition: Condition::Compare(op, arg.value().to_owned_value()),
+                }),
+                PlanArg::PartitionIn(column) => filter.partitions.push(ColumnFilter {
+                    column,
+                    condition: Condition::In(arg.in_values()?),
+                }),
+                PlanArg::Distance(op) => {
+                    let bound = match arg.value() {
+                        SqlValue::Integer(i) => i as f64,
+                        SqlValue::Real(f) => f,
+                        other => {
+                            return Err(SqlError::new(format!(
+                                "distance constraint must be a number, got {}",
+                                crate::functions::args::storage_class(&other)
+                            )))
+                        }
+                    };
+                    bounds.push((op, bound));
+                }
+                PlanArg::Key(op) => {
+                    let cond = Condition::Compare(op, arg.value().to_owned_value());
+                    if layout.text_primary_key() {
+                        text_key_conditions.push(cond);
+                    } else {
+                        filter.rowid.push(cond);
+                    }
+                }
+                PlanArg::KeyIn => {
+                    let cond = Condition::In(arg.in_values()?);
+                    if layout.text_primary_key() {
+                        text_key_conditions.push(cond);
+                    } else {
+                        filter.rowid.push(cond);
+                    }
+                }
+            }
+        }
+        if !text_key_conditions.is_empty() {
+            filter.allowed_rowids = Some(table.text_key_rowids(&text_key_conditions)?);
+        }
+        let k = match (k, limit) {
+            (Some(k), _) => k,
+            (None, Some(limit)) => limit.saturating_add(offset),
+            (None, None) => {
+                let mut message =
+                    "A LIMIT or 'k = ?' constraint is required on vec0 knn queries.".to_string();
+                if crate::ffi::host_version() < 3_041_000 {
+                    message.push_str(
+                        " (SQLite before 3.41 does not pass LIMIT to virtual tables in MATCH queries: use 'AND k = ?')",
+                    );
+                }
+                return Err(SqlError::new(message));
+            }
+        };
+        if k < 0 {
+            return Err(SqlError::new(
+                "k value in knn queries must be greater than or equal to 0.",
+            ));
+        }
+        if k > MAX_K {
+            return Err(SqlError::new(format!(
+                "k value in knn query too large, provided {k} and the limit is {MAX_K}"
+            )));
+        }
+        self.k = Some(k);
+        let search = KnnSearch {
+            storage: &table.storage,
+            vector_column,
+            query: query.ok_or_else(|| SqlError::internal("KNN plan without a query vector"))?,
+            k: k as usize,
+            filter,
+            distance_bounds: bounds,
+        };
+        self.rows = search
+            .run()?
+            .into_iter()
+            .map(|n| CursorRow {
+                rowid: n.location.rowid,
+                location: Some(n.location),
+                distance: Some(n.distance),
+            })
+            .collect();
+        Ok(())
+    }
+}
+
+impl Vec0Table {
+    /// Rowids whose text primary key satisfies every condition.
+    fn text_key_rowids(&self, conditions: &[Condition]) -> SqlResult<HashSet<i64>> {
+        let mut clauses = Vec::new();
+        let mut params = Vec::new();
+        for c in conditions {
+            match c {
+                Condition::Compare(op, v) => {
+                    clauses.push(format!("id {} ?", op.sql()));
+                    params.push(v.clone());
+                }
+                Condition::In(list) => {
+                    let marks: Vec<&str> = list.iter().map(|_| "?").collect();
+                    clauses.push(format!("id IN ({})", marks.join(", ")));
+                    params.extend(list.iter().cloned());
+                }
+            }
+        }
+        let sql = format!(
+            "SELECT rowid FROM {} WHERE {}",
+            self.layout().qualified("rowids"),
+            clauses.join(" AND ")
+        );
+        let params: Vec<SqlValue<'_>> = params.iter().map(|v| v.as_value()).collect();
+        self.storage
+            .query(&sql, &params)?
+            .into_iter()
+            .map(|r| match r.first() {
+                Some(OwnedValue::Integer(i)) => Ok(*i),
+                other => Err(SqlError::internal(format!("rowid is {other:?}"))),
+            })
+            .collect()
+    }
+}
+
+impl VTabCursor for Vec0Cursor {
+    type Table = Vec0Table;
+
+    fn filter(
+        &mut self,
+        table: &Vec0Table,
+        _: i32,
+        idx_str: Option<&str>,
+        args: &[FilterArg<'_>],
+    ) -> SqlResult<()> {
+        self.position = 0;
+        self.k = None;
+        self.rows.clear();
+        let plan = QueryPlan::parse(idx_str.unwrap_or("scan"))?;
+        match plan {
+            QueryPlan::FullScan => {
+                self.rows = table
+                    .storage
+                    .all_rowids()?
+                    .into_iter()
+                    .map(|rowid| CursorRow {
+                        rowid,
+                        location: None,
+                        distance: None,
+                    })
+                    .collect();
+            }
+            QueryPlan::Point { arg } => {
+                let arg0 = args
+                    .first()
+                    .ok_or_else(|| SqlError::internal("point plan without a key"))?;
+                let keys: Vec<OwnedValue> = match arg {
+                    PlanArg::KeyIn => arg0.in_values()?,
+                    _ => vec![arg0.value().to_owned_value()],
+                };
+                let mut seen = HashSet::new();
+                for key in keys {
+                    let rowid = match (&key, table.layout().text_primary_key()) {
+                        (OwnedValue::Integer(i), false) => {
+                            table.storage.locate(*i)?.map(|l| l.rowid)
+                        }
+                        (OwnedValue::Real(f), false) if f.fract() == 0.0 => {
+                            table.storage.locate(*f as i64)?.map(|l| l.rowid)
+                        }
+                        (OwnedValue::Text(t), true) => {
+                            table.storage.rowid_for_text_key(t.as_bytes())?
+                        }
+                        _ => None,
+                    };
+                    if let Some(rowid) = rowid {
+                        if seen.insert(rowid) {
+                            self.rows.push(CursorRow {
+                                rowid,
+                                location: None,
+                                distance: None,
+                            });
+                        }
+                    }
+                }
+                self.rows.sort_by_key(|r| r.rowid);
+            }
+            QueryPlan::Knn {
+                vector_column,
+                args: plan_args,
+            } => {
+                self.knn(table, vector_column, &plan_args, args)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn next(&mut self, _: &Vec0Table) -> SqlResult<()> {
+        self.position += 1;
+        Ok(())
+    }
+
+    fn eof(&self) -> bool {
+        self.position >= self.rows.len()
+    }
+
+    fn column(&self, table: &Vec0Table, column: i32, out: &mut ColumnContext) -> SqlResult<()> {
+        let layout = table.layout();
+        let row = self.current()?;
+        let role = *layout
+            .columns
+            .get(column as usize)
+            .ok_or_else(|| SqlError::internal(format!("vec0 has no column {column}")))?;
+        if out.no_change() && !matches!(role, ColumnRole::Key) {
+            return Ok(());
+        }
+        let location = || -> SqlResult<RowLocation> {
+            match row.location {
+                Some(l) => Ok(l),
+                None => table
+                    .storage
+                    .locate(row.rowid)?
+                    .ok_or_else(|| SqlError::internal(format!("row {} vanished", row.rowid))),
+            }
+        };
+        let value = match role {
+            ColumnRole::Key => table.key_value(row.rowid)?.to_output(),
+            ColumnRole::Vector(v) => SqlOutput::Blob {
+                bytes: table.storage.read_vector(v, location()?)?,
+                subtype: values::vector_subtype(layout.vectors[v].element),
+            },
+            ColumnRole::Metadata(m) => table.storage.read_metadata(m, location()?)?.to_output(),
+            ColumnRole::Partition(p) => table
+                .storage
+                .partition_values(location()?.chunk_id)?
+                .get(p)
+                .cloned()
+                .unwrap_or(OwnedValue::Null)
+                .to_output(),
+            ColumnRole::Auxiliary(a) => table.storage.read_auxiliary(row.rowid, a)?.to_output(),
+            ColumnRole::Distance => match row.distance {
+                Some(d) if !d.is_nan() => SqlOutput::Real(d),
+                _ => SqlOutput::Null,
+            },
+            ColumnRole::K => self.k.map_or(SqlOutput::Null, SqlOutput::Integer),
+        };
+        out.set(value);
+        Ok(())
+    }
+
+    fn rowid(&self, _: &Vec0Table) -> SqlResult<i64> {
+        Ok(self.current()?.rowid)
+    }
+}

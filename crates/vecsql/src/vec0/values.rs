@@ -1,0 +1,213 @@
+//! Converting SQL values into what a vec0 column stores, with sqlite-vec's messages naming the
+//! column and the expected shape.
+
+use half::{bf16, f16};
+use vecsql_core::format::sqlite_vec;
+use vecsql_core::vector::{SUBTYPE_BIT, SUBTYPE_FLOAT32, SUBTYPE_INT8};
+use vecsql_core::Vector;
+
+use super::knn::Query;
+use super::layout::{Layout, MetadataKind, VectorColumn, VectorElement};
+use crate::error::{SqlError, SqlResult};
+use crate::ffi::value::SUBTYPE_JSON;
+use crate::ffi::{OwnedValue, SqlArg, SqlValue};
+use crate::functions::args;
+
+/// Whether a vector is being inserted or used as a query, for messages.
+#[derive(Debug, Clone, Copy)]
+pub enum Purpose {
+    Insert,
+    Query,
+}
+
+impl Purpose {
+    fn noun(self) -> &'static str {
+        match self {
+            Purpose::Insert => "inserted vector",
+            Purpose::Query => "query vector",
+        }
+    }
+}
+
+fn dimension_error(column: &VectorColumn, purpose: Purpose, got: usize) -> SqlError {
+    SqlError::new(format!(
+        "Dimension mismatch for {} for the \"{}\" column. Expected {} dimensions but received {}.",
+        purpose.noun(),
+        column.name,
+        column.dims,
+        got
+    ))
+}
+
+/// The bytes column `column` stores for `arg`. A plain blob of exactly the column's size is
+/// taken as the column's type (so bound raw int8/bit/float16 buffers work); otherwise the
+/// argument's subtype decides its type, as in sqlite-vec, and floats convert to float16 and
+/// bfloat16 columns.
+pub fn vector_bytes(
+    column: &VectorColumn,
+    arg: &SqlArg<'_>,
+    purpose: Purpose,
+) -> SqlResult<Vec<u8>> {
+    if let SqlValue::Blob(b) = arg.value {
+        let plain = arg.subtype == 0 || arg.subtype == SUBTYPE_FLOAT32;
+        if (plain || column.element.element_type().sqlite_vec_subtype() == Some(arg.subtype))
+            && b.len() == column.vector_bytes()
+            && !b.is_empty()
+        {
+            return Ok(b.to_vec());
+        }
+    }
+    if matches!(arg.value, SqlValue::Null) {
+        return Err(SqlError::new(format!(
+            "{} for the \"{}\" column is NULL; vec0 vector columns need a value",
+            capitalized(purpose.noun()),
+            column.name
+        )));
+    }
+    let vector = match (column.element, arg.subtype) {
+        // JSON text for a non-float32 column is read in the column's type.
+        (VectorElement::Int8, 0 | SUBTYPE_JSON) if matches!(arg.value, SqlValue::Text(_)) => {
+            Vector::Int8(args::i8_vector(&arg.value)?)
+        }
+        _ => args::vector(arg)?,
+    };
+    let got = vector.element_type();
+    let bytes = match (column.element, vector) {
+        (VectorElement::Float32, Vector::Float32(v)) => {
+            check_len(column, purpose, v.len(), sqlite_vec::encode_f32(&v))?
+        }
+        (VectorElement::Int8, Vector::Int8(v)) => {
+            check_len(column, purpose, v.len(), sqlite_vec::encode_i8(&v))?
+        }
+        (VectorElement::Bit, Vector::Bit(v)) => {
+            check_len(column, purpose, v.dims(), v.bytes().to_vec())?
+        }
+        (VectorElement::Float16, Vector::Float32(v)) => check_len(
+            column,
+            purpose,
+            v.len(),
+            v.iter()
+                .flat_map(|&x| f16::from_f32(x).to_le_bytes())
+                .collect(),
+        )?,
+        (VectorElement::BFloat16, Vector::Float32(v)) => check_len(
+            column,
+            purpose,
+            v.len(),
+            v.iter()
+                .flat_map(|&x| bf16::from_f32(x).to_le_bytes())
+                .collect(),
+        )?,
+        (element, _) => {
+            let word = match purpose {
+                Purpose::Insert => "Inserted",
+                Purpose::Query => "Query",
+            };
+            return Err(SqlError::new(format!(
+                "{word} vector for the \"{}\" column is expected to be of type {}, but a {} vector was provided.",
+                column.name,
+                element.name(),
+                got.name()
+            )));
+        }
+    };
+    Ok(bytes)
+}
+
+fn capitalized(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+        .unwrap_or_default()
+}
+
+fn check_len(
+    column: &VectorColumn,
+    purpose: Purpose,
+    dims: usize,
+    bytes: Vec<u8>,
+) -> SqlResult<Vec<u8>> {
+    if dims != column.dims {
+        return Err(dimension_error(column, purpose, dims));
+    }
+    Ok(bytes)
+}
+
+/// The query for a KNN search on `column`, decoded to the column's element type.
+pub fn query(column: &VectorColumn, arg: &SqlArg<'_>) -> SqlResult<Query> {
+    let bytes = vector_bytes(column, arg, Purpose::Query)?;
+    Ok(match column.element {
+        VectorElement::Float32 => Query::Float32(pod_vec(&bytes)),
+        VectorElement::Int8 => Query::Int8(pod_vec(&bytes)),
+        VectorElement::Bit => Query::Bit(bytes),
+        VectorElement::Float16 => Query::Float16(pod_vec(&bytes)),
+        VectorElement::BFloat16 => Query::BFloat16(pod_vec(&bytes)),
+    })
+}
+
+/// Copies little-endian element bytes into a vector of `T` (a copy also fixes alignment).
+fn pod_vec<T: bytemuck::Pod>(bytes: &[u8]) -> Vec<T> {
+    let mut out = vec![T::zeroed(); bytes.len() / std::mem::size_of::<T>()];
+    bytemuck::cast_slice_mut::<T, u8>(&mut out).copy_from_slice(bytes);
+    out
+}
+
+/// A stored vector as a column value: sqlite-vec's types carry their subtype so
+/// `vec_to_json(emb)` reads int8 and bit columns correctly.
+pub fn vector_subtype(element: VectorElement) -> Option<u32> {
+    match element {
+        VectorElement::Float32 => Some(SUBTYPE_FLOAT32),
+        VectorElement::Int8 => Some(SUBTYPE_INT8),
+        VectorElement::Bit => Some(SUBTYPE_BIT),
+        VectorElement::Float16 | VectorElement::BFloat16 => None,
+    }
+}
+
+/// The value metadata column `column` stores for `value`.
+pub fn metadata_value(
+    layout: &Layout,
+    column: usize,
+    value: &SqlValue<'_>,
+) -> SqlResult<OwnedValue> {
+    let meta = &layout.metadata[column];
+    let got = args::storage_class(value);
+    let expected = |what: &str| {
+        SqlError::new(format!(
+            "Expected {what} for {} metadata column {}, received {got}",
+            meta.kind.sql_name(),
+            meta.name
+        ))
+    };
+    Ok(match (meta.kind, value) {
+        (MetadataKind::Integer, SqlValue::Integer(i)) => OwnedValue::Integer(*i),
+        (MetadataKind::Integer, _) => return Err(expected("integer")),
+        (MetadataKind::Float, SqlValue::Real(f)) => OwnedValue::Real(*f),
+        (MetadataKind::Float, SqlValue::Integer(i)) => OwnedValue::Real(*i as f64),
+        (MetadataKind::Float, _) => return Err(expected("float")),
+        (MetadataKind::Boolean, SqlValue::Integer(i @ (0 | 1))) => OwnedValue::Integer(*i),
+        (MetadataKind::Boolean, _) => return Err(expected("0 or 1")),
+        (MetadataKind::Text, SqlValue::Text(t)) => {
+            OwnedValue::Text(String::from_utf8_lossy(t).into_owned())
+        }
+        (MetadataKind::Text, _) => return Err(expected("text")),
+    })
+}
+
+/// A partition key value: text or integer as declared (integers may come as text digits).
+pub fn partition_value(
+    layout: &Layout,
+    column: usize,
+    value: &SqlValue<'_>,
+) -> SqlResult<OwnedValue> {
+    let part = &layout.partitions[column];
+    match (part.integer, value) {
+        (true, SqlValue::Integer(i)) => Ok(OwnedValue::Integer(*i)),
+        (false, SqlValue::Text(t)) => Ok(OwnedValue::Text(String::from_utf8_lossy(t).into_owned())),
+        _ => Err(SqlError::new(format!(
+            "Expected {} for partition key column {}, received {}",
+            if part.integer { "integer" } else { "text" },
+            part.name,
+            args::storage_class(value)
+        ))),
+    }
+}
