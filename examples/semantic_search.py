@@ -2,9 +2,9 @@
 
 Usage: python examples/semantic_search.py "web framework" [-k 10]
 
-The first run builds target/demo.db from data/ (texts + all-MiniLM-L6-v2 embeddings). The
-query text is matched to a stored description (substring, case-insensitive); its embedding is
-the query vector, and SQLite ranks every package by cosine distance with vecsql's functions.
+The first run builds target/demo.db from data/ (texts + all-MiniLM-L6-v2 embeddings) as a vec0
+table. The query text is matched to a stored description (substring, case-insensitive); its
+embedding is the query vector of a KNN query on the vec0 table.
 """
 import argparse
 import os
@@ -31,10 +31,13 @@ def connect() -> sqlite3.Connection:
 def build(conn: sqlite3.Connection) -> None:
     vectors = np.load(REPO / "data" / "pypi-5k.f16.npy").astype("<f4")
     texts = (REPO / "data" / "pypi-5k.txt").read_text(encoding="utf-8").splitlines()
-    conn.execute("create table packages(id integer primary key, description text, embedding blob)")
+    conn.execute(
+        "create virtual table packages using vec0("
+        "id integer primary key, embedding float[384] distance_metric=cosine, +description text)"
+    )
     conn.executemany(
-        "insert into packages(id, description, embedding) values (?, ?, vec_f32(?))",
-        ((i, t, v.tobytes()) for i, (t, v) in enumerate(zip(texts, vectors))),
+        "insert into packages(id, embedding, description) values (?, ?, ?)",
+        ((i, v.tobytes(), t) for i, (t, v) in enumerate(zip(texts, vectors))),
     )
     conn.commit()
 
@@ -53,26 +56,21 @@ def main() -> int:
         print(f"built {DB.relative_to(REPO)} in {time.perf_counter() - started:.2f}s")
 
     row = conn.execute(
-        "select id, description from packages where description like '%' || ? || '%' "
+        "select id, description, embedding from packages where description like '%' || ? || '%' "
         "order by length(description) limit 1",
         (args.query,),
     ).fetchone()
     if row is None:
         print(f"no stored description contains {args.query!r}", file=sys.stderr)
         return 1
-    query_id, description = row
+    query_id, description, embedding = row
     print(f"query: #{query_id} {description}\n")
 
     started = time.perf_counter()
     hits = conn.execute(
-        """
-        select p.id, vec_distance_cosine(p.embedding, q.embedding) as distance, p.description
-        from packages p, (select embedding from packages where id = ?) q
-        where p.id != ?
-        order by distance, p.id
-        limit ?
-        """,
-        (query_id, query_id, args.k),
+        "select id, distance, description from packages "
+        "where embedding match ? and k = ? and id != ? order by distance",
+        (embedding, args.k, query_id),
     ).fetchall()
     elapsed_ms = (time.perf_counter() - started) * 1000
     for rank, (pid, dist, text) in enumerate(hits, 1):
