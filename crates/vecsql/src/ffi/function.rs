@@ -113,3 +113,38 @@ unsafe extern "C" fn scalar_trampoline(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ffi::ApiRoutines;
+
+    fn panicking(_: &[SqlArg<'_>]) -> SqlResult<SqlOutput> {
+        panic!("deliberate failure for the test");
+    }
+
+    #[test]
+    fn a_panic_in_a_function_is_an_sql_error_not_an_abort() {
+        crate::ffi::set_api(&ApiRoutines::LINKED);
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        // SAFETY: an open connection used on this thread only.
+        unsafe { create_scalar(conn.handle(), "boom", 0, FunctionFlags::PURE, panicking) }.unwrap();
+        let err = conn
+            .query_row("select boom()", [], |r| r.get::<_, i64>(0))
+            .unwrap_err();
+        let rusqlite::Error::SqliteFailure(code, Some(message)) = err else {
+            panic!("expected an SQLite failure, got {err:?}");
+        };
+        assert_eq!(code.code, rusqlite::ErrorCode::InternalMalfunction);
+        assert!(
+            message.contains("deliberate failure for the test"),
+            "{message}"
+        );
+        // The connection is still usable afterwards.
+        assert_eq!(
+            conn.query_row("select 1", [], |r| r.get::<_, i64>(0))
+                .unwrap(),
+            1
+        );
+    }
+}

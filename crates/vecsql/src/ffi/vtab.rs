@@ -675,3 +675,74 @@ unsafe extern "C" fn x_integrity<T: VTab>(
     }
     rc
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ffi::ApiRoutines;
+
+    /// A one-row table whose cursor panics when scanned.
+    struct Exploding;
+    struct ExplodingCursor;
+
+    impl VTab for Exploding {
+        type Aux = ();
+        type Cursor = ExplodingCursor;
+        const KIND: ModuleKind = ModuleKind::EponymousOnly;
+
+        fn connect(_: &Connection, _: &(), _: &CreateArgs, _: bool) -> SqlResult<(String, Self)> {
+            Ok(("CREATE TABLE x(v)".into(), Exploding))
+        }
+        fn best_index(&self, _: &mut IndexInfo<'_>) -> SqlResult<()> {
+            Ok(())
+        }
+        fn open(&self) -> SqlResult<ExplodingCursor> {
+            Ok(ExplodingCursor)
+        }
+    }
+
+    impl VTabCursor for ExplodingCursor {
+        type Table = Exploding;
+        fn filter(
+            &mut self,
+            _: &Exploding,
+            _: i32,
+            _: Option<&str>,
+            _: &[FilterArg<'_>],
+        ) -> SqlResult<()> {
+            panic!("deliberate failure in xFilter");
+        }
+        fn next(&mut self, _: &Exploding) -> SqlResult<()> {
+            Ok(())
+        }
+        fn eof(&self) -> bool {
+            true
+        }
+        fn column(&self, _: &Exploding, _: i32, _: &mut ColumnContext) -> SqlResult<()> {
+            Ok(())
+        }
+        fn rowid(&self, _: &Exploding) -> SqlResult<i64> {
+            Ok(0)
+        }
+    }
+
+    #[test]
+    fn a_panic_in_a_virtual_table_callback_is_an_sql_error() {
+        crate::ffi::set_api(&ApiRoutines::LINKED);
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        // SAFETY: an open connection used on this thread only.
+        unsafe { create_module::<Exploding>(conn.handle(), "exploding", ()) }.unwrap();
+        let err = conn
+            .query_row("select v from exploding", [], |r| r.get::<_, i64>(0))
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("deliberate failure in xFilter"),
+            "{err}"
+        );
+        assert_eq!(
+            conn.query_row("select 2", [], |r| r.get::<_, i64>(0))
+                .unwrap(),
+            2
+        );
+    }
+}
