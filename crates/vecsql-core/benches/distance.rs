@@ -13,7 +13,7 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use half::{bf16, f16};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use vecsql_core::distance::{self, scalar, Family, Kernels};
+use vecsql_core::distance::{self, scalar, Kernels};
 
 const DIMS: [usize; 2] = [384, 1536];
 
@@ -27,7 +27,10 @@ fn implementations<T, R>(
     pick: impl Fn(&Kernels) -> Kernel<T, R>,
 ) -> Vec<(String, Kernel<T, R>)> {
     let mut all = vec![
-        (format!("dispatched({})", distance::kernel_backend()), dispatched),
+        (
+            format!("dispatched({})", distance::kernel_backend()),
+            dispatched,
+        ),
         ("naive".to_string(), naive),
     ];
     if std::env::var_os("VECSQL_BENCH_ALL_VARIANTS").is_some() {
@@ -49,7 +52,9 @@ fn bench_kernel<T, R>(
     let mut rng = StdRng::seed_from_u64(42);
     for dims in DIMS {
         let (a, b) = (make(&mut rng, dims), make(&mut rng, dims));
-        group.throughput(Throughput::Bytes((2.0 * dims as f64 * bytes_per_dim) as u64));
+        group.throughput(Throughput::Bytes(
+            (2.0 * dims as f64 * bytes_per_dim) as u64,
+        ));
         for (label, f) in &impls {
             group.bench_with_input(BenchmarkId::new(label.as_str(), dims), &dims, |bench, _| {
                 bench.iter(|| f(black_box(&a), black_box(&b)))
@@ -88,36 +93,33 @@ macro_rules! bench_family {
             concat!($prefix, "_", stringify!($metric)),
             $make,
             $size,
-            implementations($public, $naive, |k: &Kernels| {
-                let family: &Family<_> = &k.$fam;
-                family.$field
-            }),
+            implementations($public, $naive, |k: &Kernels| k.$fam.$field),
         );
     )*};
 }
 
 fn kernels(c: &mut Criterion) {
-    bench_family!(c, "f32", f32s, 4.0, f32, [
+    bench_family! {c, "f32", f32s, 4.0, f32, [
         (l2sq, l2_squared, distance::l2_squared_f32, scalar::l2_squared_f32),
         (dot, dot, distance::dot_f32, scalar::dot_f32),
         (cosine, cosine, distance::cosine_f32, scalar::cosine_f32),
         (l1, l1, distance::l1_f32, scalar::l1_f32)
-    ]);
-    bench_family!(c, "f16", f16s, 2.0, f16, [
+    ]}
+    bench_family! {c, "f16", f16s, 2.0, f16, [
         (l2sq, l2_squared, distance::l2_squared_f16, scalar::l2_squared_f16),
         (dot, dot, distance::dot_f16, scalar::dot_f16),
         (cosine, cosine, distance::cosine_f16, scalar::cosine_f16)
-    ]);
-    bench_family!(c, "bf16", bf16s, 2.0, bf16, [
+    ]}
+    bench_family! {c, "bf16", bf16s, 2.0, bf16, [
         (l2sq, l2_squared, distance::l2_squared_bf16, scalar::l2_squared_bf16),
         (dot, dot, distance::dot_bf16, scalar::dot_bf16),
         (cosine, cosine, distance::cosine_bf16, scalar::cosine_bf16)
-    ]);
-    bench_family!(c, "i8", i8s, 1.0, i8, [
+    ]}
+    bench_family! {c, "i8", i8s, 1.0, i8, [
         (l2sq, l2_squared, distance::l2_squared_i8, scalar::l2_squared_i8),
         (dot, dot, distance::dot_i8, scalar::dot_i8),
         (cosine, cosine, distance::cosine_i8, scalar::cosine_i8)
-    ]);
+    ]}
     bench_kernel(
         c,
         "hamming",

@@ -1,7 +1,53 @@
 //! Distance kernels: L2, inner product, L1 and cosine over `f32`, `f16`, `bf16` and `i8`
 //! vectors, Hamming distance over packed bits, and scalar `f64` versions.
 //!
-//! ESSAY-PLACEHOLDER
+//! # Design
+//!
+//! A distance is one pass over two short slices (hundreds to a few thousand elements, a few
+//! KiB, hot in L1), so speed comes from vector width and from not stalling on one accumulator.
+//! The module has four layers:
+//!
+//! - [`scalar`]: the plainest loops, one accumulator. It is the oracle of the tests and the
+//!   "naive" line of the benchmark, never the production path.
+//! - `portable`: safe Rust with 16 independent partial sums, which the compiler vectorises for
+//!   the build's baseline (SSE2, NEON). It is what non-x86 CPUs, and x86 CPUs without AVX2, run.
+//! - `avx2` (AVX2 + FMA + F16C) and `avx512` (F + BW, VPOPCNTDQ where present), written with
+//!   `std::arch`, four accumulators per sum (32 and 64 `f32` lanes), unaligned loads, tails of
+//!   any length (AVX-512: masked loads; AVX2: one zero-padded stack copy, zeros adding nothing).
+//! - `dispatch`: on the first call, `is_x86_feature_detected!` picks the widest table of
+//!   function pointers ([`Kernels`]) and a `OnceLock` keeps it, so every later call costs one
+//!   atomic load and an indirect call, about a nanosecond against 15 to 100 ns of work.
+//!   `VECSQL_KERNELS=portable` (or `scalar`, `avx2+fma+f16c`) forces a slower table.
+//!
+//! `#[target_feature]` functions cannot become safe function pointers, so each SIMD module
+//! wraps them in private safe functions that only its detected table can hand out; `unsafe` is
+//! otherwise confined to loads from slices whose length was just checked (or masked), each with
+//! a `SAFETY:` note. [`variants`] lists every table this CPU can run, which is how the tests
+//! check each SIMD variant against the reference and the benchmark can time each one.
+//!
+//! # Numerics
+//!
+//! `f16` and `bf16` widen exactly to `f32` (`vcvtph2ps`; a `bf16` is the top half of an `f32`,
+//! so a shift and a mask give the even and odd elements with no shuffle) and every float metric
+//! sums in `f32` over many partial sums, whose error grows with `n / lanes` rather than `n`.
+//! Cosine keeps three sums and combines them in `f64` as `1 - dot / (sqrt(|a|^2) sqrt(|b|^2))`;
+//! its relative error against an `f64` reference is about 1e-8 at 384 to 4095 dimensions (the
+//! tests require < 1e-4), and a zero norm gives NaN as in sqlite-vec. `i8` sums are exact:
+//! `i32` lanes over blocks of 16384 elements, `i64` across blocks, one rounding to `f32`.
+//!
+//! # Hand-written `std::arch` rather than `simsimd`
+//!
+//! `simsimd` 6.5 (C, runtime dispatch) builds here (cc + gcc, ~10 s). Measured with criterion
+//! on this machine (Xeon with AVX-512 incl. FP16/BF16/VNNI, 2 vCPUs), GB/s of both inputs at
+//! 1536 dimensions, ours / simsimd: f32 l2sq 152/121, dot 234/141, cosine 146/103; bf16 l2sq
+//! 92/49, dot 91/72, cosine 63/48; i8 l2sq 54/52, dot 60/54, cosine 36/42; Hamming 68/57;
+//! f16 l2sq 64/100, dot 76/122, cosine 49/88. simsimd wins only `f16`, and only because on
+//! Sapphire Rapids it accumulates in `f16` (`_mm512_fmadd_ph`): its `f16` l2sq is off by 1e-4
+//! to 6e-4 relative at 384 to 4095 dimensions, against 1e-8 here. It also has no L1, returns
+//! `Option<f64>`, wants its own `f16`/`bf16` types (a transmute per call), differs from
+//! sqlite-vec on zero norms and would put a C build into the core crate. So the kernels are
+//! hand-written; the cost is about 900 lines of SIMD with every variant tested against the
+//! reference.
 
 mod dispatch;
 mod portable;

@@ -146,44 +146,51 @@ float_family!(
     cosine_bf16
 );
 
-/// Sums `term(a[i], b[i])` exactly: `i32` partial sums within blocks of [`I8_BLOCK`] elements
-/// (too few for any partial sum to overflow), `i64` across blocks.
+/// Sums the `K` terms `term(a[i], b[i])` exactly: `i32` partial sums within blocks of
+/// [`I8_BLOCK`] elements (too few for any partial sum to overflow), `i64` across blocks.
 #[inline(always)]
-fn sum_i8(a: &[i8], b: &[i8], term: impl Fn(i32, i32) -> i32) -> i64 {
-    let mut total = 0i64;
+fn sum_i8<const K: usize>(a: &[i8], b: &[i8], term: impl Fn(i32, i32) -> [i32; K]) -> [i64; K] {
+    let mut total = [0i64; K];
     for (ba, bb) in a.chunks(I8_BLOCK).zip(b.chunks(I8_BLOCK)) {
         let (ca, cb) = (ba.chunks_exact(LANES), bb.chunks_exact(LANES));
         let (ta, tb) = (ca.remainder(), cb.remainder());
-        let mut acc = [0i32; LANES];
+        let mut acc = [[0i32; LANES]; K];
         for (x, y) in ca.zip(cb) {
-            for ((s, &x), &y) in acc.iter_mut().zip(x).zip(y) {
-                *s += term(x as i32, y as i32);
+            for lane in 0..LANES {
+                for (sums, t) in acc.iter_mut().zip(term(x[lane] as i32, y[lane] as i32)) {
+                    sums[lane] += t;
+                }
             }
         }
-        for ((s, &x), &y) in acc.iter_mut().zip(ta).zip(tb) {
-            *s += term(x as i32, y as i32);
+        for (lane, (&x, &y)) in ta.iter().zip(tb).enumerate() {
+            for (sums, t) in acc.iter_mut().zip(term(x as i32, y as i32)) {
+                sums[lane] += t;
+            }
         }
-        total += acc.iter().map(|&s| s as i64).sum::<i64>();
+        for (t, sums) in total.iter_mut().zip(acc) {
+            *t += sums.iter().map(|&s| s as i64).sum::<i64>();
+        }
     }
     total
 }
 
 fn l2_squared_i8(a: &[i8], b: &[i8]) -> f32 {
-    sum_i8(a, b, |x, y| (x - y) * (x - y)) as f32
+    let [s] = sum_i8(a, b, |x, y| [(x - y) * (x - y)]);
+    s as f32
 }
 
 fn dot_i8(a: &[i8], b: &[i8]) -> f32 {
-    sum_i8(a, b, |x, y| x * y) as f32
+    let [s] = sum_i8(a, b, |x, y| [x * y]);
+    s as f32
 }
 
 fn l1_i8(a: &[i8], b: &[i8]) -> f32 {
-    sum_i8(a, b, |x, y| (x - y).abs()) as f32
+    let [s] = sum_i8(a, b, |x, y| [(x - y).abs()]);
+    s as f32
 }
 
 fn cosine_i8(a: &[i8], b: &[i8]) -> f32 {
-    let dot = sum_i8(a, b, |x, y| x * y);
-    let na = sum_i8(a, a, |x, _| x * x);
-    let nb = sum_i8(b, b, |y, _| y * y);
+    let [dot, na, nb] = sum_i8(a, b, |x, y| [x * y, x * x, y * y]);
     cosine_from_sums(dot as f64, na as f64, nb as f64)
 }
 
