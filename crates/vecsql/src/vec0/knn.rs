@@ -211,11 +211,14 @@ impl KnnSearch<'_> {
                 buffer.bytes(),
                 &candidates,
                 |slot, distance| {
-                    if !self
-                        .distance_bounds
-                        .iter()
-                        .all(|(op, bound)| op.accepts(distance.total_cmp(bound)))
-                    {
+                    // -0.0 (e.g. the negated dot product of orthogonal vectors) is the same
+                    // distance as 0.0 in SQL; left signed, `distance >= 0` would drop it and
+                    // the (distance, rowid) order would put it before every 0.0.
+                    let distance = if distance == 0.0 { 0.0 } else { distance };
+                    // Compared as SQL compares numbers: NaN (output as NULL) passes no bound.
+                    if !self.distance_bounds.iter().all(|(op, bound)| {
+                        distance.partial_cmp(bound).is_some_and(|o| op.accepts(o))
+                    }) {
                         return;
                     }
                     let ranked = Ranked {

@@ -379,11 +379,13 @@ pub fn best_index(layout: &Layout, info: &mut IndexInfo<'_>) -> SqlResult<QueryP
                     )))
                 }
             },
-            (_, Some(ColumnRole::Auxiliary(_))) => return Err(SqlError::new(format!(
+            (_, Some(ColumnRole::Auxiliary(_))) => {
+                return Err(SqlError::new(format!(
                 "vec0 KNN query: auxiliary column \"{}\" cannot be filtered inside a KNN query; \
                      filter in an outer query or make it a metadata column",
                 name()
-            ))),
+            )))
+            }
             (op, Some(ColumnRole::Vector(_))) => {
                 return Err(SqlError::new(format!(
                     "vec0 KNN query: {} on vector column \"{}\" is not supported",

@@ -3,6 +3,7 @@
 use super::layout::{quote, Layout, MetadataKind};
 use crate::error::SqlResult;
 use crate::ffi::connection::Connection;
+use crate::ffi::{OwnedValue, SqlValue};
 
 /// The on-disk format version vecsql writes into `{t}_info`; a newer major is refused.
 pub const FORMAT_VERSION: i64 = 1;
@@ -71,10 +72,16 @@ pub fn create(conn: &Connection, layout: &Layout) -> SqlResult<()> {
          chunk_offset INTEGER);",
         t("rowids")
     ));
-    sql.push_str(&format!(
-        "CREATE TABLE {}(chunk_id INTEGER PRIMARY KEY);",
-        t("free")
-    ));
+    if is_leftover_free_list(conn, layout)? {
+        // sqlite-vec's DROP TABLE does not know `{t}_free` and leaves it behind; it is ours
+        // (the same single column), so start it afresh instead of failing on the name.
+        sql.push_str(&format!("DELETE FROM {};", t("free")));
+    } else {
+        sql.push_str(&format!(
+            "CREATE TABLE {}(chunk_id INTEGER PRIMARY KEY);",
+            t("free")
+        ));
+    }
     for i in 0..layout.vectors.len() {
         sql.push_str(&format!(
             "CREATE TABLE {}(rowid INTEGER PRIMARY KEY, vectors BLOB NOT NULL);",
@@ -114,9 +121,36 @@ pub fn drop_all(conn: &Connection, layout: &Layout) -> SqlResult<()> {
     conn.execute_batch(&sql)
 }
 
+/// The columns (name, declared type, pk) of shadow table `suffix`; empty if it does not exist.
+fn table_columns(
+    conn: &Connection,
+    layout: &Layout,
+    suffix: &str,
+) -> SqlResult<Vec<Vec<OwnedValue>>> {
+    conn.prepare("SELECT name, type, pk FROM pragma_table_info(?1, ?2)")?
+        .query(&[
+            SqlValue::Text(layout.shadow(suffix).as_bytes()),
+            SqlValue::Text(layout.schema.as_bytes()),
+        ])
+}
+
+/// Whether `{t}_free` exists with exactly the layout vecsql gives it.
+fn is_leftover_free_list(conn: &Connection, layout: &Layout) -> SqlResult<bool> {
+    Ok(table_columns(conn, layout, "free")?
+        == [vec![
+            OwnedValue::Text("chunk_id".into()),
+            OwnedValue::Text("INTEGER".into()),
+            OwnedValue::Integer(1),
+        ]])
+}
+
 pub fn rename(conn: &Connection, layout: &Layout, new_name: &str) -> SqlResult<()> {
+    // `{t}_free` is vecsql's own and created lazily for tables sqlite-vec wrote (see
+    // `Storage::ensure_free_table`), so it may not exist yet; every other table must.
+    let free_exists = !table_columns(conn, layout, "free")?.is_empty();
     let sql: String = suffixes(layout)
         .iter()
+        .filter(|s| free_exists || s.as_str() != "free")
         .map(|s| {
             format!(
                 "ALTER TABLE {} RENAME TO {};",

@@ -254,10 +254,14 @@ impl Storage {
         let params: Vec<SqlValue<'_>> = partition.iter().map(|v| v.as_value()).collect();
         self.execute(&sql, &params)?;
         let chunk_id = self.conn.last_insert_rowid();
+        // sqlite-vec declares these tables `rowid PRIMARY KEY`: there `rowid` is an ordinary
+        // column, not the rowid that sqlite3_blob_open looks up. Setting `_rowid_` as well
+        // keeps both equal to the chunk id in its tables (as sqlite-vec does) and is the same
+        // column twice in vecsql's (`rowid INTEGER PRIMARY KEY`).
         for (i, v) in layout.vectors.iter().enumerate() {
             self.execute(
                 &format!(
-                    "INSERT INTO {}(rowid, vectors) VALUES (?, zeroblob({}))",
+                    "INSERT INTO {}(_rowid_, rowid, vectors) VALUES (?1, ?1, zeroblob({}))",
                     self.t(&Layout::vector_chunks(i)),
                     n * v.vector_bytes()
                 ),
@@ -267,7 +271,7 @@ impl Storage {
         for (i, m) in layout.metadata.iter().enumerate() {
             self.execute(
                 &format!(
-                    "INSERT INTO {}(rowid, data) VALUES (?, zeroblob({}))",
+                    "INSERT INTO {}(_rowid_, rowid, data) VALUES (?1, ?1, zeroblob({}))",
                     self.t(&Layout::metadata_chunks(i)),
                     m.kind.chunk_bytes(n)
                 ),
@@ -311,6 +315,8 @@ impl Storage {
     /// Marks slot `offset` of `chunk_id` as holding `rowid` (or as free when `rowid` is None),
     /// and keeps `{t}_free` and empty chunks in step.
     pub fn set_slot(&self, chunk_id: i64, offset: usize, rowid: Option<i64>) -> SqlResult<()> {
+        // A delete from a table sqlite-vec wrote reaches here before any insert made the list.
+        self.ensure_free_table()?;
         let mut validity_blob = self.open_blob("chunks", "validity", chunk_id, true)?;
         let mut validity = vec![0u8; validity_blob.len()];
         validity_blob.read(0, &mut validity)?;
@@ -357,16 +363,17 @@ impl Storage {
             &format!("DELETE FROM {} WHERE chunk_id = ?", self.t("free")),
             &id,
         )?;
+        // By `_rowid_`, the key blob handles use (see `new_chunk` on sqlite-vec's schema).
         for i in 0..self.layout.vectors.len() {
             let sql = format!(
-                "DELETE FROM {} WHERE rowid = ?",
+                "DELETE FROM {} WHERE _rowid_ = ?",
                 self.t(&Layout::vector_chunks(i))
             );
             self.execute(&sql, &id)?;
         }
         for i in 0..self.layout.metadata.len() {
             let sql = format!(
-                "DELETE FROM {} WHERE rowid = ?",
+                "DELETE FROM {} WHERE _rowid_ = ?",
                 self.t(&Layout::metadata_chunks(i))
             );
             self.execute(&sql, &id)?;
@@ -576,12 +583,18 @@ impl Storage {
         }
     }
 
-    pub fn delete_long_text(&self, column: usize, rowid: i64) -> SqlResult<()> {
+    /// Forgets the text of a row leaving slot `loc`: its overflow row, and its 16-byte slot,
+    /// zeroed as sqlite-vec does. sqlite-vec's filters read every slot of a chunk, free or
+    /// not, and fail on a stale long-text length whose overflow row is gone.
+    pub fn clear_text(&self, column: usize, loc: RowLocation) -> SqlResult<()> {
         let sql = format!(
             "DELETE FROM {} WHERE rowid = ?",
             self.t(&Layout::metadata_text(column))
         );
-        self.execute(&sql, &[SqlValue::Integer(rowid)])
+        self.execute(&sql, &[SqlValue::Integer(loc.rowid)])?;
+        let mut blob =
+            self.open_blob(&Layout::metadata_chunks(column), "data", loc.chunk_id, true)?;
+        blob.write(loc.offset * TEXT_SLOT_BYTES, &[0u8; TEXT_SLOT_BYTES])
     }
 
     // ---- auxiliary ----------------------------------------------------------------------

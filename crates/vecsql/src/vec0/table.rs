@@ -157,7 +157,12 @@ impl Vec0Table {
     }
 
     /// Every column value of the row to write, validated before anything is written.
-    fn prepare_row(&self, values: &[OwnedValue], args: &[SqlArg<'_>]) -> SqlResult<PreparedRow> {
+    fn prepare_row(
+        &self,
+        values: &[OwnedValue],
+        args: &[SqlArg<'_>],
+        purpose: Purpose,
+    ) -> SqlResult<PreparedRow> {
         let layout = self.layout();
         let mut row = PreparedRow::default();
         for (i, role) in layout.columns.iter().enumerate() {
@@ -168,11 +173,8 @@ impl Vec0Table {
                         .get(i)
                         .copied()
                         .unwrap_or(SqlArg::plain(value.as_value()));
-                    row.vectors.push(values::vector_bytes(
-                        &layout.vectors[v],
-                        &arg,
-                        Purpose::Insert,
-                    )?);
+                    row.vectors
+                        .push(values::vector_bytes(&layout.vectors[v], &arg, purpose)?);
                 }
                 ColumnRole::Metadata(m) => {
                     row.metadata
@@ -232,7 +234,7 @@ impl Vec0Table {
             .map(|v| v.value.value.to_owned_value())
             .collect();
         let args: Vec<SqlArg<'_>> = change.values.iter().map(|v| v.value).collect();
-        let row = self.prepare_row(&values, &args)?;
+        let row = self.prepare_row(&values, &args, Purpose::Insert)?;
         if let Some(existing) = existing {
             match self.storage.conn.on_conflict() {
                 ffi::SQLITE_REPLACE => self.delete_row(existing)?,
@@ -280,7 +282,7 @@ impl Vec0Table {
     fn clear_row_data(&self, loc: RowLocation) -> SqlResult<()> {
         for (i, m) in self.layout().metadata.iter().enumerate() {
             if m.kind == super::layout::MetadataKind::Text {
-                self.storage.delete_long_text(i, loc.rowid)?;
+                self.storage.clear_text(i, loc)?;
             }
         }
         if !self.layout().auxiliary.is_empty() {
@@ -338,7 +340,7 @@ impl Vec0Table {
                 v.value
             });
         }
-        let row = self.prepare_row(&values, &args)?;
+        let row = self.prepare_row(&values, &args, Purpose::Update)?;
         let old_key = self.key_value(rowid)?;
         let new_key = values[0].clone();
         let key_changed = !matches!(new_key, OwnedValue::Null) && new_key != old_key;

@@ -13,19 +13,49 @@ use crate::ffi::value::SUBTYPE_JSON;
 use crate::ffi::{OwnedValue, SqlArg, SqlValue};
 use crate::functions::args;
 
-/// Whether a vector is being inserted or used as a query, for messages.
+/// Whether a vector is being inserted, updated or used as a query, for messages (each has
+/// its own wording in sqlite-vec).
 #[derive(Debug, Clone, Copy)]
 pub enum Purpose {
     Insert,
+    Update,
     Query,
 }
 
 impl Purpose {
+    /// For "Dimension mismatch for {noun} for the ... column".
     fn noun(self) -> &'static str {
         match self {
             Purpose::Insert => "inserted vector",
+            Purpose::Update => "new updated vector",
             Purpose::Query => "query vector",
         }
+    }
+
+    /// For "{word} vector for the ... column is expected to be of type ...".
+    fn word(self) -> &'static str {
+        match self {
+            Purpose::Insert => "Inserted",
+            Purpose::Update => "Updated",
+            Purpose::Query => "Query",
+        }
+    }
+
+    /// sqlite-vec's prefix for a value that is not a readable vector at all, so the message
+    /// names the column ("invalid float32 vector BLOB length" alone does not).
+    fn invalid(self, column: &VectorColumn, err: SqlError) -> SqlError {
+        let subject = match self {
+            Purpose::Insert => "Inserted vector for",
+            Purpose::Update => "Updated vector for",
+            Purpose::Query => "Query vector on",
+        };
+        SqlError::with_code(
+            err.code,
+            format!(
+                "{subject} the \"{}\" column is invalid: {}",
+                column.name, err.message
+            ),
+        )
     }
 }
 
@@ -49,8 +79,11 @@ pub fn vector_bytes(
     purpose: Purpose,
 ) -> SqlResult<Vec<u8>> {
     if let SqlValue::Blob(b) = arg.value {
-        let plain = arg.subtype == 0 || arg.subtype == SUBTYPE_FLOAT32;
-        if (plain || column.element.element_type().sqlite_vec_subtype() == Some(arg.subtype))
+        // Only an untagged blob, or one tagged with the column's own type, is taken as is: a
+        // blob tagged float32 (`vec_f32(...)`) is a float32 vector even when its length
+        // happens to match an int8, bit or float16 column, and must be refused or converted.
+        if (arg.subtype == 0
+            || column.element.element_type().sqlite_vec_subtype() == Some(arg.subtype))
             && b.len() == column.vector_bytes()
             && !b.is_empty()
         {
@@ -59,18 +92,19 @@ pub fn vector_bytes(
     }
     if matches!(arg.value, SqlValue::Null) {
         return Err(SqlError::new(format!(
-            "{} for the \"{}\" column is NULL; vec0 vector columns need a value",
-            capitalized(purpose.noun()),
+            "{} vector for the \"{}\" column is NULL; vec0 vector columns need a value",
+            purpose.word(),
             column.name
         )));
     }
     let vector = match (column.element, arg.subtype) {
         // JSON text for a non-float32 column is read in the column's type.
         (VectorElement::Int8, 0 | SUBTYPE_JSON) if matches!(arg.value, SqlValue::Text(_)) => {
-            Vector::Int8(args::i8_vector(&arg.value)?)
+            args::i8_vector(&arg.value).map(Vector::Int8)
         }
-        _ => args::vector(arg)?,
-    };
+        _ => args::vector(arg),
+    }
+    .map_err(|e| purpose.invalid(column, e))?;
     let got = vector.element_type();
     let bytes = match (column.element, vector) {
         (VectorElement::Float32, Vector::Float32(v)) => {
@@ -99,12 +133,9 @@ pub fn vector_bytes(
                 .collect(),
         )?,
         (element, _) => {
-            let word = match purpose {
-                Purpose::Insert => "Inserted",
-                Purpose::Query => "Query",
-            };
             return Err(SqlError::new(format!(
-                "{word} vector for the \"{}\" column is expected to be of type {}, but a {} vector was provided.",
+                "{} vector for the \"{}\" column is expected to be of type {}, but a {} vector was provided.",
+                purpose.word(),
                 column.name,
                 element.name(),
                 got.name()
@@ -112,13 +143,6 @@ pub fn vector_bytes(
         }
     };
     Ok(bytes)
-}
-
-fn capitalized(s: &str) -> String {
-    let mut c = s.chars();
-    c.next()
-        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
-        .unwrap_or_default()
 }
 
 fn check_len(
