@@ -2,9 +2,10 @@
 //! partition, key and distance filters applied before any vector is compared.
 //!
 //! Per chunk: the validity bitmap and key filters pick candidate slots; each metadata filter
-//! reads its column's chunk blob once and clears candidates that fail; only then is the vector
-//! blob read (one `sqlite3_blob_read` of the whole chunk) and distances computed with the SIMD
-//! kernels for the surviving slots. A bounded max-heap keeps the best k by (distance, rowid).
+//! reads its column's chunk blob once and clears candidates that fail; only then are the
+//! vectors fetched (from the storage's validated chunk cache, or one `sqlite3_blob_read` of the
+//! whole chunk) and distances computed with the SIMD kernels for the surviving slots. A
+//! bounded max-heap keeps the best k by (distance, rowid).
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
@@ -127,32 +128,6 @@ fn chunk_distances(
     Ok(())
 }
 
-/// A chunk-sized buffer with the alignment of the widest element type, so `bytemuck` can view
-/// it as f32/f16/i8 without copying.
-struct AlignedBuffer {
-    words: Vec<u64>,
-    len: usize,
-}
-
-impl AlignedBuffer {
-    fn new() -> AlignedBuffer {
-        AlignedBuffer {
-            words: Vec::new(),
-            len: 0,
-        }
-    }
-
-    fn resize(&mut self, len: usize) -> &mut [u8] {
-        self.words.resize(len.div_ceil(8), 0);
-        self.len = len;
-        &mut bytemuck::cast_slice_mut(&mut self.words)[..len]
-    }
-
-    fn bytes(&self) -> &[u8] {
-        &bytemuck::cast_slice(&self.words)[..self.len]
-    }
-}
-
 pub struct KnnSearch<'a> {
     pub storage: &'a Storage,
     pub vector_column: usize,
@@ -172,43 +147,20 @@ impl KnnSearch<'_> {
         let vector_bytes = column.vector_bytes();
         let chunks: Vec<ChunkInfo> = self.storage.chunks(&self.filter.partitions)?;
         let mut heap: BinaryHeap<Ranked> = BinaryHeap::with_capacity(self.k + 1);
-        let mut buffer = AlignedBuffer::new();
-        let mut blob = None;
+        self.storage.validate_vector_cache()?;
         for chunk in &chunks {
             let candidates = self.filter.candidates(self.storage, chunk)?;
             if candidates.is_empty() {
                 continue;
             }
-            match blob.as_mut() {
-                None => {
-                    blob = Some(self.storage.open_blob(
-                        &Layout::vector_chunks(self.vector_column),
-                        "vectors",
-                        chunk.chunk_id,
-                        false,
-                    )?)
-                }
-                Some(b) => crate::ffi::connection::Blob::reopen(b, chunk.chunk_id)?,
-            }
-            let blob = blob.as_ref().expect("opened above");
-            let needed = layout.chunk_size * vector_bytes;
-            if blob.len() < needed {
-                return Err(SqlError::new(format!(
-                    "vec0 table {}: vector chunk {} of column \"{}\" has {} bytes, expected {needed}",
-                    layout.table,
-                    chunk.chunk_id,
-                    column.name,
-                    blob.len()
-                )));
-            }
-            // Read only up to the last candidate: the tail of a young chunk is empty.
-            let last = candidates.last().copied().unwrap_or(0) + 1;
-            blob.read(0, buffer.resize(last * vector_bytes))?;
+            let vectors = self
+                .storage
+                .vector_chunk(self.vector_column, chunk.chunk_id)?;
             chunk_distances(
                 &self.query,
                 column.metric,
                 vector_bytes,
-                buffer.bytes(),
+                vectors.bytes(),
                 &candidates,
                 |slot, distance| {
                     // -0.0 (e.g. the negated dot product of orthogonal vectors) is the same

@@ -1,10 +1,18 @@
 //! Reads and writes of rows in the shadow tables. Every change goes through SQL statements or
 //! `sqlite3_blob` handles on the table's own connection, so SQLite's transactions, savepoints
-//! and rollbacks cover vec0 exactly as they cover ordinary tables: there is no state kept in
-//! memory that a rollback could leave behind (prepared statements are the only cache).
+//! and rollbacks cover vec0 exactly as they cover ordinary tables.
+//!
+//! Two caches live in memory, and both are only ever copies of the file:
+//! - prepared statements (and their SQL text), which SQLite re-prepares after schema changes;
+//! - vector chunks read for KNN scans ([`VectorCache`]). An entry is dropped when this
+//!   connection writes to its chunk, the whole cache is dropped after a rollback (of a
+//!   transaction, a savepoint or a failed statement), and before each scan `PRAGMA
+//!   data_version` says whether any other connection or process committed since the cache
+//!   was filled; if so it is dropped too. Stale vectors are therefore never served.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
+use std::rc::Rc;
 
 use super::filter::{ColumnFilter, Condition};
 use super::layout::{quote, Layout, MetadataKind, TEXT_INLINE_BYTES, TEXT_SLOT_BYTES};
@@ -41,10 +49,59 @@ impl ChunkInfo {
     }
 }
 
+/// Bytes of vector chunks one table keeps in memory between KNN scans. Chunks beyond the
+/// budget are read from SQLite on every scan, as if there were no cache.
+pub const VECTOR_CACHE_BUDGET: usize = 1 << 30;
+
+/// A chunk's vectors in memory, aligned for the widest element type so they can be viewed as
+/// f32/f16/i8 slices without copying.
+pub struct AlignedChunk {
+    words: Vec<u64>,
+    len: usize,
+}
+
+impl AlignedChunk {
+    pub fn zeroed(len: usize) -> AlignedChunk {
+        AlignedChunk {
+            words: vec![0; len.div_ceil(8)],
+            len,
+        }
+    }
+
+    pub fn bytes(&self) -> &[u8] {
+        &bytemuck::cast_slice(&self.words)[..self.len]
+    }
+
+    pub fn bytes_mut(&mut self) -> &mut [u8] {
+        &mut bytemuck::cast_slice_mut(&mut self.words)[..self.len]
+    }
+}
+
+#[derive(Default)]
+pub struct VectorCache {
+    /// `PRAGMA data_version` when the entries were read; None when empty.
+    data_version: Option<i64>,
+    chunks: HashMap<(usize, i64), Rc<AlignedChunk>>,
+    bytes: usize,
+}
+
+impl VectorCache {
+    fn clear(&mut self) {
+        self.chunks.clear();
+        self.bytes = 0;
+        self.data_version = None;
+    }
+}
+
 pub struct Storage {
     pub conn: Connection,
     pub layout: Layout,
-    statements: RefCell<HashMap<String, Statement>>,
+    statements: RefCell<HashMap<Rc<str>, Statement>>,
+    /// SQL text of the fixed statements, built once per (name, column).
+    sql_text: RefCell<HashMap<(&'static str, usize), Rc<str>>>,
+    /// Whether `{t}_free` is known to exist (it may not, in a file sqlite-vec wrote).
+    free_table_ready: Cell<bool>,
+    vector_cache: RefCell<VectorCache>,
 }
 
 fn value_i64(v: &OwnedValue) -> SqlResult<i64> {
@@ -62,37 +119,77 @@ impl Storage {
             conn,
             layout,
             statements: RefCell::new(HashMap::new()),
+            sql_text: RefCell::new(HashMap::new()),
+            free_table_ready: Cell::new(false),
+            vector_cache: RefCell::new(VectorCache::default()),
         }
     }
 
     /// Finalizes cached statements (before the shadow tables are dropped or renamed).
     pub fn clear_statements(&self) {
         self.statements.borrow_mut().clear();
+        self.sql_text.borrow_mut().clear();
     }
 
-    /// Runs `f` on the cached statement for `sql`, preparing it on first use.
-    pub fn with_statement<R>(
+    /// Forgets everything a rolled-back change may have left in memory.
+    pub fn after_rollback(&self) {
+        self.free_table_ready.set(false);
+        self.vector_cache.borrow_mut().clear();
+    }
+
+    /// The SQL text of fixed statement `name` (for column `n`), built on first use.
+    fn sql(&self, name: &'static str, n: usize, build: impl FnOnce() -> String) -> Rc<str> {
+        self.sql_text
+            .borrow_mut()
+            .entry((name, n))
+            .or_insert_with(|| Rc::from(build()))
+            .clone()
+    }
+
+    /// Runs `f` on the cached statement for `sql`, preparing it on first use. The statement
+    /// is taken out of the cache while `f` runs, so `f` may use other statements.
+    fn with_statement<R>(
         &self,
-        sql: &str,
+        sql: Rc<str>,
         f: impl FnOnce(&mut Statement) -> SqlResult<R>,
     ) -> SqlResult<R> {
-        let cached = self.statements.borrow_mut().remove(sql);
+        let cached = self.statements.borrow_mut().remove(&*sql);
         let mut stmt = match cached {
             Some(s) => s,
-            None => self.conn.prepare(sql)?,
+            None => self.conn.prepare(&sql)?,
         };
         let result = f(&mut stmt);
         stmt.reset();
-        self.statements.borrow_mut().insert(sql.to_string(), stmt);
+        self.statements.borrow_mut().insert(sql, stmt);
         result
     }
 
     pub fn query(&self, sql: &str, params: &[SqlValue<'_>]) -> SqlResult<Vec<Vec<OwnedValue>>> {
-        self.with_statement(sql, |s| s.query(params))
+        self.with_statement(Rc::from(sql), |s| s.query(params))
     }
 
     pub fn execute(&self, sql: &str, params: &[SqlValue<'_>]) -> SqlResult<()> {
-        self.with_statement(sql, |s| s.execute(params))
+        self.with_statement(Rc::from(sql), |s| s.execute(params))
+    }
+
+    fn query_named(
+        &self,
+        name: &'static str,
+        n: usize,
+        build: impl FnOnce() -> String,
+        params: &[SqlValue<'_>],
+    ) -> SqlResult<Vec<Vec<OwnedValue>>> {
+        self.with_statement(self.sql(name, n, build), |s| s.query(params))
+    }
+
+    fn execute_named(
+        &self,
+        name: &'static str,
+        n: usize,
+        build: impl FnOnce() -> String,
+        params: &[SqlValue<'_>],
+    ) -> SqlResult<()> {
+        self.with_statement(self.sql(name, n, build), |s| s.execute(params))
     }
 
     fn t(&self, suffix: &str) -> String {
@@ -118,11 +215,17 @@ impl Storage {
     // ---- rows -------------------------------------------------------------------------
 
     pub fn locate(&self, rowid: i64) -> SqlResult<Option<RowLocation>> {
-        let sql = format!(
-            "SELECT chunk_id, chunk_offset FROM {} WHERE rowid = ?",
-            self.t("rowids")
-        );
-        let rows = self.query(&sql, &[SqlValue::Integer(rowid)])?;
+        let rows = self.query_named(
+            "locate",
+            0,
+            || {
+                format!(
+                    "SELECT chunk_id, chunk_offset FROM {} WHERE rowid = ?",
+                    self.t("rowids")
+                )
+            },
+            &[SqlValue::Integer(rowid)],
+        )?;
         match rows.first() {
             Some(row) => Ok(Some(RowLocation {
                 rowid,
@@ -135,14 +238,22 @@ impl Storage {
 
     /// The internal rowid of the row whose text primary key is `id`.
     pub fn rowid_for_text_key(&self, id: &[u8]) -> SqlResult<Option<i64>> {
-        let sql = format!("SELECT rowid FROM {} WHERE id = ?", self.t("rowids"));
-        let rows = self.query(&sql, &[SqlValue::Text(id)])?;
+        let rows = self.query_named(
+            "key_rowid",
+            0,
+            || format!("SELECT rowid FROM {} WHERE id = ?", self.t("rowids")),
+            &[SqlValue::Text(id)],
+        )?;
         rows.first().map(|r| value_i64(&r[0])).transpose()
     }
 
     pub fn text_key(&self, rowid: i64) -> SqlResult<OwnedValue> {
-        let sql = format!("SELECT id FROM {} WHERE rowid = ?", self.t("rowids"));
-        let rows = self.query(&sql, &[SqlValue::Integer(rowid)])?;
+        let rows = self.query_named(
+            "text_key",
+            0,
+            || format!("SELECT id FROM {} WHERE rowid = ?", self.t("rowids")),
+            &[SqlValue::Integer(rowid)],
+        )?;
         Ok(rows
             .into_iter()
             .next()
@@ -150,25 +261,47 @@ impl Storage {
             .unwrap_or(OwnedValue::Null))
     }
 
-    /// Adds a row to `{t}_rowids` and returns its rowid (`rowid` None: the next free one).
-    pub fn insert_rowid(&self, rowid: Option<i64>, text_key: Option<&[u8]>) -> SqlResult<i64> {
-        let sql = format!(
-            "INSERT INTO {}(rowid, id, chunk_id, chunk_offset) VALUES (?, ?, NULL, NULL)",
-            self.t("rowids")
-        );
+    /// Adds a row to `{t}_rowids` at slot `(chunk_id, offset)` and returns its rowid (`rowid`
+    /// None: the next free one). A key that exists fails with `SQLITE_CONSTRAINT`, which is
+    /// how inserts detect conflicts without a lookup first.
+    pub fn insert_rowid(
+        &self,
+        rowid: Option<i64>,
+        text_key: Option<&[u8]>,
+        chunk_id: i64,
+        offset: usize,
+    ) -> SqlResult<i64> {
         let rowid_value = rowid.map_or(SqlValue::Null, SqlValue::Integer);
         let key = text_key.map_or(SqlValue::Null, SqlValue::Text);
-        self.execute(&sql, &[rowid_value, key])?;
+        self.execute_named(
+            "insert_rowid",
+            0,
+            || {
+                format!(
+                    "INSERT INTO {}(rowid, id, chunk_id, chunk_offset) VALUES (?, ?, ?, ?)",
+                    self.t("rowids")
+                )
+            },
+            &[
+                rowid_value,
+                key,
+                SqlValue::Integer(chunk_id),
+                SqlValue::Integer(offset as i64),
+            ],
+        )?;
         Ok(rowid.unwrap_or_else(|| self.conn.last_insert_rowid()))
     }
 
     pub fn set_location(&self, loc: RowLocation) -> SqlResult<()> {
-        let sql = format!(
-            "UPDATE {} SET chunk_id = ?, chunk_offset = ? WHERE rowid = ?",
-            self.t("rowids")
-        );
-        self.execute(
-            &sql,
+        self.execute_named(
+            "set_location",
+            0,
+            || {
+                format!(
+                    "UPDATE {} SET chunk_id = ?, chunk_offset = ? WHERE rowid = ?",
+                    self.t("rowids")
+                )
+            },
             &[
                 SqlValue::Integer(loc.chunk_id),
                 SqlValue::Integer(loc.offset as i64),
@@ -178,8 +311,12 @@ impl Storage {
     }
 
     pub fn delete_rowid(&self, rowid: i64) -> SqlResult<()> {
-        let sql = format!("DELETE FROM {} WHERE rowid = ?", self.t("rowids"));
-        self.execute(&sql, &[SqlValue::Integer(rowid)])
+        self.execute_named(
+            "delete_rowid",
+            0,
+            || format!("DELETE FROM {} WHERE rowid = ?", self.t("rowids")),
+            &[SqlValue::Integer(rowid)],
+        )
     }
 
     /// Every rowid in ascending order, for full scans.
@@ -212,14 +349,20 @@ impl Storage {
     pub fn allocate_slot(&self, partition: &[OwnedValue]) -> SqlResult<(i64, usize)> {
         self.ensure_free_table()?;
         let params: Vec<SqlValue<'_>> = partition.iter().map(|v| v.as_value()).collect();
-        let sql = format!(
-            "SELECT f.chunk_id, c.validity FROM {} f JOIN {} c ON c.chunk_id = f.chunk_id{} \
-             ORDER BY f.chunk_id LIMIT 1",
-            self.t("free"),
-            self.t("chunks"),
-            self.partition_where("c")
-        );
-        let rows = self.query(&sql, &params)?;
+        let rows = self.query_named(
+            "allocate",
+            0,
+            || {
+                format!(
+                    "SELECT f.chunk_id, c.validity FROM {} f JOIN {} c ON c.chunk_id = f.chunk_id{} \
+                     ORDER BY f.chunk_id LIMIT 1",
+                    self.t("free"),
+                    self.t("chunks"),
+                    self.partition_where("c")
+                )
+            },
+            &params,
+        )?;
         if let Some(row) = rows.first() {
             let chunk_id = value_i64(&row[0])?;
             if let OwnedValue::Blob(validity) = &row[1] {
@@ -287,6 +430,15 @@ impl Storage {
 
     /// Creates `{t}_free` for tables written by sqlite-vec, listing their chunks with room.
     fn ensure_free_table(&self) -> SqlResult<()> {
+        if self.free_table_ready.get() {
+            return Ok(());
+        }
+        self.ensure_free_table_uncached()?;
+        self.free_table_ready.set(true);
+        Ok(())
+    }
+
+    fn ensure_free_table_uncached(&self) -> SqlResult<()> {
         let exists = self.query(
             &format!(
                 "SELECT 1 FROM {}.sqlite_master WHERE type = 'table' AND name = ?",
@@ -332,28 +484,39 @@ impl Storage {
         rowids.write(offset * 8, &rowid.unwrap_or(0).to_le_bytes())?;
         drop(rowids);
 
-        let free = first_zero_bit(&validity, self.layout.chunk_size).is_some();
-        let empty = validity.iter().all(|&b| b == 0);
-        if empty {
+        let full = first_zero_bit(&validity, self.layout.chunk_size).is_none();
+        let id = [SqlValue::Integer(chunk_id)];
+        if rowid.is_some() {
+            // Filling a slot: the chunk came from the free list; it leaves it when full.
+            if full {
+                self.execute_named(
+                    "delete_free",
+                    0,
+                    || format!("DELETE FROM {} WHERE chunk_id = ?", self.t("free")),
+                    &id,
+                )?;
+            }
+            Ok(())
+        } else if validity.iter().all(|&b| b == 0) {
             self.delete_chunk(chunk_id)
-        } else if free {
-            self.execute(
-                &format!(
-                    "INSERT OR IGNORE INTO {}(chunk_id) VALUES (?)",
-                    self.t("free")
-                ),
-                &[SqlValue::Integer(chunk_id)],
-            )
         } else {
-            self.execute(
-                &format!("DELETE FROM {} WHERE chunk_id = ?", self.t("free")),
-                &[SqlValue::Integer(chunk_id)],
+            self.execute_named(
+                "insert_free",
+                0,
+                || {
+                    format!(
+                        "INSERT OR IGNORE INTO {}(chunk_id) VALUES (?)",
+                        self.t("free")
+                    )
+                },
+                &id,
             )
         }
     }
 
     /// Removes an empty chunk and its data, so deleted space goes back to SQLite's free pages.
     fn delete_chunk(&self, chunk_id: i64) -> SqlResult<()> {
+        self.forget_chunk(chunk_id);
         let id = [SqlValue::Integer(chunk_id)];
         self.execute(
             &format!("DELETE FROM {} WHERE chunk_id = ?", self.t("chunks")),
@@ -450,6 +613,7 @@ impl Storage {
     // ---- vectors ------------------------------------------------------------------------
 
     pub fn write_vector(&self, column: usize, loc: RowLocation, bytes: &[u8]) -> SqlResult<()> {
+        self.forget_chunk(loc.chunk_id);
         let vb = self.layout.vectors[column].vector_bytes();
         let mut blob = self.open_blob(
             &Layout::vector_chunks(column),
@@ -458,6 +622,62 @@ impl Storage {
             true,
         )?;
         blob.write(loc.offset * vb, bytes)
+    }
+
+    fn forget_chunk(&self, chunk_id: i64) {
+        let mut cache = self.vector_cache.borrow_mut();
+        for column in 0..self.layout.vectors.len() {
+            if let Some(entry) = cache.chunks.remove(&(column, chunk_id)) {
+                cache.bytes -= entry.len;
+            }
+        }
+    }
+
+    /// Drops the vector cache if another connection or process committed since it was filled.
+    pub fn validate_vector_cache(&self) -> SqlResult<()> {
+        let rows = self.query_named(
+            "data_version",
+            0,
+            || format!("PRAGMA {}.data_version", quote(&self.layout.schema)),
+            &[],
+        )?;
+        let version = rows.first().and_then(|r| r.first()).and_then(|v| match v {
+            OwnedValue::Integer(i) => Some(*i),
+            _ => None,
+        });
+        let mut cache = self.vector_cache.borrow_mut();
+        if cache.data_version != version {
+            cache.clear();
+            cache.data_version = version;
+        }
+        Ok(())
+    }
+
+    /// The whole vector blob of `chunk_id` for `column`, from the cache when present.
+    /// Call [`Storage::validate_vector_cache`] once before a scan.
+    pub fn vector_chunk(&self, column: usize, chunk_id: i64) -> SqlResult<Rc<AlignedChunk>> {
+        if let Some(hit) = self.vector_cache.borrow().chunks.get(&(column, chunk_id)) {
+            return Ok(hit.clone());
+        }
+        let expected = self.layout.chunk_size * self.layout.vectors[column].vector_bytes();
+        let blob = self.open_blob(&Layout::vector_chunks(column), "vectors", chunk_id, false)?;
+        if blob.len() < expected {
+            return Err(SqlError::new(format!(
+                "vec0 table {}: vector chunk {chunk_id} of column \"{}\" has {} bytes, expected {expected}",
+                self.layout.table,
+                self.layout.vectors[column].name,
+                blob.len()
+            )));
+        }
+        let mut chunk = AlignedChunk::zeroed(expected);
+        blob.read(0, chunk.bytes_mut())?;
+        let chunk = Rc::new(chunk);
+        let mut cache = self.vector_cache.borrow_mut();
+        if cache.bytes + expected <= VECTOR_CACHE_BUDGET {
+            cache.bytes += expected;
+            cache.chunks.insert((column, chunk_id), chunk.clone());
+        }
+        Ok(chunk)
     }
 
     pub fn read_vector(&self, column: usize, loc: RowLocation) -> SqlResult<Vec<u8>> {
@@ -600,27 +820,39 @@ impl Storage {
     // ---- auxiliary ----------------------------------------------------------------------
 
     pub fn write_auxiliary(&self, rowid: i64, values: &[OwnedValue]) -> SqlResult<()> {
-        let cols: Vec<String> = (0..values.len()).map(Layout::auxiliary_column).collect();
-        let marks: Vec<&str> = values.iter().map(|_| "?").collect();
-        let sql = format!(
-            "INSERT OR REPLACE INTO {}(rowid, {}) VALUES (?, {})",
-            self.t("auxiliary"),
-            cols.join(", "),
-            marks.join(", ")
-        );
         let mut params = vec![SqlValue::Integer(rowid)];
         params.extend(values.iter().map(|v| v.as_value()));
-        self.execute(&sql, &params)
+        self.execute_named(
+            "write_auxiliary",
+            values.len(),
+            || {
+                let cols: Vec<String> = (0..values.len()).map(Layout::auxiliary_column).collect();
+                let marks: Vec<&str> = values.iter().map(|_| "?").collect();
+                format!(
+                    "INSERT OR REPLACE INTO {}(rowid, {}) VALUES (?, {})",
+                    self.t("auxiliary"),
+                    cols.join(", "),
+                    marks.join(", ")
+                )
+            },
+            &params,
+        )
     }
 
     pub fn read_auxiliary(&self, rowid: i64, column: usize) -> SqlResult<OwnedValue> {
-        let sql = format!(
-            "SELECT {} FROM {} WHERE rowid = ?",
-            Layout::auxiliary_column(column),
-            self.t("auxiliary")
-        );
         Ok(self
-            .query(&sql, &[SqlValue::Integer(rowid)])?
+            .query_named(
+                "read_auxiliary",
+                column,
+                || {
+                    format!(
+                        "SELECT {} FROM {} WHERE rowid = ?",
+                        Layout::auxiliary_column(column),
+                        self.t("auxiliary")
+                    )
+                },
+                &[SqlValue::Integer(rowid)],
+            )?
             .into_iter()
             .next()
             .and_then(|r| r.into_iter().next())
@@ -628,8 +860,12 @@ impl Storage {
     }
 
     pub fn delete_auxiliary(&self, rowid: i64) -> SqlResult<()> {
-        let sql = format!("DELETE FROM {} WHERE rowid = ?", self.t("auxiliary"));
-        self.execute(&sql, &[SqlValue::Integer(rowid)])
+        self.execute_named(
+            "delete_auxiliary",
+            0,
+            || format!("DELETE FROM {} WHERE rowid = ?", self.t("auxiliary")),
+            &[SqlValue::Integer(rowid)],
+        )
     }
 }
 

@@ -90,7 +90,28 @@ impl VTab for Vec0Table {
         shadow::is_shadow_suffix(suffix)
     }
 
+    fn rollback(&mut self) -> SqlResult<()> {
+        self.storage.after_rollback();
+        Ok(())
+    }
+
+    fn rollback_to(&mut self, _level: i32) -> SqlResult<()> {
+        self.storage.after_rollback();
+        Ok(())
+    }
+
     fn update(&mut self, change: &Change<'_>) -> SqlResult<Option<i64>> {
+        let result = self.apply(change);
+        if result.is_err() {
+            // SQLite undoes the failed statement's writes; forget what memory saw of them.
+            self.storage.after_rollback();
+        }
+        result
+    }
+}
+
+impl Vec0Table {
+    fn apply(&mut self, change: &Change<'_>) -> SqlResult<Option<i64>> {
         match (&change.old_rowid, &change.new_rowid) {
             (Some(old), None) => {
                 let rowid = self.resolve_key(old)?;
@@ -223,11 +244,6 @@ impl Vec0Table {
                 }
             }
         };
-        let existing = match (&text_key, explicit_rowid) {
-            (Some(t), _) => self.storage.rowid_for_text_key(t)?,
-            (None, Some(i)) => self.storage.locate(i)?.map(|l| l.rowid),
-            (None, None) => None,
-        };
         let values: Vec<OwnedValue> = change
             .values
             .iter()
@@ -235,20 +251,57 @@ impl Vec0Table {
             .collect();
         let args: Vec<SqlArg<'_>> = change.values.iter().map(|v| v.value).collect();
         let row = self.prepare_row(&values, &args, Purpose::Insert)?;
-        if let Some(existing) = existing {
-            match self.storage.conn.on_conflict() {
-                ffi::SQLITE_REPLACE => self.delete_row(existing)?,
-                ffi::SQLITE_IGNORE => return Ok(None),
-                _ => return Err(unique_violation(self.layout())),
-            }
+        if let Some(rowid) = self.insert_new_row(explicit_rowid, text_key.as_deref(), &row)? {
+            return Ok(Some(rowid));
         }
-        let rowid = self
+        // The key exists: the statement's conflict clause decides.
+        match self.storage.conn.on_conflict() {
+            ffi::SQLITE_REPLACE => {
+                let existing = match (&text_key, explicit_rowid) {
+                    (Some(t), _) => self.storage.rowid_for_text_key(t)?,
+                    (None, Some(i)) => Some(i),
+                    (None, None) => None,
+                };
+                if let Some(existing) = existing {
+                    self.delete_row(existing)?;
+                }
+                self.insert_new_row(explicit_rowid, text_key.as_deref(), &row)?
+                    .map(Some)
+                    .ok_or_else(|| unique_violation(self.layout()))
+            }
+            ffi::SQLITE_IGNORE => Ok(None),
+            _ => Err(unique_violation(self.layout())),
+        }
+    }
+
+    /// Inserts a row under a new key; None when the key already exists (nothing written).
+    fn insert_new_row(
+        &self,
+        explicit_rowid: Option<i64>,
+        text_key: Option<&[u8]>,
+        row: &PreparedRow,
+    ) -> SqlResult<Option<i64>> {
+        let (chunk_id, offset) = self.storage.allocate_slot(&row.partitions)?;
+        let rowid = match self
             .storage
-            .insert_rowid(explicit_rowid, text_key.as_deref())?;
-        self.write_row(rowid, &row)?;
+            .insert_rowid(explicit_rowid, text_key, chunk_id, offset)
+        {
+            Ok(rowid) => rowid,
+            Err(e) if e.code & 0xff == ffi::SQLITE_CONSTRAINT => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        self.write_at(
+            RowLocation {
+                rowid,
+                chunk_id,
+                offset,
+            },
+            row,
+        )?;
         Ok(Some(rowid))
     }
 
+    /// Moves an existing `{t}_rowids` entry to a new slot and writes the row there.
     fn write_row(&self, rowid: i64, row: &PreparedRow) -> SqlResult<()> {
         let (chunk_id, offset) = self.storage.allocate_slot(&row.partitions)?;
         let loc = RowLocation {
@@ -256,8 +309,13 @@ impl Vec0Table {
             chunk_id,
             offset,
         };
-        self.storage.set_slot(chunk_id, offset, Some(rowid))?;
         self.storage.set_location(loc)?;
+        self.write_at(loc, row)
+    }
+
+    fn write_at(&self, loc: RowLocation, row: &PreparedRow) -> SqlResult<()> {
+        self.storage
+            .set_slot(loc.chunk_id, loc.offset, Some(loc.rowid))?;
         for (i, bytes) in row.vectors.iter().enumerate() {
             self.storage.write_vector(i, loc, bytes)?;
         }
@@ -265,7 +323,7 @@ impl Vec0Table {
             self.storage.write_metadata(i, loc, value)?;
         }
         if !self.layout().auxiliary.is_empty() {
-            self.storage.write_auxiliary(rowid, &row.auxiliary)?;
+            self.storage.write_auxiliary(loc.rowid, &row.auxiliary)?;
         }
         Ok(())
     }
@@ -359,13 +417,16 @@ impl Vec0Table {
                 OwnedValue::Text(t) => (None, Some(t.as_bytes().to_vec())),
                 _ => return Err(SqlError::new("vec0: invalid new key")),
             };
-            let new_rowid = if self.layout().text_primary_key() {
-                // A text key keeps its internal rowid: only the key text changes.
-                self.storage.insert_rowid(Some(rowid), text.as_deref())?
+            // A text key keeps its internal rowid: only the key text changes.
+            let keep = if self.layout().text_primary_key() {
+                Some(rowid)
             } else {
-                self.storage.insert_rowid(explicit, None)?
+                explicit
             };
-            return self.write_row(new_rowid, &row);
+            return match self.insert_new_row(keep, text.as_deref(), &row)? {
+                Some(_) => Ok(()),
+                None => Err(unique_violation(self.layout())),
+            };
         }
         if row.partitions != old_partitions {
             // Moving between partitions moves the row to another chunk; its rowid stays.
