@@ -128,6 +128,28 @@ fn chunk_distances(
     Ok(())
 }
 
+/// Below this many candidate vectors a scan stays on one thread.
+const PARALLEL_MIN_VECTORS: usize = 20_000;
+/// More threads than this only contend for memory bandwidth.
+const MAX_THREADS: usize = 4;
+
+struct ChunkWork<'c> {
+    chunk: &'c ChunkInfo,
+    candidates: Vec<usize>,
+    vectors: std::sync::Arc<crate::vec0::storage::AlignedChunk>,
+}
+
+fn push_bounded(heap: &mut BinaryHeap<Ranked>, ranked: Ranked, k: usize) {
+    if heap.len() < k {
+        heap.push(ranked);
+    } else if let Some(worst) = heap.peek() {
+        if ranked < *worst {
+            heap.pop();
+            heap.push(ranked);
+        }
+    }
+}
+
 pub struct KnnSearch<'a> {
     pub storage: &'a Storage,
     pub vector_column: usize,
@@ -137,31 +159,27 @@ pub struct KnnSearch<'a> {
     pub distance_bounds: Vec<(FilterOp, f64)>,
 }
 
-impl KnnSearch<'_> {
-    pub fn run(&self) -> SqlResult<Vec<Neighbour>> {
-        if self.k == 0 {
-            return Ok(Vec::new());
-        }
-        let layout: &Layout = &self.storage.layout;
-        let column = &layout.vectors[self.vector_column];
-        let vector_bytes = column.vector_bytes();
-        let chunks: Vec<ChunkInfo> = self.storage.chunks(&self.filter.partitions)?;
-        let mut heap: BinaryHeap<Ranked> = BinaryHeap::with_capacity(self.k + 1);
-        self.storage.validate_vector_cache()?;
-        for chunk in &chunks {
-            let candidates = self.filter.candidates(self.storage, chunk)?;
-            if candidates.is_empty() {
-                continue;
-            }
-            let vectors = self
-                .storage
-                .vector_chunk(self.vector_column, chunk.chunk_id)?;
+/// What the distance phase needs: nothing that belongs to SQLite, so it can run on any thread.
+struct ScanSpec<'q> {
+    query: &'q Query,
+    metric: Metric,
+    vector_bytes: usize,
+    k: usize,
+    distance_bounds: &'q [(FilterOp, f64)],
+}
+
+impl ScanSpec<'_> {
+    /// The best k of `part`, by (distance, rowid).
+    fn scan(&self, part: &[ChunkWork<'_>]) -> SqlResult<BinaryHeap<Ranked>> {
+        let (metric, vector_bytes) = (self.metric, self.vector_bytes);
+        let mut heap = BinaryHeap::with_capacity(self.k + 1);
+        for w in part {
             chunk_distances(
                 &self.query,
-                column.metric,
+                metric,
                 vector_bytes,
-                vectors.bytes(),
-                &candidates,
+                w.vectors.bytes(),
+                &w.candidates,
                 |slot, distance| {
                     // -0.0 (e.g. the negated dot product of orthogonal vectors) is the same
                     // distance as 0.0 in SQL; left signed, `distance >= 0` would drop it and
@@ -175,20 +193,88 @@ impl KnnSearch<'_> {
                     }
                     let ranked = Ranked {
                         distance,
-                        rowid: chunk.rowid(slot),
-                        chunk_id: chunk.chunk_id,
+                        rowid: w.chunk.rowid(slot),
+                        chunk_id: w.chunk.chunk_id,
                         offset: slot,
                     };
-                    if heap.len() < self.k {
-                        heap.push(ranked);
-                    } else if let Some(worst) = heap.peek() {
-                        if ranked < *worst {
-                            heap.pop();
-                            heap.push(ranked);
-                        }
-                    }
+                    push_bounded(&mut heap, ranked, self.k);
                 },
             )?;
+        }
+        Ok(heap)
+    }
+}
+
+impl KnnSearch<'_> {
+    pub fn run(&self) -> SqlResult<Vec<Neighbour>> {
+        if self.k == 0 {
+            return Ok(Vec::new());
+        }
+        let layout: &Layout = &self.storage.layout;
+        let column = &layout.vectors[self.vector_column];
+        let vector_bytes = column.vector_bytes();
+        let chunks: Vec<ChunkInfo> = self.storage.chunks(&self.filter.partitions)?;
+        // Phase 1, on SQLite's thread: pick candidates (metadata filters read blobs) and
+        // fetch each chunk's vectors.
+        self.storage.validate_vector_cache()?;
+        let mut work = Vec::with_capacity(chunks.len());
+        let mut total = 0usize;
+        for chunk in &chunks {
+            let candidates = self.filter.candidates(self.storage, chunk)?;
+            if candidates.is_empty() {
+                continue;
+            }
+            total += candidates.len();
+            let vectors = self
+                .storage
+                .vector_chunk(self.vector_column, chunk.chunk_id)?;
+            work.push(ChunkWork {
+                chunk,
+                candidates,
+                vectors,
+            });
+        }
+        // Phase 2: distances, which touch no SQLite state, split over threads when the scan is
+        // large enough to repay starting them.
+        let threads = if total >= PARALLEL_MIN_VECTORS {
+            std::thread::available_parallelism()
+                .map_or(1, |n| n.get())
+                .min(MAX_THREADS)
+        } else {
+            1
+        };
+        let spec = ScanSpec {
+            query: &self.query,
+            metric: column.metric,
+            vector_bytes,
+            k: self.k,
+            distance_bounds: &self.distance_bounds,
+        };
+        let scan = |part: &[ChunkWork<'_>]| spec.scan(part);
+        let heaps: Vec<SqlResult<BinaryHeap<Ranked>>> = if threads <= 1 || work.len() < 2 {
+            vec![scan(&work)]
+        } else {
+            let per = work.len().div_ceil(threads);
+            std::thread::scope(|s| {
+                let handles: Vec<_> = work
+                    .chunks(per)
+                    .map(|part| s.spawn(move || scan(part)))
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| {
+                        h.join().unwrap_or_else(|_| {
+                            Err(SqlError::internal("a KNN scan thread panicked"))
+                        })
+                    })
+                    .collect()
+            })
+        };
+        let mut heap: BinaryHeap<Ranked> = BinaryHeap::with_capacity(self.k + 1);
+        for part in heaps {
+            for ranked in part?.into_vec() {
+                push_bounded(&mut heap, ranked, self.k);
+            }
         }
         let mut out = heap.into_sorted_vec();
         out.truncate(self.k);

@@ -13,6 +13,7 @@
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
+use std::sync::Arc;
 
 use super::filter::{ColumnFilter, Condition};
 use super::layout::{quote, Layout, MetadataKind, TEXT_INLINE_BYTES, TEXT_SLOT_BYTES};
@@ -81,7 +82,7 @@ impl AlignedChunk {
 pub struct VectorCache {
     /// `PRAGMA data_version` when the entries were read; None when empty.
     data_version: Option<i64>,
-    chunks: HashMap<(usize, i64), Rc<AlignedChunk>>,
+    chunks: HashMap<(usize, i64), Arc<AlignedChunk>>,
     bytes: usize,
 }
 
@@ -655,7 +656,7 @@ impl Storage {
 
     /// The whole vector blob of `chunk_id` for `column`, from the cache when present.
     /// Call [`Storage::validate_vector_cache`] once before a scan.
-    pub fn vector_chunk(&self, column: usize, chunk_id: i64) -> SqlResult<Rc<AlignedChunk>> {
+    pub fn vector_chunk(&self, column: usize, chunk_id: i64) -> SqlResult<Arc<AlignedChunk>> {
         if let Some(hit) = self.vector_cache.borrow().chunks.get(&(column, chunk_id)) {
             return Ok(hit.clone());
         }
@@ -671,7 +672,7 @@ impl Storage {
         }
         let mut chunk = AlignedChunk::zeroed(expected);
         blob.read(0, chunk.bytes_mut())?;
-        let chunk = Rc::new(chunk);
+        let chunk = Arc::new(chunk);
         let mut cache = self.vector_cache.borrow_mut();
         if cache.bytes + expected <= VECTOR_CACHE_BUDGET {
             cache.bytes += expected;
