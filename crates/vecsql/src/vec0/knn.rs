@@ -175,7 +175,7 @@ impl ScanSpec<'_> {
         let mut heap = BinaryHeap::with_capacity(self.k + 1);
         for w in part {
             chunk_distances(
-                &self.query,
+                self.query,
                 metric,
                 vector_bytes,
                 w.vectors.bytes(),
