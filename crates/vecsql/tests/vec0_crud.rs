@@ -716,3 +716,28 @@ fn a_full_scan_returns_every_column_including_auxiliary_values_of_any_type() {
         [[Value::Text("float32".into()), Value::Text("blob".into())]]
     );
 }
+
+#[test]
+fn a_duplicate_key_that_would_need_a_new_chunk_leaves_no_trace() {
+    let conn = db();
+    exec(
+        &conn,
+        "create virtual table t using vec0(emb float[2], p text partition key, chunk_size = 8)",
+    );
+    exec(
+        &conn,
+        "insert into t(rowid, emb, p) values (1, '[1,1]', 'a')",
+    );
+    let before = dump(&conn, "t");
+    // Partition 'b' has no chunk yet, so a successful insert would create one: the conflict
+    // must be found before that happens (SQLite does not undo a failed vtab statement).
+    let err = conn
+        .execute("insert into t(rowid, emb, p) values (1, '[2,2]', 'b')", [])
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("UNIQUE constraint failed on t primary key"),
+        "{err}"
+    );
+    assert_eq!(dump(&conn, "t"), before);
+}

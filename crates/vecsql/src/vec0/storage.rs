@@ -262,15 +262,14 @@ impl Storage {
             .unwrap_or(OwnedValue::Null))
     }
 
-    /// Adds a row to `{t}_rowids` at slot `(chunk_id, offset)` and returns its rowid (`rowid`
-    /// None: the next free one). A key that exists fails with `SQLITE_CONSTRAINT`, which is
-    /// how inserts detect conflicts without a lookup first.
+    /// Adds a row to `{t}_rowids` at slot `(chunk_id, offset)` (or with no slot yet) and
+    /// returns its rowid (`rowid` None: the next free one). A key that exists fails with
+    /// `SQLITE_CONSTRAINT`, which is how inserts detect conflicts without a lookup first.
     pub fn insert_rowid(
         &self,
         rowid: Option<i64>,
         text_key: Option<&[u8]>,
-        chunk_id: i64,
-        offset: usize,
+        slot: Option<(i64, usize)>,
     ) -> SqlResult<i64> {
         let rowid_value = rowid.map_or(SqlValue::Null, SqlValue::Integer);
         let key = text_key.map_or(SqlValue::Null, SqlValue::Text);
@@ -286,8 +285,8 @@ impl Storage {
             &[
                 rowid_value,
                 key,
-                SqlValue::Integer(chunk_id),
-                SqlValue::Integer(offset as i64),
+                slot.map_or(SqlValue::Null, |(c, _)| SqlValue::Integer(c)),
+                slot.map_or(SqlValue::Null, |(_, o)| SqlValue::Integer(o as i64)),
             ],
         )?;
         Ok(rowid.unwrap_or_else(|| self.conn.last_insert_rowid()))
@@ -348,6 +347,15 @@ impl Storage {
     /// A slot for a new row in the partition `partition`: the lowest chunk with a free slot, or
     /// a new chunk. Slots freed by deletes are reused before the table grows.
     pub fn allocate_slot(&self, partition: &[OwnedValue]) -> SqlResult<(i64, usize)> {
+        match self.find_free_slot(partition)? {
+            Some(slot) => Ok(slot),
+            None => Ok((self.new_chunk(partition)?, 0)),
+        }
+    }
+
+    /// The lowest free slot of an existing chunk of `partition`, if any; writes nothing
+    /// (except dropping a full chunk found in the free list by mistake).
+    pub fn find_free_slot(&self, partition: &[OwnedValue]) -> SqlResult<Option<(i64, usize)>> {
         self.ensure_free_table()?;
         let params: Vec<SqlValue<'_>> = partition.iter().map(|v| v.as_value()).collect();
         let rows = self.query_named(
@@ -368,7 +376,7 @@ impl Storage {
             let chunk_id = value_i64(&row[0])?;
             if let OwnedValue::Blob(validity) = &row[1] {
                 if let Some(offset) = first_zero_bit(validity, self.layout.chunk_size) {
-                    return Ok((chunk_id, offset));
+                    return Ok(Some((chunk_id, offset)));
                 }
             }
             // A full chunk left in the free list (e.g. by an interrupted writer): drop it.
@@ -376,12 +384,12 @@ impl Storage {
                 &format!("DELETE FROM {} WHERE chunk_id = ?", self.t("free")),
                 &[SqlValue::Integer(chunk_id)],
             )?;
-            return self.allocate_slot(partition);
+            return self.find_free_slot(partition);
         }
-        Ok((self.new_chunk(partition)?, 0))
+        Ok(None)
     }
 
-    fn new_chunk(&self, partition: &[OwnedValue]) -> SqlResult<i64> {
+    pub fn new_chunk(&self, partition: &[OwnedValue]) -> SqlResult<i64> {
         let layout = &self.layout;
         let n = layout.chunk_size;
         let part_cols: String = (0..layout.partitions.len())

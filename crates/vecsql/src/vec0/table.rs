@@ -274,21 +274,33 @@ impl Vec0Table {
         }
     }
 
-    /// Inserts a row under a new key; None when the key already exists (nothing written).
+    /// Inserts a row under a new key; None when the key already exists. Nothing is written
+    /// before the key is known to be new: SQLite does not undo a virtual table's writes when
+    /// one of its statements fails, so a conflict must leave no trace.
     fn insert_new_row(
         &self,
         explicit_rowid: Option<i64>,
         text_key: Option<&[u8]>,
         row: &PreparedRow,
     ) -> SqlResult<Option<i64>> {
-        let (chunk_id, offset) = self.storage.allocate_slot(&row.partitions)?;
-        let rowid = match self
-            .storage
-            .insert_rowid(explicit_rowid, text_key, chunk_id, offset)
-        {
+        let free = self.storage.find_free_slot(&row.partitions)?;
+        let rowid = match self.storage.insert_rowid(explicit_rowid, text_key, free) {
             Ok(rowid) => rowid,
             Err(e) if e.code & 0xff == ffi::SQLITE_CONSTRAINT => return Ok(None),
             Err(e) => return Err(e),
+        };
+        let (chunk_id, offset) = match free {
+            Some(slot) => slot,
+            None => {
+                let chunk_id = self.storage.new_chunk(&row.partitions)?;
+                let loc = RowLocation {
+                    rowid,
+                    chunk_id,
+                    offset: 0,
+                };
+                self.storage.set_location(loc)?;
+                (chunk_id, 0)
+            }
         };
         self.write_at(
             RowLocation {
