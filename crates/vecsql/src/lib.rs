@@ -105,19 +105,9 @@ unsafe fn extension_init(
 
 /// Stores `message` in `*err_out` using the host's allocator, as SQLite requires.
 unsafe fn report_init_error(api: &ApiRoutines, err_out: *mut *mut c_char, message: &str) {
-    let Some(malloc) = api.malloc else { return };
-    if err_out.is_null() {
-        return;
-    }
-    let len = message.len();
-    // SAFETY: malloc returns null or a block of len + 1 writable bytes.
-    unsafe {
-        let p = malloc((len + 1) as c_int) as *mut u8;
-        if !p.is_null() {
-            std::ptr::copy_nonoverlapping(message.as_ptr(), p, len);
-            *p.add(len) = 0;
-        }
-        *err_out = p.cast();
+    if !err_out.is_null() {
+        // SAFETY: SQLite gives a writable out-pointer.
+        unsafe { *err_out = ffi::sqlite_string_in(api, message) };
     }
 }
 

@@ -169,17 +169,6 @@ pub fn starts_like_array(text: &[u8]) -> bool {
         .is_some_and(|&b| b == b'[')
 }
 
-/// One element as sqlite-vec's `vec_to_json` prints floats: C's `%f` (six decimals).
-pub fn format_fixed6(x: f64) -> String {
-    if x.is_nan() {
-        if x.is_sign_negative() { "-nan" } else { "nan" }.to_string()
-    } else if x.is_infinite() {
-        if x < 0.0 { "-inf" } else { "inf" }.to_string()
-    } else {
-        format!("{x:.6}")
-    }
-}
-
 /// Shortest text that parses back to exactly `values` (Rust's round-trip float formatting).
 pub fn format_json_array(values: &[f64]) -> String {
     let items: Vec<String> = values.iter().map(|v| format!("{v:?}")).collect();
@@ -283,13 +272,5 @@ mod tests {
             parse_json_array(b"[0e5, 0.0e-999]").unwrap(),
             vec![0.0, 0.0]
         );
-    }
-
-    #[test]
-    fn formats_like_c_percent_f() {
-        assert_eq!(format_fixed6(1.0), "1.000000");
-        assert_eq!(format_fixed6(-0.1f32 as f64), "-0.100000");
-        assert_eq!(format_fixed6(f64::NAN), "nan");
-        assert_eq!(format_fixed6(f64::NEG_INFINITY), "-inf");
     }
 }

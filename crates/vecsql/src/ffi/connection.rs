@@ -6,7 +6,7 @@ use std::ffi::{c_char, c_int, c_void, CStr, CString};
 use rusqlite::ffi::{self, sqlite3, sqlite3_stmt};
 
 use super::call;
-use super::value::{OwnedValue, SqlValue};
+use super::value::{raw_slice, OwnedValue, SqlValue};
 use crate::error::{SqlError, SqlResult};
 
 #[derive(Debug, Clone, Copy)]
@@ -331,27 +331,16 @@ impl Statement {
                 ffi::SQLITE_TEXT => {
                     let ptr = call!(column_text(self.stmt, i));
                     let len = call!(column_bytes(self.stmt, i)) as usize;
-                    SqlValue::Text(bytes_at(ptr, len))
+                    SqlValue::Text(raw_slice(ptr, len))
                 }
                 ffi::SQLITE_BLOB => {
                     let ptr = call!(column_blob(self.stmt, i)) as *const u8;
                     let len = call!(column_bytes(self.stmt, i)) as usize;
-                    SqlValue::Blob(bytes_at(ptr, len))
+                    SqlValue::Blob(raw_slice(ptr, len))
                 }
                 _ => SqlValue::Null,
             }
         }
-    }
-}
-
-/// # Safety
-/// `ptr` must point at `len` readable bytes (or be null with `len` 0) for `'a`.
-unsafe fn bytes_at<'a>(ptr: *const u8, len: usize) -> &'a [u8] {
-    if ptr.is_null() || len == 0 {
-        &[]
-    } else {
-        // SAFETY: per the contract.
-        unsafe { std::slice::from_raw_parts(ptr, len) }
     }
 }
 

@@ -67,12 +67,20 @@ pub(crate) use call;
 /// A copy of `message` in memory from `sqlite3_malloc`, as SQLite wants for `zErrMsg` and
 /// `*pzErrMsg` (it frees them with `sqlite3_free`).
 pub(crate) fn sqlite_string(message: &str) -> *mut c_char {
+    sqlite_string_in(api(), message)
+}
+
+/// [`sqlite_string`] with an explicit API table, for use before the table is installed.
+pub(crate) fn sqlite_string_in(api: &ApiRoutines, message: &str) -> *mut c_char {
+    let Some(malloc) = api.malloc else {
+        return std::ptr::null_mut();
+    };
     let bytes = message.as_bytes();
     let len = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
     // SAFETY: malloc returns a writable block of the requested size or null; we write
     // `len + 1` bytes into a block of `len + 1` bytes.
     unsafe {
-        let ptr = call!(malloc((len + 1) as i32)) as *mut u8;
+        let ptr = malloc((len + 1) as i32) as *mut u8;
         if ptr.is_null() {
             return std::ptr::null_mut();
         }

@@ -130,7 +130,7 @@ impl<'a> SqlArg<'a> {
 
 /// # Safety
 /// `ptr` must be null only when `len` is 0, else point at `len` readable bytes living for `'a`.
-unsafe fn raw_slice<'a>(ptr: *const u8, len: usize) -> &'a [u8] {
+pub(crate) unsafe fn raw_slice<'a>(ptr: *const u8, len: usize) -> &'a [u8] {
     if ptr.is_null() || len == 0 {
         &[]
     } else {
