@@ -69,6 +69,7 @@ fn every_column_kind_is_accepted_and_stored_in_declaration_order() {
             ("aux_blob", 0, 0),
             ("distance", 0, 1),
             ("k", 0, 1),
+            ("t", 0, 1),
         ]
         .map(|(n, pk, h)| (n.to_string(), pk, h))
     );
@@ -130,7 +131,8 @@ fn a_table_without_primary_key_shows_rowid_first_and_hides_distance_and_k() {
             ("emb", 0, 0),
             ("note", 0, 0),
             ("distance", 0, 1),
-            ("k", 0, 1)
+            ("k", 0, 1),
+            ("t", 0, 1)
         ]
         .map(|(n, pk, h)| (n.to_string(), pk, h))
     );

@@ -607,3 +607,68 @@ fn a_deleted_row_leaves_no_text_behind_in_its_slot() {
     assert_eq!(&data[32..36], &1u32.to_le_bytes(), "slot 2 holds 'x'");
     assert_eq!(int(&conn, "select count(*) from t_metadatatext00"), 0);
 }
+
+#[test]
+fn optimize_packs_scattered_rows_into_fewer_chunks_and_vacuum_shrinks_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("optimize.db");
+    let conn = open(&path);
+    exec(
+        &conn,
+        "create virtual table t using vec0(emb float[64], p text partition key, n integer,
+            label text, +note, chunk_size = 8)",
+    );
+    for i in 0..256i64 {
+        let v: Vec<String> = (0..64).map(|j| ((i * 7 + j) % 13).to_string()).collect();
+        conn.execute(
+            "insert into t(rowid, emb, p, n, label, note) values (?, ?, ?, ?, ?, ?)",
+            rusqlite::params![
+                i,
+                format!("[{}]", v.join(",")),
+                if i % 2 == 0 { "even" } else { "odd" },
+                i,
+                format!("a label long enough to overflow {i}"),
+                format!("note {i}")
+            ],
+        )
+        .unwrap();
+    }
+    // Keep one row in four: every chunk stays half full, so none can be deleted.
+    exec(&conn, "delete from t where rowid % 4 >= 2");
+    let chunks_before = int(&conn, "select count(*) from t_chunks");
+    let rows_before = rows(
+        &conn,
+        "select rowid, vec_to_json(emb), p, n, label, note from t order by rowid",
+    );
+    let knn_before = rows(&conn, "select rowid, distance from t where emb match (select emb from t where rowid = 8) and k = 20 and p = 'even'");
+    exec(&conn, "insert into t(t) values ('optimize')");
+    assert_eq!(
+        int(&conn, "select count(*) from t_chunks"),
+        chunks_before / 2
+    );
+    assert_eq!(
+        rows(
+            &conn,
+            "select rowid, vec_to_json(emb), p, n, label, note from t order by rowid"
+        ),
+        rows_before
+    );
+    assert_eq!(
+        rows(&conn, "select rowid, distance from t where emb match (select emb from t where rowid = 8) and k = 20 and p = 'even'"),
+        knn_before
+    );
+    let pages_before = int(&conn, "pragma page_count");
+    exec(&conn, "vacuum");
+    assert!(int(&conn, "pragma page_count") < pages_before);
+    assert_eq!(
+        one(&conn, "pragma integrity_check"),
+        rusqlite::types::Value::Text("ok".into())
+    );
+    let err = conn
+        .execute("insert into t(t) values ('shrink')", [])
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("unknown command 'shrink'"),
+        "{err}"
+    );
+}

@@ -94,6 +94,9 @@ pub enum ColumnRole {
     Auxiliary(usize),
     Distance,
     K,
+    /// The hidden column named after the table, for commands: `insert into t(t) values
+    /// ('optimize')`, as FTS5 does.
+    Command,
 }
 
 #[derive(Debug, Clone)]
@@ -167,6 +170,7 @@ impl Layout {
         }
         layout.columns.push(ColumnRole::Distance);
         layout.columns.push(ColumnRole::K);
+        layout.columns.push(ColumnRole::Command);
         layout
     }
 
@@ -203,13 +207,24 @@ impl Layout {
         format!("value{i:02}")
     }
 
+    fn column_of(&self, role: ColumnRole) -> usize {
+        self.columns
+            .iter()
+            .position(|r| *r == role)
+            .expect("every layout has its hidden columns")
+    }
+
     /// Index of the hidden `distance` column.
     pub fn distance_column(&self) -> usize {
-        self.columns.len() - 2
+        self.column_of(ColumnRole::Distance)
     }
 
     pub fn k_column(&self) -> usize {
-        self.columns.len() - 1
+        self.column_of(ColumnRole::K)
+    }
+
+    pub fn command_column(&self) -> usize {
+        self.column_of(ColumnRole::Command)
     }
 
     /// Bytes of the validity bitmap of one chunk.
@@ -234,6 +249,7 @@ impl Layout {
                 ColumnRole::Auxiliary(i) => quote(&self.auxiliary[i]),
                 ColumnRole::Distance => "distance hidden".to_string(),
                 ColumnRole::K => "k hidden".to_string(),
+                ColumnRole::Command => format!("{} hidden", quote(&self.table)),
             });
         }
         let mut sql = format!("CREATE TABLE x({})", cols.join(", "));

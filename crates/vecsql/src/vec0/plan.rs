@@ -208,6 +208,7 @@ fn column_name(layout: &Layout, role: ColumnRole) -> String {
         ColumnRole::Auxiliary(i) => layout.auxiliary[i].clone(),
         ColumnRole::Distance => "distance".into(),
         ColumnRole::K => "k".into(),
+        ColumnRole::Command => layout.table.clone(),
     }
 }
 

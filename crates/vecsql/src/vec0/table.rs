@@ -120,7 +120,19 @@ impl Vec0Table {
                 }
                 Ok(None)
             }
-            (None, Some(new_rowid)) => self.insert(change, *new_rowid),
+            (None, Some(new_rowid)) => {
+                let command = change
+                    .values
+                    .get(self.layout().command_column())
+                    .map(|v| v.value.value);
+                match command {
+                    Some(SqlValue::Null) | None => self.insert(change, *new_rowid),
+                    Some(command) => {
+                        self.run_command(&command)?;
+                        Ok(None)
+                    }
+                }
+            }
             (Some(old), Some(_)) => {
                 let rowid = self
                     .resolve_key(old)?
@@ -206,7 +218,7 @@ impl Vec0Table {
                         .push(values::partition_value(layout, p, &value.as_value())?)
                 }
                 ColumnRole::Auxiliary(_) => row.auxiliary.push(value),
-                ColumnRole::Key | ColumnRole::Distance | ColumnRole::K => {}
+                ColumnRole::Key | ColumnRole::Distance | ColumnRole::K | ColumnRole::Command => {}
             }
         }
         Ok(row)
@@ -272,6 +284,54 @@ impl Vec0Table {
             ffi::SQLITE_IGNORE => Ok(None),
             _ => Err(unique_violation(self.layout())),
         }
+    }
+
+    /// `insert into t(t) values ('optimize')`: moves rows from the table's last chunks into
+    /// free slots of earlier chunks of the same partition, so chunks emptied by scattered
+    /// deletes are removed and `VACUUM` can give their pages back.
+    fn run_command(&self, command: &SqlValue<'_>) -> SqlResult<()> {
+        match command {
+            SqlValue::Text(t) if t.eq_ignore_ascii_case(b"optimize") => self.optimize(),
+            other => Err(SqlError::new(format!(
+                "vec0 table {}: unknown command {}; the supported command is 'optimize'",
+                self.layout().table,
+                match other {
+                    SqlValue::Text(t) => format!("'{}'", String::from_utf8_lossy(t)),
+                    v => crate::functions::args::storage_class(v).to_string(),
+                }
+            ))),
+        }
+    }
+
+    fn optimize(&self) -> SqlResult<()> {
+        // Highest chunks first: each of their rows moves to the lowest free slot of its
+        // partition, until no free slot lies below the chunk being emptied.
+        let mut chunks = self.storage.chunks(&[])?;
+        chunks.reverse();
+        for chunk in chunks {
+            for offset in (0..self.layout().chunk_size).rev() {
+                if !chunk.is_valid(offset) {
+                    continue;
+                }
+                let partition = self.storage.partition_values(chunk.chunk_id)?;
+                match self.storage.find_free_slot(&partition)? {
+                    Some((target, _)) if target < chunk.chunk_id => {}
+                    _ => break,
+                }
+                let loc = RowLocation {
+                    rowid: chunk.rowid(offset),
+                    chunk_id: chunk.chunk_id,
+                    offset,
+                };
+                let values = self.current_values(loc)?;
+                let args: Vec<SqlArg<'_>> =
+                    values.iter().map(|v| SqlArg::plain(v.as_value())).collect();
+                let row = self.prepare_row(&values, &args, Purpose::Update)?;
+                self.clear_row_data(loc)?;
+                self.write_row(loc.rowid, &row)?;
+            }
+        }
+        Ok(())
     }
 
     /// Inserts a row under a new key; None when the key already exists. Nothing is written
@@ -377,7 +437,7 @@ impl Vec0Table {
                     }
                     ColumnRole::Auxiliary(a) => self.storage.read_auxiliary(loc.rowid, a)?,
                     ColumnRole::Key => self.key_value(loc.rowid)?,
-                    ColumnRole::Distance | ColumnRole::K => OwnedValue::Null,
+                    ColumnRole::Distance | ColumnRole::K | ColumnRole::Command => OwnedValue::Null,
                 })
             })
             .collect()
@@ -779,6 +839,7 @@ impl VTabCursor for Vec0Cursor {
                 _ => SqlOutput::Null,
             },
             ColumnRole::K => self.k.map_or(SqlOutput::Null, SqlOutput::Integer),
+            ColumnRole::Command => SqlOutput::Null,
         };
         out.set(value);
         Ok(())
