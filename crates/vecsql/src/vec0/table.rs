@@ -309,11 +309,11 @@ impl Vec0Table {
         let mut chunks = self.storage.chunks(&[])?;
         chunks.reverse();
         for chunk in chunks {
+            let partition = self.storage.partition_values(chunk.chunk_id)?;
             for offset in (0..self.layout().chunk_size).rev() {
                 if !chunk.is_valid(offset) {
                     continue;
                 }
-                let partition = self.storage.partition_values(chunk.chunk_id)?;
                 match self.storage.find_free_slot(&partition)? {
                     Some((target, _)) if target < chunk.chunk_id => {}
                     _ => break,
@@ -457,6 +457,16 @@ impl Vec0Table {
             .locate(rowid)?
             .ok_or_else(|| SqlError::internal(format!("row {rowid} has no location")))?;
         let mut values = self.current_values(loc)?;
+        // The stored key and partition values, before the UPDATE's new values replace them.
+        let old_key = values[0].clone();
+        let old_partitions: Vec<OwnedValue> = self
+            .layout()
+            .columns
+            .iter()
+            .zip(&values)
+            .filter(|(role, _)| matches!(role, ColumnRole::Partition(_)))
+            .map(|(_, v)| v.clone())
+            .collect();
         let mut args: Vec<SqlArg<'_>> = Vec::with_capacity(values.len());
         for (i, v) in change.values.iter().enumerate() {
             if !v.unchanged {
@@ -471,10 +481,8 @@ impl Vec0Table {
             });
         }
         let row = self.prepare_row(&values, &args, Purpose::Update)?;
-        let old_key = self.key_value(rowid)?;
         let new_key = values[0].clone();
         let key_changed = !matches!(new_key, OwnedValue::Null) && new_key != old_key;
-        let old_partitions = self.storage.partition_values(loc.chunk_id)?;
         if key_changed {
             let target = self.resolve_key(&new_key.as_value())?;
             if let Some(target) = target {
