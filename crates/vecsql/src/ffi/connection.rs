@@ -130,7 +130,19 @@ impl Connection {
         writable: bool,
     ) -> SqlResult<Blob> {
         let c = |s: &str| CString::new(s).map_err(|_| SqlError::new("name contains NUL"));
-        let (schema, table, column) = (c(schema)?, c(table)?, c(column)?);
+        self.open_blob_c(&c(schema)?, &c(table)?, &c(column)?, rowid, writable)
+    }
+
+    /// [`Connection::open_blob`] with names already converted, for callers that open the same
+    /// blob columns once per row.
+    pub fn open_blob_c(
+        &self,
+        schema: &CStr,
+        table: &CStr,
+        column: &CStr,
+        rowid: i64,
+        writable: bool,
+    ) -> SqlResult<Blob> {
         let mut blob: *mut ffi::sqlite3_blob = std::ptr::null_mut();
         // SAFETY: open connection; the handle is closed when Blob drops.
         let rc = unsafe {

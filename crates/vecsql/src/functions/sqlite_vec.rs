@@ -202,7 +202,7 @@ pub fn vec_slice(args: &[SqlArg<'_>]) -> SqlResult<SqlOutput> {
 
 pub fn vec_quantize_binary(args: &[SqlArg<'_>]) -> SqlResult<SqlOutput> {
     let bits = match vector(&args[0])? {
-        Vector::Float32(v) => quantize::binary(v.into_iter())?,
+        Vector::Float32(v) => quantize::binary_slice(&v)?,
         Vector::Int8(v) => quantize::binary(v.into_iter().map(f32::from))?,
         _ => {
             return Err(SqlError::new(

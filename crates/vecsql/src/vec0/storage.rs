@@ -12,6 +12,7 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
+use std::ffi::CString;
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -103,6 +104,29 @@ pub struct Storage {
     /// Whether `{t}_free` is known to exist (it may not, in a file sqlite-vec wrote).
     free_table_ready: Cell<bool>,
     vector_cache: RefCell<VectorCache>,
+    /// The chunk the last insert went into, with its validity bitmap, so that a run of
+    /// inserts neither searches `{t}_free` nor re-reads the bitmap for every row. Only valid
+    /// inside one write transaction (cleared by `begin`, rollbacks and any slot release): no
+    /// other connection can write while this one holds the write lock.
+    open_chunk: RefCell<Option<OpenChunk>>,
+    /// C strings for `sqlite3_blob_open`, built once per (shadow suffix, column) instead of
+    /// three allocations per blob per row.
+    blob_names: RefCell<Vec<BlobNames>>,
+}
+
+struct BlobNames {
+    suffix: String,
+    column: &'static str,
+    schema_c: CString,
+    table_c: CString,
+    column_c: CString,
+}
+
+/// See [`Storage::open_chunk`].
+struct OpenChunk {
+    partition: Vec<OwnedValue>,
+    chunk_id: i64,
+    validity: Vec<u8>,
 }
 
 fn value_i64(v: &OwnedValue) -> SqlResult<i64> {
@@ -123,6 +147,8 @@ impl Storage {
             sql_text: RefCell::new(HashMap::new()),
             free_table_ready: Cell::new(false),
             vector_cache: RefCell::new(VectorCache::default()),
+            open_chunk: RefCell::new(None),
+            blob_names: RefCell::new(Vec::new()),
         }
     }
 
@@ -130,12 +156,20 @@ impl Storage {
     pub fn clear_statements(&self) {
         self.statements.borrow_mut().clear();
         self.sql_text.borrow_mut().clear();
+        self.blob_names.borrow_mut().clear();
     }
 
     /// Forgets everything a rolled-back change may have left in memory.
     pub fn after_rollback(&self) {
         self.free_table_ready.set(false);
         self.vector_cache.borrow_mut().clear();
+        self.forget_open_chunk();
+    }
+
+    /// Called when a write transaction starts: another connection may have changed the chunks
+    /// since this one last wrote.
+    pub fn forget_open_chunk(&self) {
+        self.open_chunk.borrow_mut().take();
     }
 
     /// The SQL text of fixed statement `name` (for column `n`), built on first use.
@@ -200,17 +234,31 @@ impl Storage {
     pub fn open_blob(
         &self,
         suffix: &str,
-        column: &str,
+        column: &'static str,
         rowid: i64,
         writable: bool,
     ) -> SqlResult<Blob> {
-        self.conn.open_blob(
-            &self.layout.schema,
-            &self.layout.shadow(suffix),
-            column,
-            rowid,
-            writable,
-        )
+        let mut names = self.blob_names.borrow_mut();
+        let found = names
+            .iter()
+            .position(|n| n.column == column && n.suffix == suffix);
+        let index = match found {
+            Some(i) => i,
+            None => {
+                let c = |s: &str| CString::new(s).map_err(|_| SqlError::new("name contains NUL"));
+                names.push(BlobNames {
+                    suffix: suffix.to_string(),
+                    column,
+                    schema_c: c(&self.layout.schema)?,
+                    table_c: c(&self.layout.shadow(suffix))?,
+                    column_c: c(column)?,
+                });
+                names.len() - 1
+            }
+        };
+        let n = &names[index];
+        self.conn
+            .open_blob_c(&n.schema_c, &n.table_c, &n.column_c, rowid, writable)
     }
 
     // ---- rows -------------------------------------------------------------------------
@@ -356,6 +404,13 @@ impl Storage {
     /// The lowest free slot of an existing chunk of `partition`, if any; writes nothing
     /// (except dropping a full chunk found in the free list by mistake).
     pub fn find_free_slot(&self, partition: &[OwnedValue]) -> SqlResult<Option<(i64, usize)>> {
+        if let Some(open) = self.open_chunk.borrow().as_ref() {
+            if open.partition == partition {
+                if let Some(offset) = first_zero_bit(&open.validity, self.layout.chunk_size) {
+                    return Ok(Some((open.chunk_id, offset)));
+                }
+            }
+        }
         self.ensure_free_table()?;
         let params: Vec<SqlValue<'_>> = partition.iter().map(|v| v.as_value()).collect();
         let rows = self.query_named(
@@ -376,6 +431,11 @@ impl Storage {
             let chunk_id = value_i64(&row[0])?;
             if let OwnedValue::Blob(validity) = &row[1] {
                 if let Some(offset) = first_zero_bit(validity, self.layout.chunk_size) {
+                    *self.open_chunk.borrow_mut() = Some(OpenChunk {
+                        partition: partition.to_vec(),
+                        chunk_id,
+                        validity: validity.clone(),
+                    });
                     return Ok(Some((chunk_id, offset)));
                 }
             }
@@ -434,6 +494,11 @@ impl Storage {
             &format!("INSERT INTO {}(chunk_id) VALUES (?)", self.t("free")),
             &[SqlValue::Integer(chunk_id)],
         )?;
+        *self.open_chunk.borrow_mut() = Some(OpenChunk {
+            partition: partition.to_vec(),
+            chunk_id,
+            validity: vec![0; layout.validity_bytes()],
+        });
         Ok(chunk_id)
     }
 
@@ -479,8 +544,20 @@ impl Storage {
         // A delete from a table sqlite-vec wrote reaches here before any insert made the list.
         self.ensure_free_table()?;
         let mut validity_blob = self.open_blob("chunks", "validity", chunk_id, true)?;
-        let mut validity = vec![0u8; validity_blob.len()];
-        validity_blob.read(0, &mut validity)?;
+        let mut open = self.open_chunk.borrow_mut();
+        let cached = match open.as_mut() {
+            Some(o) if rowid.is_some() && o.chunk_id == chunk_id => Some(&mut o.validity),
+            _ => None,
+        };
+        let mut read = Vec::new();
+        let validity = match cached {
+            Some(v) => v,
+            None => {
+                read.resize(validity_blob.len(), 0);
+                validity_blob.read(0, &mut read)?;
+                &mut read
+            }
+        };
         let (byte, bit) = (offset / 8, offset % 8);
         if rowid.is_some() {
             validity[byte] |= 1 << bit;
@@ -489,11 +566,17 @@ impl Storage {
         }
         validity_blob.write(byte, &validity[byte..byte + 1])?;
         drop(validity_blob);
+        let full = first_zero_bit(validity, self.layout.chunk_size).is_none();
+        let empty = validity.iter().all(|&b| b == 0);
+        if rowid.is_none() {
+            // Freed slots make lower chunks candidates again: let the free list decide.
+            open.take();
+        }
+        drop(open);
         let mut rowids = self.open_blob("chunks", "rowids", chunk_id, true)?;
         rowids.write(offset * 8, &rowid.unwrap_or(0).to_le_bytes())?;
         drop(rowids);
 
-        let full = first_zero_bit(&validity, self.layout.chunk_size).is_none();
         let id = [SqlValue::Integer(chunk_id)];
         if rowid.is_some() {
             // Filling a slot: the chunk came from the free list; it leaves it when full.
@@ -506,7 +589,7 @@ impl Storage {
                 )?;
             }
             Ok(())
-        } else if validity.iter().all(|&b| b == 0) {
+        } else if empty {
             self.delete_chunk(chunk_id)
         } else {
             self.execute_named(
@@ -526,6 +609,7 @@ impl Storage {
     /// Removes an empty chunk and its data, so deleted space goes back to SQLite's free pages.
     fn delete_chunk(&self, chunk_id: i64) -> SqlResult<()> {
         self.forget_chunk(chunk_id);
+        self.forget_open_chunk();
         let id = [SqlValue::Integer(chunk_id)];
         self.execute(
             &format!("DELETE FROM {} WHERE chunk_id = ?", self.t("chunks")),

@@ -90,6 +90,11 @@ impl VTab for Vec0Table {
         shadow::is_shadow_suffix(suffix)
     }
 
+    fn begin(&mut self) -> SqlResult<()> {
+        self.storage.forget_open_chunk();
+        Ok(())
+    }
+
     fn rollback(&mut self) -> SqlResult<()> {
         self.storage.after_rollback();
         Ok(())
