@@ -6,6 +6,7 @@
 pub mod distance;
 pub mod error;
 pub mod format;
+pub mod hnsw;
 pub mod quantize;
 pub mod vector;
 

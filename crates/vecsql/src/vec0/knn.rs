@@ -77,7 +77,7 @@ pub enum Query {
 
 /// Distances from `query` to `count` vectors laid out back to back in `chunk` (in the column's
 /// element type), for the slots set in `candidates`.
-fn chunk_distances(
+pub(crate) fn chunk_distances(
     query: &Query,
     metric: Metric,
     vector_bytes: usize,

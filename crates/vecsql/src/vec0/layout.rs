@@ -15,7 +15,9 @@
 //! | `{t}_metadatatextNN` | row | full text of text metadata longer than 12 bytes |
 //! | `{t}_auxiliary` | row | auxiliary columns, as ordinary SQLite values |
 //! | `{t}_free` | chunk | vecsql only: chunks with free slots left by deletes, reused first |
+//! | `{t}_hnswNN_nodes`, `{t}_hnswNN_meta` | indexed row / key | vecsql only: the HNSW index of vector column NN (see [`super::index::hnsw`]) |
 
+use super::index::IndexConfig;
 use super::schema::{ColumnKind, KeyType, TableDefinition};
 pub use super::schema::{DistanceMetric as Metric, MetadataType as MetadataKind, VectorElement};
 
@@ -62,6 +64,8 @@ pub struct VectorColumn {
     pub element: VectorElement,
     pub dims: usize,
     pub metric: Metric,
+    /// The column's ANN index (`indexed by ...`), if any.
+    pub index: Option<IndexConfig>,
 }
 
 impl VectorColumn {
@@ -97,6 +101,11 @@ pub enum ColumnRole {
     /// The hidden column named after the table, for commands: `insert into t(t) values
     /// ('optimize')`, as FTS5 does.
     Command,
+    /// Hidden `ef_search`, in tables with an ANN index: `and ef_search = 100` sets a KNN
+    /// query's candidate list size.
+    EfSearch,
+    /// Hidden `exact`, in tables with an ANN index: `and exact = 1` scans every row instead.
+    Exact,
 }
 
 #[derive(Debug, Clone)]
@@ -120,8 +129,9 @@ pub fn quote(name: &str) -> String {
 }
 
 impl Layout {
-    /// The layout of table `table` in database `schema` declared by `def`.
-    pub fn new(schema: &str, table: &str, def: &TableDefinition) -> Layout {
+    /// The layout of table `table` in database `schema` declared by `def`; fails on an
+    /// invalid `indexed by` clause or a column name an index reserves.
+    pub fn new(schema: &str, table: &str, def: &TableDefinition) -> Result<Layout, String> {
         let mut layout = Layout {
             schema: schema.to_string(),
             table: table.to_string(),
@@ -139,11 +149,19 @@ impl Layout {
             let role = match &column.kind {
                 ColumnKind::PrimaryKey(_) => continue,
                 ColumnKind::Vector(v) => {
+                    let index = match &v.index {
+                        Some(spec) => Some(
+                            IndexConfig::from_spec(spec, v.element, v.distance_metric)
+                                .map_err(|e| format!("vector column \"{}\": {e}", column.name))?,
+                        ),
+                        None => None,
+                    };
                     layout.vectors.push(VectorColumn {
                         name: column.name.clone(),
                         element: v.element,
                         dims: v.dimensions,
                         metric: v.distance_metric,
+                        index,
                     });
                     ColumnRole::Vector(layout.vectors.len() - 1)
                 }
@@ -171,7 +189,25 @@ impl Layout {
         layout.columns.push(ColumnRole::Distance);
         layout.columns.push(ColumnRole::K);
         layout.columns.push(ColumnRole::Command);
-        layout
+        if layout.has_index() {
+            for reserved in ["ef_search", "exact"] {
+                if let Some(c) = def.column(reserved) {
+                    return Err(format!(
+                        "column \"{}\": '{reserved}' is a hidden query option of tables with an \
+                         ANN index; rename the column",
+                        c.name
+                    ));
+                }
+            }
+            layout.columns.push(ColumnRole::EfSearch);
+            layout.columns.push(ColumnRole::Exact);
+        }
+        Ok(layout)
+    }
+
+    /// Whether any vector column has an ANN index.
+    pub fn has_index(&self) -> bool {
+        self.vectors.iter().any(|v| v.index.is_some())
     }
 
     pub fn text_primary_key(&self) -> bool {
@@ -250,6 +286,8 @@ impl Layout {
                 ColumnRole::Distance => "distance hidden".to_string(),
                 ColumnRole::K => "k hidden".to_string(),
                 ColumnRole::Command => format!("{} hidden", quote(&self.table)),
+                ColumnRole::EfSearch => "ef_search hidden".to_string(),
+                ColumnRole::Exact => "exact hidden".to_string(),
             });
         }
         let mut sql = format!("CREATE TABLE x({})", cols.join(", "));

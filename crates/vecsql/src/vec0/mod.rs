@@ -5,10 +5,12 @@
 //! - [`layout`] derives the shadow tables and byte offsets from the definition;
 //! - [`shadow`] creates, drops and renames them; [`storage`] reads and writes rows;
 //! - [`plan`] turns xBestIndex constraints into a [`plan::QueryPlan`];
-//! - [`filter`] and [`knn`] run exact KNN with filters; [`values`] converts SQL values;
+//! - [`filter`] and [`knn`] run exact KNN with filters; [`index`] holds the ANN (HNSW) index
+//!   of `indexed by` columns; [`values`] converts SQL values;
 //! - [`table`] implements the virtual table on top of all of them.
 
 pub mod filter;
+pub mod index;
 pub mod knn;
 pub mod layout;
 pub mod plan;

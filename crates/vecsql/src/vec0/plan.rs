@@ -97,6 +97,10 @@ pub enum PlanArg {
     Distance(FilterOp),
     Key(FilterOp),
     KeyIn,
+    /// `ef_search = ?` (tables with an ANN index).
+    EfSearch,
+    /// `exact = ?` (tables with an ANN index).
+    Exact,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -126,6 +130,8 @@ impl fmt::Display for PlanArg {
             PlanArg::Distance(op) => write!(f, "d{}", op.code()),
             PlanArg::Key(op) => write!(f, "r{}", op.code()),
             PlanArg::KeyIn => write!(f, "rin"),
+            PlanArg::EfSearch => write!(f, "ef"),
+            PlanArg::Exact => write!(f, "exact"),
         }
     }
 }
@@ -138,6 +144,8 @@ impl PlanArg {
             "limit" => return Some(PlanArg::Limit),
             "offset" => return Some(PlanArg::Offset),
             "rin" => return Some(PlanArg::KeyIn),
+            "ef" => return Some(PlanArg::EfSearch),
+            "exact" => return Some(PlanArg::Exact),
             _ => {}
         }
         let (kind, rest) = s.split_at(1);
@@ -209,6 +217,8 @@ fn column_name(layout: &Layout, role: ColumnRole) -> String {
         ColumnRole::Distance => "distance".into(),
         ColumnRole::K => "k".into(),
         ColumnRole::Command => layout.table.clone(),
+        ColumnRole::EfSearch => "ef_search".into(),
+        ColumnRole::Exact => "exact".into(),
     }
 }
 
@@ -301,6 +311,8 @@ pub fn best_index(layout: &Layout, info: &mut IndexInfo<'_>) -> SqlResult<QueryP
                 r,
                 Some(
                     ColumnRole::K
+                        | ColumnRole::EfSearch
+                        | ColumnRole::Exact
                         | ColumnRole::Metadata(_)
                         | ColumnRole::Partition(_)
                         | ColumnRole::Distance
@@ -331,6 +343,29 @@ pub fn best_index(layout: &Layout, info: &mut IndexInfo<'_>) -> SqlResult<QueryP
                 }
                 has_k = true;
                 PlanArg::K
+            }
+            (ConstraintOp::Eq, Some(ColumnRole::EfSearch)) => {
+                if args.contains(&PlanArg::EfSearch) {
+                    return Err(SqlError::new(
+                        "vec0: only one 'ef_search = ?' constraint is allowed",
+                    ));
+                }
+                PlanArg::EfSearch
+            }
+            (ConstraintOp::Eq, Some(ColumnRole::Exact)) => {
+                if args.contains(&PlanArg::Exact) {
+                    return Err(SqlError::new(
+                        "vec0: only one 'exact = ?' constraint is allowed",
+                    ));
+                }
+                PlanArg::Exact
+            }
+            (op, Some(ColumnRole::EfSearch | ColumnRole::Exact)) => {
+                return Err(SqlError::new(format!(
+                    "vec0 KNN query: only '{} = ?' is supported, not {}",
+                    name(),
+                    op_name(op)
+                )))
             }
             (op, Some(ColumnRole::Metadata(i))) => {
                 if op == ConstraintOp::Eq && info.take_in(c.index) {
@@ -465,6 +500,8 @@ mod tests {
                     PlanArg::Distance(FilterOp::Lt),
                     PlanArg::Key(FilterOp::Gt),
                     PlanArg::KeyIn,
+                    PlanArg::EfSearch,
+                    PlanArg::Exact,
                 ],
             },
         ];

@@ -1,5 +1,6 @@
 //! Creating, dropping and renaming the shadow tables listed in [`super::layout`].
 
+use super::index::hnsw;
 use super::layout::{quote, Layout, MetadataKind};
 use crate::error::SqlResult;
 use crate::ffi::connection::Connection;
@@ -16,10 +17,18 @@ pub fn is_shadow_suffix(suffix: &str) -> bool {
             .strip_prefix(prefix)
             .is_some_and(|n| n.len() == 2 && n.bytes().all(|b| b.is_ascii_digit()))
     };
+    let index_table = |name: &str| {
+        suffix
+            .strip_prefix("hnsw")
+            .and_then(|rest| rest.strip_suffix(name))
+            .is_some_and(|n| n.len() == 2 && n.bytes().all(|b| b.is_ascii_digit()))
+    };
     matches!(suffix, "info" | "chunks" | "rowids" | "auxiliary" | "free")
         || numbered("vector_chunks")
         || numbered("metadatachunks")
         || numbered("metadatatext")
+        || index_table("_nodes")
+        || index_table("_meta")
 }
 
 /// Every shadow table this layout has, as suffixes.
@@ -37,6 +46,12 @@ pub fn suffixes(layout: &Layout) -> Vec<String> {
     }
     if !layout.auxiliary.is_empty() {
         out.push("auxiliary".to_string());
+    }
+    for (i, v) in layout.vectors.iter().enumerate() {
+        if v.index.is_some() {
+            out.push(hnsw::nodes_suffix(i));
+            out.push(hnsw::meta_suffix(i));
+        }
     }
     out
 }
@@ -110,6 +125,11 @@ pub fn create(conn: &Connection, layout: &Layout) -> SqlResult<()> {
             cols.join(", ")
         ));
     }
+    for (i, v) in layout.vectors.iter().enumerate() {
+        if let Some(config) = &v.index {
+            sql.push_str(&hnsw::create_sql(layout, i, config));
+        }
+    }
     conn.execute_batch(&sql)
 }
 
@@ -177,6 +197,8 @@ mod tests {
             "vector_chunks00",
             "metadatachunks15",
             "metadatatext03",
+            "hnsw00_nodes",
+            "hnsw15_meta",
         ] {
             assert!(is_shadow_suffix(s), "{s}");
         }
@@ -187,6 +209,9 @@ mod tests {
             "vector_chunks001",
             "metadata",
             "other",
+            "hnsw_nodes",
+            "hnsw0_meta",
+            "hnsw00_links",
         ] {
             assert!(!is_shadow_suffix(s), "{s}");
         }

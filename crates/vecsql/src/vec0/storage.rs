@@ -753,17 +753,8 @@ impl Storage {
             return Ok(hit.clone());
         }
         let expected = self.layout.chunk_size * self.layout.vectors[column].vector_bytes();
-        let blob = self.open_blob(&Layout::vector_chunks(column), "vectors", chunk_id, false)?;
-        if blob.len() < expected {
-            return Err(SqlError::new(format!(
-                "vec0 table {}: vector chunk {chunk_id} of column \"{}\" has {} bytes, expected {expected}",
-                self.layout.table,
-                self.layout.vectors[column].name,
-                blob.len()
-            )));
-        }
         let mut chunk = AlignedChunk::zeroed(expected);
-        blob.read(0, chunk.bytes_mut())?;
+        self.read_vector_chunk_into(column, chunk_id, chunk.bytes_mut())?;
         let chunk = Arc::new(chunk);
         let mut cache = self.vector_cache.borrow_mut();
         if cache.bytes + expected <= VECTOR_CACHE_BUDGET {
@@ -771,6 +762,33 @@ impl Storage {
             cache.chunks.insert((column, chunk_id), chunk.clone());
         }
         Ok(chunk)
+    }
+
+    /// Reads the vectors of one chunk without caching them (for callers that keep their own
+    /// copy, like an ANN index). `out` is `chunk_size * vector_bytes` long.
+    pub fn read_vector_chunk_into(
+        &self,
+        column: usize,
+        chunk_id: i64,
+        out: &mut [u8],
+    ) -> SqlResult<()> {
+        let blob = self.open_blob(&Layout::vector_chunks(column), "vectors", chunk_id, false)?;
+        if blob.len() < out.len() {
+            return Err(SqlError::new(format!(
+                "vec0 table {}: vector chunk {chunk_id} of column \"{}\" has {} bytes, expected {}",
+                self.layout.table,
+                self.layout.vectors[column].name,
+                blob.len(),
+                out.len()
+            )));
+        }
+        blob.read(0, out)
+    }
+
+    pub fn read_vector_chunk(&self, column: usize, chunk_id: i64) -> SqlResult<Vec<u8>> {
+        let mut out = vec![0; self.layout.chunk_size * self.layout.vectors[column].vector_bytes()];
+        self.read_vector_chunk_into(column, chunk_id, &mut out)?;
+        Ok(out)
     }
 
     pub fn read_vector(&self, column: usize, loc: RowLocation) -> SqlResult<Vec<u8>> {

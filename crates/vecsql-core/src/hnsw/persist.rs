@@ -1,0 +1,366 @@
+//! Persistence: change tracking, byte layouts, and rebuilding a graph from stored rows.
+//!
+//! The graph is stored as one header blob plus one blob per node, keyed by rowid, so a change
+//! rewrites only the nodes whose lists changed (an insert touches the new node and about `m`
+//! neighbours per layer). Neighbours are stored as rowids, so rows mean something on their own;
+//! the node's id is stored too, so a reloaded graph has the same ids, the same free slots and
+//! therefore the same future: identical searches and identical blobs after more changes.
+//!
+//! # Node blob, version 1 (all integers little-endian)
+//!
+//! | bytes | field |
+//! |---|---|
+//! | 1 | version = 1 |
+//! | 4 | node id (u32) |
+//! | 1 | layer count `L + 1` (1 to 17) |
+//! | per layer 0..=L | neighbour count (u16), then that many rowids (i64) |
+//!
+//! # Header blob, version 1
+//!
+//! | bytes | field |
+//! |---|---|
+//! | 4 | magic `HNSW` |
+//! | 1 | version = 1 |
+//! | 2 | m (u16) |
+//! | 4 | ef_construction (u32) |
+//! | 8 | seed (u64) |
+//! | 1 | max level |
+//! | 1 | 1 if there is an entry point, else 0 |
+//! | 8 | entry point rowid (i64, 0 when none) |
+//! | 8 | node count (u64) |
+//! | 4 | capacity: one more than the largest id in use or freed (u32) |
+
+use super::{
+    Hnsw, HnswError, HnswParams, NodeId, LINKED, MAX_LEVEL,
+};
+
+const NODE_VERSION: u8 = 1;
+const HEADER_VERSION: u8 = 1;
+const MAGIC: &[u8; 4] = b"HNSW";
+const HEADER_LEN: usize = 4 + 1 + 2 + 4 + 8 + 1 + 1 + 8 + 8 + 4;
+
+/// What changed since the last [`Hnsw::take_dirty`]. Apply in this order: delete the `removed`
+/// rows, then write `node_blob(id)` under `rowid_of(id)` for each of `changed` (a rowid removed
+/// and inserted again appears in both), then the header if `header_changed`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Dirty {
+    /// Linked nodes whose blob changed, ascending by id.
+    pub changed: Vec<NodeId>,
+    /// Rowids removed from the graph, in removal order.
+    pub removed: Vec<i64>,
+    /// True when the header blob changed (entry point, level, count or capacity).
+    pub header_changed: bool,
+}
+
+impl Dirty {
+    /// True when there is nothing to write.
+    pub fn is_empty(&self) -> bool {
+        self.changed.is_empty() && self.removed.is_empty() && !self.header_changed
+    }
+}
+
+/// A bounds-checked little-endian reader over a blob, with errors naming the field.
+struct Reader<'a> {
+    b: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8], String> {
+        if self.b.len() - self.at < n {
+            return Err(format!(
+                "truncated at byte {} reading {what} ({} bytes long)",
+                self.at,
+                self.b.len()
+            ));
+        }
+        let s = &self.b[self.at..self.at + n];
+        self.at += n;
+        Ok(s)
+    }
+    fn u8(&mut self, what: &str) -> Result<u8, String> {
+        Ok(self.take(1, what)?[0])
+    }
+    fn u16(&mut self, what: &str) -> Result<u16, String> {
+        let s = self.take(2, what)?;
+        Ok(u16::from_le_bytes([s[0], s[1]]))
+    }
+    fn u32(&mut self, what: &str) -> Result<u32, String> {
+        let s = self.take(4, what)?;
+        Ok(u32::from_le_bytes(s.try_into().expect("4 bytes")))
+    }
+    fn u64(&mut self, what: &str) -> Result<u64, String> {
+        let s = self.take(8, what)?;
+        Ok(u64::from_le_bytes(s.try_into().expect("8 bytes")))
+    }
+}
+
+impl Hnsw {
+    /// Nodes whose link lists changed and rowids removed since the last call, so the caller
+    /// writes only those rows. Clears the change set.
+    pub fn take_dirty(&mut self) -> Dirty {
+        let mut changed = std::mem::take(&mut self.dirty);
+        for &id in &changed {
+            self.dirty_flag[id as usize] = false;
+        }
+        changed.retain(|&id| self.state[id as usize] == LINKED);
+        changed.sort_unstable();
+        let header_changed = std::mem::replace(&mut self.header_dirty, false);
+        Dirty {
+            changed,
+            removed: std::mem::take(&mut self.removed),
+            header_changed,
+        }
+    }
+
+    /// Stored size of one node's blob.
+    fn blob_len(&self, id: NodeId) -> usize {
+        let layers = self.level_of(id) + 1;
+        let links: usize = (0..layers).map(|l| self.links(id, l).len()).sum();
+        6 + 2 * layers + 8 * links
+    }
+
+    /// One node's links on every layer, neighbours as rowids (layout in the module docs).
+    /// `id` must be a linked node (e.g. from [`Dirty::changed`]).
+    pub fn node_blob(&self, id: NodeId) -> Vec<u8> {
+        let mut b = Vec::with_capacity(self.blob_len(id));
+        let layers = self.level_of(id) + 1;
+        b.push(NODE_VERSION);
+        b.extend_from_slice(&id.to_le_bytes());
+        b.push(layers as u8);
+        for layer in 0..layers {
+            let links = self.links(id, layer);
+            b.extend_from_slice(&(links.len() as u16).to_le_bytes());
+            for &n in links {
+                b.extend_from_slice(&self.rowids[n as usize].to_le_bytes());
+            }
+        }
+        b
+    }
+
+    /// The graph header (layout in the module docs).
+    pub fn header_blob(&self) -> Vec<u8> {
+        let mut b = Vec::with_capacity(HEADER_LEN);
+        b.extend_from_slice(MAGIC);
+        b.push(HEADER_VERSION);
+        b.extend_from_slice(&(self.params.m as u16).to_le_bytes());
+        b.extend_from_slice(&(self.params.ef_construction.min(u32::MAX as usize) as u32).to_le_bytes());
+        b.extend_from_slice(&self.params.seed.to_le_bytes());
+        b.push(self.max_level as u8);
+        b.push(u8::from(self.entry.is_some()));
+        b.extend_from_slice(&self.entry_rowid().unwrap_or(0).to_le_bytes());
+        b.extend_from_slice(&(self.linked as u64).to_le_bytes());
+        b.extend_from_slice(&(self.rowids.len() as u32).to_le_bytes());
+        b
+    }
+
+    /// Average stored bytes per node (node blobs plus the header, spread), for reporting.
+    pub fn bytes_per_node(&self) -> f64 {
+        if self.linked == 0 {
+            return 0.0;
+        }
+        let total: usize = (0..self.rowids.len() as NodeId)
+            .filter(|&id| self.is_linked(id))
+            .map(|id| self.blob_len(id))
+            .sum();
+        (total + HEADER_LEN) as f64 / self.linked as f64
+    }
+
+    /// Rebuild a graph from its header and every node row `(rowid, node_blob)`, in any order.
+    ///
+    /// Everything is validated (versions, lengths, ids in range and unique, rowids unique,
+    /// neighbours present, on a layer they have, within the list size, not repeated, entry
+    /// point and levels consistent), so a damaged index gives an error naming the row, never
+    /// a panic or a graph that panics later. Two passes: place each node at its id and map
+    /// rowids to ids, then translate the neighbour rowids. The reverse-edge index is not built
+    /// here; the first removal builds it.
+    pub fn load(
+        header: &[u8],
+        nodes: impl Iterator<Item = (i64, Vec<u8>)>,
+    ) -> Result<Self, HnswError> {
+        let hdr = |s: String| HnswError::CorruptHeader(s);
+        let mut r = Reader { b: header, at: 0 };
+        if r.take(4, "magic").map_err(hdr)? != MAGIC {
+            return Err(hdr("bad magic (not an HNSW header)".into()));
+        }
+        let version = r.u8("version").map_err(hdr)?;
+        if version != HEADER_VERSION {
+            return Err(hdr(format!(
+                "unsupported version {version} (this build reads {HEADER_VERSION})"
+            )));
+        }
+        let m = r.u16("m").map_err(hdr)? as usize;
+        let ef_construction = r.u32("ef_construction").map_err(hdr)? as usize;
+        let seed = r.u64("seed").map_err(hdr)?;
+        let max_level = r.u8("max level").map_err(hdr)? as usize;
+        let has_entry = r.u8("entry flag").map_err(hdr)?;
+        let entry_rowid = r.u64("entry rowid").map_err(hdr)? as i64;
+        let count = r.u64("node count").map_err(hdr)?;
+        let capacity = r.u32("capacity").map_err(hdr)? as usize;
+        if r.at != header.len() {
+            return Err(hdr(format!(
+                "{} trailing bytes",
+                header.len() - r.at
+            )));
+        }
+        if !(2..=255).contains(&m) || ef_construction < m {
+            return Err(hdr(format!(
+                "invalid parameters m={m} ef_construction={ef_construction}"
+            )));
+        }
+        if max_level > MAX_LEVEL || has_entry > 1 {
+            return Err(hdr(format!(
+                "invalid max level {max_level} or entry flag {has_entry}"
+            )));
+        }
+        if (has_entry == 1) != (count > 0) || count > capacity as u64 {
+            return Err(hdr(format!(
+                "node count {count}, capacity {capacity} and entry flag {has_entry} disagree"
+            )));
+        }
+        let mut g = Hnsw::new(HnswParams {
+            m,
+            ef_construction,
+            seed,
+        });
+        let stride = 1 + g.m0;
+        let room = capacity
+            .checked_mul(stride)
+            .filter(|&n| g.links0.try_reserve_exact(n).is_ok());
+        if room.is_none() {
+            return Err(hdr(format!("capacity {capacity} is too large to load")));
+        }
+        g.links0.resize(capacity * stride, 0);
+        g.rowids = vec![0; capacity];
+        g.levels = vec![0; capacity];
+        g.state = vec![super::FREE; capacity];
+        g.upper = vec![Vec::new(); capacity];
+        g.dirty_flag = vec![false; capacity];
+        g.ids.reserve(count.min(capacity as u64) as usize);
+
+        // Pass 1: ids, rowids, levels; remember where each blob's lists start.
+        let mut rows: Vec<(NodeId, usize, Vec<u8>)> = Vec::with_capacity(count as usize);
+        for (rowid, blob) in nodes {
+            let node = |reason: String| HnswError::CorruptNode { rowid, reason };
+            let mut r = Reader { b: &blob, at: 0 };
+            let v = r.u8("version").map_err(node)?;
+            if v != NODE_VERSION {
+                return Err(node(format!(
+                    "unsupported version {v} (this build reads {NODE_VERSION})"
+                )));
+            }
+            let id = r.u32("node id").map_err(node)?;
+            let layers = r.u8("layer count").map_err(node)? as usize;
+            if id as usize >= capacity {
+                return Err(node(format!("node id {id} outside capacity {capacity}")));
+            }
+            if layers == 0 || layers > max_level + 1 {
+                return Err(node(format!(
+                    "{layers} layers, expected 1 to {} (max level {max_level})",
+                    max_level + 1
+                )));
+            }
+            let i = id as usize;
+            if g.state[i] == LINKED {
+                return Err(node(format!(
+                    "node id {id} is also used by rowid {}",
+                    g.rowids[i]
+                )));
+            }
+            if let Some(&other) = g.ids.get(&rowid) {
+                return Err(node(format!("rowid appears twice (ids {other} and {id})")));
+            }
+            g.ids.insert(rowid, id);
+            g.rowids[i] = rowid;
+            g.levels[i] = (layers - 1) as u8;
+            g.state[i] = LINKED;
+            g.upper[i] = vec![0; (layers - 1) * (1 + m)];
+            let at = r.at;
+            rows.push((id, at, blob));
+        }
+        if rows.len() as u64 != count {
+            return Err(hdr(format!(
+                "header says {count} nodes, {} rows found",
+                rows.len()
+            )));
+        }
+
+        // Pass 2: translate and check the lists.
+        let mut seen = vec![0u32; capacity];
+        let mut stamp = 0u32;
+        let mut list: Vec<NodeId> = Vec::with_capacity(g.m0);
+        for (id, at, blob) in &rows {
+            let (id, i) = (*id, *id as usize);
+            let rowid = g.rowids[i];
+            let node = |reason: String| HnswError::CorruptNode { rowid, reason };
+            let mut r = Reader { b: blob, at: *at };
+            for layer in 0..=g.level_of(id) {
+                let n = r.u16("neighbour count").map_err(node)? as usize;
+                let max = g.max_links(layer);
+                if n > max {
+                    return Err(node(format!(
+                        "{n} neighbours on layer {layer}, at most {max} allowed"
+                    )));
+                }
+                let bytes = r.take(8 * n, "neighbours").map_err(node)?;
+                stamp += 1;
+                list.clear();
+                for chunk in bytes.chunks_exact(8) {
+                    let nr = i64::from_le_bytes(chunk.try_into().expect("8 bytes"));
+                    let Some(&nid) = g.ids.get(&nr) else {
+                        return Err(node(format!(
+                            "neighbour rowid {nr} on layer {layer} is not in the graph"
+                        )));
+                    };
+                    if nid == id {
+                        return Err(node(format!("links to itself on layer {layer}")));
+                    }
+                    if g.level_of(nid) < layer {
+                        return Err(node(format!(
+                            "neighbour rowid {nr} on layer {layer} only reaches layer {}",
+                            g.level_of(nid)
+                        )));
+                    }
+                    if seen[nid as usize] == stamp {
+                        return Err(node(format!(
+                            "neighbour rowid {nr} repeated on layer {layer}"
+                        )));
+                    }
+                    seen[nid as usize] = stamp;
+                    list.push(nid);
+                }
+                let s = if layer == 0 { i * stride } else { (layer - 1) * (1 + m) };
+                let block: &mut [NodeId] = if layer == 0 {
+                    &mut g.links0
+                } else {
+                    &mut g.upper[i]
+                };
+                block[s] = n as NodeId;
+                block[s + 1..s + 1 + n].copy_from_slice(&list);
+            }
+            if r.at != blob.len() {
+                return Err(node(format!("{} trailing bytes", blob.len() - r.at)));
+            }
+        }
+
+        if count > 0 {
+            let Some(&e) = g.ids.get(&entry_rowid) else {
+                return Err(hdr(format!("entry point rowid {entry_rowid} has no row")));
+            };
+            if g.level_of(e) != max_level {
+                return Err(hdr(format!(
+                    "entry point rowid {entry_rowid} has level {}, header says {max_level}",
+                    g.level_of(e)
+                )));
+            }
+            g.entry = Some(e);
+        }
+        g.max_level = max_level;
+        g.linked = count as usize;
+        g.free = (0..capacity as NodeId)
+            .filter(|&id| g.state[id as usize] != LINKED)
+            .collect();
+        g.header_dirty = false;
+        Ok(g)
+    }
+}

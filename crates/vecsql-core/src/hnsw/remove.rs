@@ -1,0 +1,111 @@
+//! Removing a node for real: repair every list that pointed to it, free its id, move the entry
+//! point if needed.
+//!
+//! Repair (FreshDiskANN's delete consolidation, per layer): a node `y` that linked to the
+//! removed `x` gets the candidates `links(y) - x + links(x) - y`, kept whole when they fit and
+//! otherwise pruned by the insertion heuristic. Paths that went through `x` now go around it,
+//! and lists stay diverse instead of filling with `x`'s near neighbours. The reverse-edge index
+//! finds the `y`s without a scan; it is built on the first removal.
+
+use super::insert::select_neighbours;
+use super::search::{clean, Cand};
+use super::{Hnsw, NodeId, Space, FREE, LINKED};
+
+impl Hnsw {
+    /// Remove `rowid` and repair the lists that pointed to it. Returns the freed id (the caller
+    /// may reuse its vector slot; the next `reserve` will hand it out again, smallest free id
+    /// first), or `None` when `rowid` is not in the graph. `space` must still hold the removed
+    /// node's vector and those of its neighbours.
+    pub fn remove(&mut self, rowid: i64, space: &impl Space) -> Option<NodeId> {
+        let id = *self.ids.get(&rowid)?;
+        self.ids.remove(&rowid);
+        if self.state[id as usize] != LINKED {
+            self.free_slot(id);
+            return Some(id);
+        }
+        self.build_rev();
+        let level = self.level_of(id);
+        let mut s = self.take_scratch();
+
+        // In-neighbours, each once, in id order (the reverse lists' order depends on history).
+        let mut ins = std::mem::take(&mut s.ids);
+        ins.clear();
+        ins.extend_from_slice(&self.rev[id as usize]);
+        ins.sort_unstable();
+        ins.dedup();
+        let mut out_x: Vec<NodeId> = Vec::new();
+        let mut new_ids: Vec<NodeId> = Vec::new();
+        for layer in 0..=level {
+            out_x.clear();
+            out_x.extend_from_slice(self.links(id, layer));
+            let max = self.max_links(layer);
+            for &y in &ins {
+                if self.level_of(y) < layer || !self.links(y, layer).contains(&id) {
+                    continue;
+                }
+                s.new_epoch(self.rowids.len());
+                s.visit(y);
+                s.visit(id);
+                s.buf.clear();
+                for &c in self.links(y, layer).iter().chain(&out_x) {
+                    if s.visit(c) {
+                        s.buf.push(Cand {
+                            d: clean(space.distance(y, c)),
+                            id: c,
+                        });
+                    }
+                }
+                self.sort_for(y, &mut s.buf);
+                select_neighbours(space, &s.buf, max, &mut s.sel);
+                new_ids.clear();
+                new_ids.extend(s.sel.iter().map(|c| c.id));
+                self.set_links(y, layer, &new_ids);
+            }
+        }
+        for layer in 0..=level {
+            self.set_links(id, layer, &[]);
+        }
+        debug_assert!(self.rev[id as usize].is_empty());
+        s.ids = ins;
+        self.put_scratch(s);
+
+        self.linked -= 1;
+        self.removed.push(rowid);
+        self.header_dirty = true;
+        self.free_slot(id);
+        if self.entry == Some(id) {
+            self.pick_entry();
+        }
+        Some(id)
+    }
+
+    /// Return an id to the free set and drop its per-node storage.
+    fn free_slot(&mut self, id: NodeId) {
+        let i = id as usize;
+        self.state[i] = FREE;
+        self.links0[i * (1 + self.m0)] = 0;
+        self.upper[i] = Vec::new();
+        if self.rev_built {
+            self.rev[i] = Vec::new();
+        }
+        self.free.insert(id);
+    }
+
+    /// A new entry point after the old one was removed: a node of the highest level, the
+    /// smallest rowid among those (so the choice does not depend on ids or history). A scan,
+    /// but it happens once per removal of the entry point, i.e. rarely.
+    fn pick_entry(&mut self) {
+        let mut best: Option<(usize, i64, NodeId)> = None;
+        for (i, &st) in self.state.iter().enumerate() {
+            if st != LINKED {
+                continue;
+            }
+            let (l, r) = (self.levels[i] as usize, self.rowids[i]);
+            if best.is_none_or(|(bl, br, _)| l > bl || (l == bl && r < br)) {
+                best = Some((l, r, i as NodeId));
+            }
+        }
+        self.entry = best.map(|b| b.2);
+        self.max_level = best.map_or(0, |b| b.0);
+    }
+}

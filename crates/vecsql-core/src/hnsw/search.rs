@@ -1,0 +1,294 @@
+//! Best-first search: the greedy descent through the upper layers, the beam search of one layer
+//! (hnswlib's `searchBaseLayerST`, with its filter semantics), and the public searches.
+//!
+//! Scratch state (visited tags, heaps, buffers) is pooled on the graph, so a search allocates
+//! nothing but its result vector; the visited array is tagged with a 16-bit epoch and cleared
+//! only when the epoch wraps, once per 65,535 searches.
+
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+
+use super::{Hnsw, NodeId};
+
+/// A node and its distance to whatever is being searched for. Ordered by distance, then id,
+/// so heap order is total and deterministic.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) struct Cand {
+    pub d: f32,
+    pub id: NodeId,
+}
+
+impl Eq for Cand {}
+
+impl Ord for Cand {
+    #[inline]
+    fn cmp(&self, other: &Self) -> Ordering {
+        // Distances are never NaN (see `clean`), so `partial_cmp` is total here; `total_cmp`
+        // would put -0.0 before 0.0, which the kernels can produce for equal vectors.
+        match self.d.partial_cmp(&other.d) {
+            Some(Ordering::Equal) | None => self.id.cmp(&other.id),
+            Some(o) => o,
+        }
+    }
+}
+
+impl PartialOrd for Cand {
+    #[inline]
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// Reversed order, for the min-heap of candidates still to expand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Near(pub Cand);
+
+impl Ord for Near {
+    #[inline]
+    fn cmp(&self, other: &Self) -> Ordering {
+        other.0.cmp(&self.0)
+    }
+}
+
+impl PartialOrd for Near {
+    #[inline]
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// NaN distances (zero vectors under cosine, a caller's bug) become +infinity: they must not
+/// reach the heaps, where they would break the ordering, nor come first.
+#[inline(always)]
+pub(super) fn clean(d: f32) -> f32 {
+    if d.is_nan() {
+        f32::INFINITY
+    } else {
+        d
+    }
+}
+
+/// Reusable per-search state.
+#[derive(Default)]
+pub(super) struct Scratch {
+    visited: Vec<u16>,
+    epoch: u16,
+    /// Candidates still to expand (closest first).
+    pub cand: BinaryHeap<Near>,
+    /// Best results so far (farthest on top, so it can be evicted).
+    pub top: BinaryHeap<Cand>,
+    /// General-purpose buffers for callers (sorted candidates, selections, id lists).
+    pub buf: Vec<Cand>,
+    pub sel: Vec<Cand>,
+    pub sel2: Vec<Cand>,
+    pub ids: Vec<NodeId>,
+}
+
+impl Scratch {
+    /// Start a new visited generation over `capacity` ids.
+    pub fn new_epoch(&mut self, capacity: usize) {
+        if self.visited.len() < capacity {
+            self.visited.resize(capacity, 0);
+        }
+        self.epoch = self.epoch.wrapping_add(1);
+        if self.epoch == 0 {
+            self.visited.fill(0);
+            self.epoch = 1;
+        }
+    }
+
+    /// Mark `id` visited; true when it was not visited yet in this generation.
+    #[inline(always)]
+    pub fn visit(&mut self, id: NodeId) -> bool {
+        let v = &mut self.visited[id as usize];
+        if *v == self.epoch {
+            false
+        } else {
+            *v = self.epoch;
+            true
+        }
+    }
+}
+
+impl Hnsw {
+    pub(super) fn take_scratch(&self) -> Scratch {
+        let mut pool = self.pool.lock().unwrap_or_else(|e| e.into_inner());
+        pool.pop().unwrap_or_default()
+    }
+
+    pub(super) fn put_scratch(&self, s: Scratch) {
+        let mut pool = self.pool.lock().unwrap_or_else(|e| e.into_inner());
+        pool.push(s);
+    }
+
+    /// Greedy walk on one upper layer: move to the closest neighbour while that improves.
+    pub(super) fn greedy<F: FnMut(NodeId) -> f32>(
+        &self,
+        dist: &mut F,
+        mut cur: Cand,
+        layer: usize,
+    ) -> Cand {
+        loop {
+            let mut changed = false;
+            for &n in self.links(cur.id, layer) {
+                let d = clean(dist(n));
+                if d < cur.d {
+                    cur = Cand { d, id: n };
+                    changed = true;
+                }
+            }
+            if !changed {
+                return cur;
+            }
+        }
+    }
+
+    /// Beam search of one layer from `ep`, leaving up to `ef` accepted nodes in `s.top`.
+    ///
+    /// Rejected nodes are expanded like accepted ones (they are bridges), but only accepted ones
+    /// enter `top`; the walk stops when the closest unexpanded candidate is farther than the
+    /// worst of a full `top`. With a selective filter `top` fills slowly, so the walk goes on
+    /// longer: that is the price of exact filter semantics, and why callers raise `ef` (or scan)
+    /// as selectivity falls.
+    pub(super) fn search_layer<F, A>(
+        &self,
+        s: &mut Scratch,
+        dist: &mut F,
+        ep: Cand,
+        layer: usize,
+        ef: usize,
+        accept: A,
+    ) where
+        F: FnMut(NodeId) -> f32,
+        A: Fn(NodeId) -> bool,
+    {
+        s.new_epoch(self.rowids.len());
+        s.cand.clear();
+        s.top.clear();
+        s.visit(ep.id);
+        if accept(ep.id) {
+            s.top.push(ep);
+        }
+        s.cand.push(Near(ep));
+        let mut bound = s.top.peek().map_or(f32::INFINITY, |t| t.d);
+        let stride = 1 + self.m0;
+        while let Some(Near(c)) = s.cand.pop() {
+            if c.d > bound && s.top.len() >= ef {
+                break;
+            }
+            let list: &[NodeId] = if layer == 0 {
+                let at = c.id as usize * stride;
+                let n = self.links0[at] as usize;
+                &self.links0[at + 1..at + 1 + n]
+            } else {
+                self.links(c.id, layer)
+            };
+            for &n in list {
+                if !s.visit(n) {
+                    continue;
+                }
+                let d = clean(dist(n));
+                if s.top.len() < ef || d < bound {
+                    s.cand.push(Near(Cand { d, id: n }));
+                    if accept(n) {
+                        s.top.push(Cand { d, id: n });
+                        if s.top.len() > ef {
+                            s.top.pop();
+                        }
+                        bound = s.top.peek().map_or(f32::INFINITY, |t| t.d);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Upper layers: greedy from the entry point down to layer 1. `None` on an empty graph.
+    fn descend<F: FnMut(NodeId) -> f32>(&self, dist: &mut F) -> Option<Cand> {
+        let ep = self.entry?;
+        let mut cur = Cand {
+            d: clean(dist(ep)),
+            id: ep,
+        };
+        for layer in (1..=self.max_level).rev() {
+            cur = self.greedy(dist, cur, layer);
+        }
+        Some(cur)
+    }
+
+    /// Approximate k nearest neighbours.
+    ///
+    /// `query_distance(id)` is the distance from the query to node `id` (smaller is closer).
+    /// The walk keeps `max(ef, k)` candidates on layer 0: larger `ef`, better recall, slower.
+    /// `accept(id)`, when given, decides which nodes may be returned; rejected nodes are still
+    /// traversed, so results only ever contain accepted nodes and none is lost to a gap in the
+    /// graph, but selective filters need a larger `ef` (or an exact scan).
+    ///
+    /// Returns up to `k` `(distance, id)` pairs ascending by (distance, rowid), so ties come out
+    /// in a stable, id-independent order.
+    pub fn search(
+        &self,
+        mut query_distance: impl FnMut(NodeId) -> f32,
+        k: usize,
+        ef: usize,
+        accept: Option<&dyn Fn(NodeId) -> bool>,
+    ) -> Vec<(f32, NodeId)> {
+        if k == 0 {
+            return Vec::new();
+        }
+        let Some(ep) = self.descend(&mut query_distance) else {
+            return Vec::new();
+        };
+        let ef = ef.max(k);
+        let mut s = self.take_scratch();
+        match accept {
+            None => self.search_layer(&mut s, &mut query_distance, ep, 0, ef, |_| true),
+            Some(f) => self.search_layer(&mut s, &mut query_distance, ep, 0, ef, f),
+        }
+        let mut out: Vec<(f32, NodeId)> = s.top.drain().map(|c| (c.d, c.id)).collect();
+        self.put_scratch(s);
+        self.sort_truncate(&mut out, k);
+        out
+    }
+
+    /// Search with cheap navigation distances, then rescore exactly.
+    ///
+    /// The walk uses `nav` (e.g. [`Int8Space`](super::Int8Space) or
+    /// [`BinarySpace`](super::BinarySpace) codes) and keeps `max(ef, k)` candidates; each is
+    /// then rescored with `exact` (full precision) and the best `k` are returned, ascending by
+    /// (exact distance, rowid). Quantisation error then only matters if it pushes a true
+    /// neighbour out of the `ef` candidates, so `ef` several times `k` recovers most recall.
+    pub fn search_rescored(
+        &self,
+        nav: impl FnMut(NodeId) -> f32,
+        mut exact: impl FnMut(NodeId) -> f32,
+        k: usize,
+        ef: usize,
+        accept: Option<&dyn Fn(NodeId) -> bool>,
+    ) -> Vec<(f32, NodeId)> {
+        let ef = ef.max(k);
+        let mut out = self.search(nav, ef, ef, accept);
+        for r in &mut out {
+            r.0 = clean(exact(r.1));
+        }
+        self.sort_truncate(&mut out, k);
+        out
+    }
+
+    /// Keep the `k` best by (distance, rowid), sorted.
+    fn sort_truncate(&self, out: &mut Vec<(f32, NodeId)>, k: usize) {
+        if k == 0 {
+            out.clear();
+            return;
+        }
+        let key = |a: &(f32, NodeId), b: &(f32, NodeId)| {
+            a.0.partial_cmp(&b.0)
+                .unwrap_or(Ordering::Equal)
+                .then_with(|| self.rowids[a.1 as usize].cmp(&self.rowids[b.1 as usize]))
+        };
+        if out.len() > k {
+            out.select_nth_unstable_by(k - 1, key);
+            out.truncate(k);
+        }
+        out.sort_unstable_by(key);
+    }
+}

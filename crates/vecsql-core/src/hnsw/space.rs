@@ -1,0 +1,300 @@
+//! In-memory vector stores that implement [`Space`], indexed by [`NodeId`].
+//!
+//! - [`F32Space`]: full-precision vectors, the exact distances of the four metrics.
+//! - [`Int8Space`]: one `i8` code per element with a per-vector scale (4x smaller), distances
+//!   estimated from exact integer dot products; for walking the graph when vectors are large.
+//! - [`BinarySpace`]: one sign bit per element (32x smaller), Hamming distance; only a coarse
+//!   navigation signal, to be rescored.
+//!
+//! The quantised spaces are meant for the graph walk only: search with their
+//! `query_distance`, keep `ef` candidates, rescore those exactly and keep `k`
+//! ([`Hnsw::search_rescored`](super::Hnsw::search_rescored) does exactly that). Building the
+//! graph over codes also works but costs recall; build over [`F32Space`] when it fits.
+
+use crate::distance::{dot_f32, dot_i8, hamming_bits, l1_f32, l2_squared_f32};
+
+use super::{NodeId, Space};
+
+/// The distance a space ranks by. Every value is "smaller is closer".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Metric {
+    /// Squared Euclidean distance: ranks like L2 and saves a square root per distance; take
+    /// `sqrt` of the results to report L2.
+    L2,
+    /// Cosine distance `1 - cos`. [`F32Space`] stores unit-normalised copies, so this is
+    /// `1 - dot` at search time (as hnswlib does); a zero vector is kept as zeros and is at
+    /// distance 1 from everything (sqlite-vec would say NaN, which cannot be ranked).
+    Cosine,
+    /// Negated inner product (maximum inner product search as a minimum).
+    Dot,
+    /// Manhattan distance.
+    L1,
+}
+
+/// Full-precision `f32` vectors, `dims` per node, stored back to back by id.
+#[derive(Debug, Clone)]
+pub struct F32Space {
+    dims: usize,
+    metric: Metric,
+    data: Vec<f32>,
+}
+
+#[inline]
+fn f32_distance(metric: Metric, a: &[f32], b: &[f32]) -> f32 {
+    match metric {
+        Metric::L2 => l2_squared_f32(a, b),
+        Metric::Cosine => 1.0 - dot_f32(a, b),
+        Metric::Dot => -dot_f32(a, b),
+        Metric::L1 => l1_f32(a, b),
+    }
+}
+
+/// `v / |v|`, or zeros for a zero (or non-finite) norm.
+fn normalised(v: &[f32]) -> Vec<f32> {
+    let n = dot_f32(v, v).sqrt();
+    if n > 0.0 && n.is_finite() {
+        v.iter().map(|x| x / n).collect()
+    } else {
+        vec![0.0; v.len()]
+    }
+}
+
+impl F32Space {
+    /// An empty store of `dims`-dimensional vectors (`dims > 0`).
+    pub fn new(dims: usize, metric: Metric) -> Self {
+        assert!(dims > 0, "zero-dimensional vectors");
+        F32Space {
+            dims,
+            metric,
+            data: Vec::new(),
+        }
+    }
+
+    /// Dimensions per vector.
+    pub fn dims(&self) -> usize {
+        self.dims
+    }
+
+    /// The metric in use.
+    pub fn metric(&self) -> Metric {
+        self.metric
+    }
+
+    /// Number of slots (one more than the largest id set).
+    pub fn len(&self) -> usize {
+        self.data.len() / self.dims
+    }
+
+    /// True when no slot exists.
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty()
+    }
+
+    /// Store `v` at `id`, growing the store with zero slots as needed. Under
+    /// [`Metric::Cosine`] the stored copy is normalised. Panics if `v.len() != dims`.
+    pub fn set(&mut self, id: NodeId, v: &[f32]) {
+        assert_eq!(v.len(), self.dims, "vector length");
+        let at = id as usize * self.dims;
+        if self.data.len() < at + self.dims {
+            self.data.resize(at + self.dims, 0.0);
+        }
+        if self.metric == Metric::Cosine {
+            self.data[at..at + self.dims].copy_from_slice(&normalised(v));
+        } else {
+            self.data[at..at + self.dims].copy_from_slice(v);
+        }
+    }
+
+    /// The stored vector at `id` (normalised under cosine).
+    #[inline]
+    pub fn get(&self, id: NodeId) -> &[f32] {
+        let at = id as usize * self.dims;
+        &self.data[at..at + self.dims]
+    }
+
+    /// The distance function of a query vector, for [`Hnsw::search`](super::Hnsw::search).
+    /// The query is copied (and normalised under cosine) once, here.
+    pub fn query_distance(&self, q: &[f32]) -> impl Fn(NodeId) -> f32 + '_ {
+        assert_eq!(q.len(), self.dims, "query length");
+        let q = if self.metric == Metric::Cosine {
+            normalised(q)
+        } else {
+            q.to_vec()
+        };
+        move |id| f32_distance(self.metric, &q, self.get(id))
+    }
+}
+
+impl Space for F32Space {
+    #[inline]
+    fn distance(&self, a: NodeId, b: NodeId) -> f32 {
+        f32_distance(self.metric, self.get(a), self.get(b))
+    }
+}
+
+/// One vector quantised to `i8`: `code = round(x / max|x| * 127)`, `x ~ code * scale`.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct Int8Meta {
+    /// `max|x| / 127` (0 for a zero vector).
+    scale: f32,
+    /// Squared norm of the dequantised vector, for L2.
+    norm2: f32,
+    /// `1 / |code|` (0 for a zero vector), for cosine, where the scales cancel.
+    inv_code_norm: f32,
+}
+
+fn quantise_i8(v: &[f32], out: &mut [i8]) -> Int8Meta {
+    let max = v.iter().fold(0.0f32, |m, x| m.max(x.abs()));
+    if max == 0.0 || !max.is_finite() {
+        out.fill(0);
+        return Int8Meta::default();
+    }
+    let inv = 127.0 / max;
+    for (o, &x) in out.iter_mut().zip(v) {
+        *o = (x * inv).round().clamp(-127.0, 127.0) as i8;
+    }
+    let scale = max / 127.0;
+    let c2 = dot_i8(out, out);
+    Int8Meta {
+        scale,
+        norm2: c2 * scale * scale,
+        inv_code_norm: if c2 > 0.0 { 1.0 / c2.sqrt() } else { 0.0 },
+    }
+}
+
+/// Per-vector-scaled `i8` codes: 4x smaller than `f32`, distances from exact `i8` dot products.
+#[derive(Debug, Clone)]
+pub struct Int8Space {
+    dims: usize,
+    metric: Metric,
+    codes: Vec<i8>,
+    meta: Vec<Int8Meta>,
+}
+
+impl Int8Space {
+    /// An empty store of `dims`-dimensional codes (`dims > 0`).
+    pub fn new(dims: usize, metric: Metric) -> Self {
+        assert!(dims > 0, "zero-dimensional vectors");
+        Int8Space {
+            dims,
+            metric,
+            codes: Vec::new(),
+            meta: Vec::new(),
+        }
+    }
+
+    /// Quantise and store `v` at `id`, growing as needed. Panics if `v.len() != dims`.
+    pub fn set(&mut self, id: NodeId, v: &[f32]) {
+        assert_eq!(v.len(), self.dims, "vector length");
+        let i = id as usize;
+        if self.meta.len() <= i {
+            self.meta.resize(i + 1, Int8Meta::default());
+            self.codes.resize((i + 1) * self.dims, 0);
+        }
+        let at = i * self.dims;
+        self.meta[i] = quantise_i8(v, &mut self.codes[at..at + self.dims]);
+    }
+
+    /// The codes stored at `id`.
+    #[inline]
+    pub fn codes(&self, id: NodeId) -> &[i8] {
+        let at = id as usize * self.dims;
+        &self.codes[at..at + self.dims]
+    }
+
+    #[inline]
+    fn estimate(&self, a: &[i8], ma: &Int8Meta, b: &[i8], mb: &Int8Meta) -> f32 {
+        match self.metric {
+            Metric::L2 => ma.norm2 + mb.norm2 - 2.0 * ma.scale * mb.scale * dot_i8(a, b),
+            Metric::Cosine => 1.0 - dot_i8(a, b) * ma.inv_code_norm * mb.inv_code_norm,
+            Metric::Dot => -(ma.scale * mb.scale * dot_i8(a, b)),
+            Metric::L1 => a
+                .iter()
+                .zip(b)
+                .map(|(&x, &y)| (f32::from(x) * ma.scale - f32::from(y) * mb.scale).abs())
+                .sum(),
+        }
+    }
+
+    /// The estimated distance function of a query, quantised once here.
+    pub fn query_distance(&self, q: &[f32]) -> impl Fn(NodeId) -> f32 + '_ {
+        assert_eq!(q.len(), self.dims, "query length");
+        let mut codes = vec![0i8; self.dims];
+        let meta = quantise_i8(q, &mut codes);
+        move |id| self.estimate(&codes, &meta, self.codes(id), &self.meta[id as usize])
+    }
+}
+
+impl Space for Int8Space {
+    #[inline]
+    fn distance(&self, a: NodeId, b: NodeId) -> f32 {
+        self.estimate(
+            self.codes(a),
+            &self.meta[a as usize],
+            self.codes(b),
+            &self.meta[b as usize],
+        )
+    }
+}
+
+/// Sign bits (`x > 0`), least significant bit first as in [`crate::quantize::binary`], and the
+/// Hamming distance: 32x smaller than `f32`, a coarse signal that needs rescoring.
+#[derive(Debug, Clone)]
+pub struct BinarySpace {
+    dims: usize,
+    bytes: usize,
+    bits: Vec<u8>,
+}
+
+fn sign_bits(v: &[f32], out: &mut [u8]) {
+    out.fill(0);
+    for (i, &x) in v.iter().enumerate() {
+        if x > 0.0 {
+            out[i / 8] |= 1 << (i % 8);
+        }
+    }
+}
+
+impl BinarySpace {
+    /// An empty store of `dims`-dimensional sign codes (`dims > 0`; any metric ranks alike).
+    pub fn new(dims: usize) -> Self {
+        assert!(dims > 0, "zero-dimensional vectors");
+        BinarySpace {
+            dims,
+            bytes: dims.div_ceil(8),
+            bits: Vec::new(),
+        }
+    }
+
+    /// Store the sign bits of `v` at `id`, growing as needed. Panics if `v.len() != dims`.
+    pub fn set(&mut self, id: NodeId, v: &[f32]) {
+        assert_eq!(v.len(), self.dims, "vector length");
+        let at = id as usize * self.bytes;
+        if self.bits.len() < at + self.bytes {
+            self.bits.resize(at + self.bytes, 0);
+        }
+        sign_bits(v, &mut self.bits[at..at + self.bytes]);
+    }
+
+    /// The packed bits stored at `id`.
+    #[inline]
+    pub fn bits(&self, id: NodeId) -> &[u8] {
+        let at = id as usize * self.bytes;
+        &self.bits[at..at + self.bytes]
+    }
+
+    /// The Hamming distance function of a query, quantised once here.
+    pub fn query_distance(&self, q: &[f32]) -> impl Fn(NodeId) -> f32 + '_ {
+        assert_eq!(q.len(), self.dims, "query length");
+        let mut bits = vec![0u8; self.bytes];
+        sign_bits(q, &mut bits);
+        move |id| hamming_bits(&bits, self.bits(id)) as f32
+    }
+}
+
+impl Space for BinarySpace {
+    #[inline]
+    fn distance(&self, a: NodeId, b: NodeId) -> f32 {
+        hamming_bits(self.bits(a), self.bits(b)) as f32
+    }
+}
