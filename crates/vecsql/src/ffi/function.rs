@@ -11,6 +11,10 @@ use crate::error::{SqlError, SqlResult};
 /// A scalar function body: pure Rust over borrowed arguments.
 pub type ScalarImpl = fn(&[SqlArg<'_>]) -> SqlResult<SqlOutput>;
 
+/// A function that reads the database it is called on (e.g. `vec_index_status`).
+pub type ConnectionScalarImpl =
+    fn(&super::connection::Connection, &[SqlArg<'_>]) -> SqlResult<SqlOutput>;
+
 /// What SQLite may assume about a function.
 #[derive(Debug, Clone, Copy)]
 pub struct FunctionFlags {
@@ -81,6 +85,78 @@ pub unsafe fn create_scalar(
             rc,
             format!("could not register function {name}"),
         ))
+    }
+}
+
+/// Registers `body`, which is handed the calling connection, as `name`.
+///
+/// # Safety
+/// As [`create_scalar`].
+pub unsafe fn create_connection_scalar(
+    db: *mut sqlite3,
+    name: &str,
+    n_args: c_int,
+    body: ConnectionScalarImpl,
+) -> SqlResult<()> {
+    let c_name = CString::new(name).map_err(|_| SqlError::new("function name contains NUL"))?;
+    let flags = FunctionFlags {
+        deterministic: false,
+        reads_subtype: false,
+        sets_subtype: false,
+    };
+    // SAFETY: as in `create_scalar`: db is open and the user data is a 'static fn pointer.
+    let rc = unsafe {
+        call!(create_function_v2(
+            db,
+            c_name.as_ptr(),
+            n_args,
+            flags.to_sqlite(),
+            body as *const () as *mut c_void,
+            Some(connection_scalar_trampoline),
+            None,
+            None,
+            None
+        ))
+    };
+    if rc == ffi::SQLITE_OK {
+        Ok(())
+    } else {
+        Err(SqlError::with_code(
+            rc,
+            format!("could not register function {name}"),
+        ))
+    }
+}
+
+unsafe extern "C" fn connection_scalar_trampoline(
+    ctx: *mut sqlite3_context,
+    argc: c_int,
+    argv: *mut *mut sqlite3_value,
+) {
+    let outcome = guard("a SQL function", || {
+        // SAFETY: the user data is the `ConnectionScalarImpl` given at registration; the
+        // context's connection is open for the duration of the call; `argv` holds `argc`
+        // values valid for this call.
+        let (body, conn, args) = unsafe {
+            let body: ConnectionScalarImpl =
+                std::mem::transmute::<*mut c_void, ConnectionScalarImpl>(call!(user_data(ctx)));
+            let conn = super::connection::Connection::from_raw(call!(context_db_handle(ctx)));
+            let raw: &[*mut sqlite3_value] = if argc <= 0 || argv.is_null() {
+                &[]
+            } else {
+                std::slice::from_raw_parts(argv, argc as usize)
+            };
+            let args: Vec<SqlArg<'_>> = raw.iter().map(|&v| SqlArg::from_raw(v)).collect();
+            (body, conn, args)
+        };
+        body(&conn, &args)
+    });
+    // SAFETY: ctx is the live context of this call.
+    unsafe {
+        match outcome {
+            Ok(output) => output.write_to(ctx),
+            Err(err) => write_error(ctx, &err),
+        }
     }
 }
 

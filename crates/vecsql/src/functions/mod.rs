@@ -3,6 +3,7 @@
 //! [`crate::ffi::SqlArg`]; registration is the only place that touches the connection.
 
 pub mod args;
+pub mod index_status;
 pub mod libsql;
 pub mod sqlite_vec;
 pub mod vec_each;
@@ -10,7 +11,7 @@ pub mod vec_each;
 use rusqlite::ffi::sqlite3;
 
 use crate::error::SqlResult;
-use crate::ffi::function::{create_scalar, FunctionFlags, ScalarImpl};
+use crate::ffi::function::{create_connection_scalar, create_scalar, FunctionFlags, ScalarImpl};
 use crate::ffi::vtab::create_module;
 
 /// Flags for functions that read vector subtypes and return typed vectors.
@@ -118,6 +119,17 @@ pub unsafe fn register_all(db: *mut sqlite3) -> SqlResult<()> {
     for &(name, n_args, flags, body) in SCALARS {
         // SAFETY: forwarded from the caller.
         unsafe { create_scalar(db, name, n_args, flags, body)? };
+    }
+    for n_args in [1, 2] {
+        // SAFETY: forwarded from the caller.
+        unsafe {
+            create_connection_scalar(
+                db,
+                "vec_index_status",
+                n_args,
+                index_status::vec_index_status,
+            )?
+        };
     }
     // SAFETY: forwarded from the caller.
     unsafe { create_module::<vec_each::VecEach>(db, "vec_each", ())? };

@@ -111,7 +111,11 @@ pub fn create_sql(layout: &Layout, i: usize, config: &IndexConfig) -> String {
          INSERT INTO {meta}(key, value) VALUES ('generation', 0), ('config', '{config}');",
         nodes = layout.qualified(&nodes_suffix(i)),
         meta = layout.qualified(&meta_suffix(i)),
-        config = config.to_json().to_string().replace('\'', "''"),
+        config = {
+            let mut json = config.to_json();
+            json["column"] = layout.vectors[i].name.clone().into();
+            json.to_string().replace('\'', "''")
+        },
     )
 }
 
