@@ -8,6 +8,8 @@ scripts/setup.sh
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
 cargo build --release -p vecsql
+cargo build --release -p vecsql-cli     # the vecsql binary, for tests/python/test_cli.py
+.venv/bin/pip install -q ./python       # the Python package (wheel with the built library)
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --workspace --no-fail-fast
 else
@@ -15,4 +17,4 @@ else
 fi
 
 export VECSQL_EXT="$PWD/target/release/libvecsql"
-.venv/bin/python -m pytest tests/python -q
+.venv/bin/python -m pytest tests/python python/tests -q

@@ -1,0 +1,257 @@
+//! `vecsql`: import vectors into vec0 tables, search them, run SQL, benchmark and inspect,
+//! with vecsql linked in (SQLite bundled; no extension file to load).
+
+mod bench;
+mod import;
+mod info;
+mod output;
+mod readers;
+mod search;
+mod sql;
+mod tables;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use rusqlite::{Connection, OpenFlags};
+
+use readers::Format;
+
+#[derive(Parser)]
+#[command(
+    name = "vecsql",
+    version,
+    about = "Vector similarity search inside SQLite: import, search, query, benchmark and inspect vec0 tables",
+    after_help = "Examples:\n  \
+        vecsql import demo.db packages --vectors data/pypi-5k.f16.npy --texts data/pypi-5k.txt --metric cosine\n  \
+        vecsql search demo.db packages --text \"web framework\" -k 5\n  \
+        vecsql sql demo.db \"select count(*) from packages\"\n  \
+        vecsql bench demo.db packages --queries data/queries-100.f16.npy\n  \
+        vecsql info demo.db"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Import vectors (and texts) from a file into a vec0 table, creating it if needed.
+    Import(ImportArgs),
+    /// Print the nearest neighbours of a row, a vector or a row matched by text.
+    Search(SearchArgs),
+    /// Run SQL with vecsql loaded and print the rows.
+    Sql(SqlArgs),
+    /// Measure recall@k and latency of a table's KNN queries against exact search.
+    Bench(BenchArgs),
+    /// Show the vec0 tables of a database: columns, row counts, indexes and sizes.
+    Info(InfoArgs),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Metric {
+    L2,
+    Cosine,
+    L1,
+    Dot,
+}
+
+impl Metric {
+    fn name(self) -> &'static str {
+        match self {
+            Metric::L2 => "l2",
+            Metric::Cosine => "cosine",
+            Metric::L1 => "l1",
+            Metric::Dot => "dot",
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum IndexKind {
+    /// An HNSW graph (`indexed by hnsw()`), for approximate search.
+    Hnsw,
+}
+
+#[derive(Args)]
+pub struct ImportArgs {
+    /// Database file (created if missing).
+    db: PathBuf,
+    /// vec0 table (created if missing).
+    table: String,
+    /// Vector file: .npy (float32/float16/float64), .fvecs, .bvecs, .jsonl or .csv/.tsv.
+    #[arg(long, value_name = "FILE")]
+    vectors: PathBuf,
+    /// Text file with one line per vector, stored in the text column.
+    #[arg(long, value_name = "FILE")]
+    texts: Option<PathBuf>,
+    /// Format of --vectors, when its extension does not say.
+    #[arg(long)]
+    format: Option<Format>,
+    /// Distance metric of a new table's vector column [default: l2].
+    #[arg(long)]
+    metric: Option<Metric>,
+    /// Build an ANN index on a new table's vector column.
+    #[arg(long)]
+    index: Option<IndexKind>,
+    /// Vector column name.
+    #[arg(long, default_value = "embedding")]
+    column: String,
+    /// Text column name (an auxiliary column of a new table).
+    #[arg(long, default_value = "text")]
+    text_column: String,
+    /// Id of the first vector; the next ones count up. [default: 0 for an empty table,
+    /// else one more than the largest id]. Ids in the file (JSON "id", CSV id column) win.
+    #[arg(long)]
+    first_id: Option<i64>,
+    /// Rows per transaction.
+    #[arg(long, default_value_t = 10_000)]
+    batch: usize,
+    /// No progress bar.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+#[derive(Args)]
+#[command(group = clap::ArgGroup::new("query").required(true).args(["row", "vector", "text"]))]
+pub struct SearchArgs {
+    /// Database file.
+    db: PathBuf,
+    /// vec0 table.
+    table: String,
+    /// Use the vector of the row with this id (the row itself is left out of the results).
+    #[arg(long, value_name = "ID")]
+    row: Option<String>,
+    /// Use this vector, as JSON: '[0.1, 0.2, ...]'.
+    #[arg(long, value_name = "JSON")]
+    vector: Option<String>,
+    /// Use the vector of the shortest row whose text contains SUBSTRING (case-insensitive);
+    /// the row itself is left out of the results.
+    #[arg(long, value_name = "SUBSTRING")]
+    text: Option<String>,
+    /// Number of neighbours.
+    #[arg(short, long, default_value_t = 10)]
+    k: i64,
+    /// Extra KNN constraints, ANDed to the query: metadata/partition filters such as
+    /// "category = 'news' and year > 2020", or vec0 knobs.
+    #[arg(long = "where", value_name = "SQL")]
+    filter: Option<String>,
+    /// Vector column [default: the first].
+    #[arg(long)]
+    column: Option<String>,
+    /// Text column for --text [default: "text", else the first text column].
+    #[arg(long)]
+    text_column: Option<String>,
+    /// Print JSON lines instead of a table.
+    #[arg(long)]
+    json: bool,
+    /// Longest text shown in a table cell (0: no limit).
+    #[arg(long, default_value_t = 80)]
+    width: usize,
+}
+
+#[derive(Args)]
+pub struct SqlArgs {
+    /// Database file (created if missing).
+    db: PathBuf,
+    /// SQL statements; the rows of each query are printed.
+    sql: String,
+    /// Print JSON lines instead of tables.
+    #[arg(long)]
+    json: bool,
+    /// Longest text shown in a table cell (0: no limit).
+    #[arg(long, default_value_t = 80)]
+    width: usize,
+}
+
+#[derive(Args)]
+pub struct BenchArgs {
+    /// Database file.
+    db: PathBuf,
+    /// vec0 table.
+    table: String,
+    /// Query vectors (any format import reads); default: rows sampled from the table.
+    #[arg(long, value_name = "FILE")]
+    queries: Option<PathBuf>,
+    /// Format of --queries, when its extension does not say.
+    #[arg(long)]
+    format: Option<Format>,
+    /// Number of queries.
+    #[arg(short = 'n', long, default_value_t = 100)]
+    count: usize,
+    /// Neighbours per query.
+    #[arg(short, long, default_value_t = 10)]
+    k: usize,
+    /// Vector column [default: the first].
+    #[arg(long)]
+    column: Option<String>,
+    /// Search breadth of an ANN index for the KNN queries (`and ef_search = N`); the index's
+    /// default when not given.
+    #[arg(long, value_name = "N")]
+    ef_search: Option<i64>,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+pub struct InfoArgs {
+    /// Database file.
+    db: PathBuf,
+    /// Print JSON instead of tables.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Opens `path` with vecsql registered. `create`: whether a missing file is created.
+pub fn open(path: &Path, create: bool) -> Result<Connection> {
+    if !create && !path.exists() {
+        bail!("{}: no such database file", path.display());
+    }
+    let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    if create {
+        flags |= OpenFlags::SQLITE_OPEN_CREATE;
+    }
+    let conn = Connection::open_with_flags(path, flags)
+        .with_context(|| format!("opening {}", path.display()))?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    vecsql::register(&conn).context("registering vecsql")?;
+    Ok(conn)
+}
+
+fn main() -> ExitCode {
+    // Die quietly on a closed pipe (`vecsql sql ... | head`) like other Unix tools, instead of
+    // panicking in println!: Rust ignores SIGPIPE by default.
+    #[cfg(unix)]
+    // SAFETY: sets the disposition of one signal to its default before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Import(args) => import::run(&args),
+        Command::Search(args) => search::run(&args),
+        Command::Sql(args) => sql::run(&args),
+        Command::Bench(args) => bench::run(&args),
+        Command::Info(args) => info::run(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {}", message(&err));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The error and its context, outermost first, leaving out SQLite's generic code descriptions
+/// ("Error code 1: SQL logic error") that follow SQLite's own message.
+fn message(err: &anyhow::Error) -> String {
+    err.chain()
+        .filter(|e| !e.is::<rusqlite::ffi::Error>())
+        .map(|e| e.to_string())
+        .collect::<Vec<_>>()
+        .join(": ")
+}
