@@ -3,7 +3,7 @@
 
 use std::cmp::Ordering;
 
-use super::search::{clean, Cand};
+use super::search::{clean, Cand, FromNode, Probe};
 use super::{Hnsw, NodeId, Space, RESERVED};
 
 /// The HNSW neighbour-selection heuristic (Malkov & Yashunin, algorithm 4; hnswlib's
@@ -19,19 +19,28 @@ pub(super) fn select_neighbours<S: Space + ?Sized>(
     m: usize,
     sel: &mut Vec<Cand>,
 ) {
-    sel.clear();
     if sorted.len() <= m {
+        sel.clear();
         sel.extend_from_slice(sorted);
         return;
     }
+    heuristic(space, sorted, m, sel);
+}
+
+/// The heuristic itself, run even when everything would fit (removal repair wants diverse
+/// links first, then fills up with the closest of the rest).
+pub(super) fn heuristic<S: Space + ?Sized>(
+    space: &S,
+    sorted: &[Cand],
+    m: usize,
+    sel: &mut Vec<Cand>,
+) {
+    sel.clear();
     for c in sorted {
         if sel.len() >= m {
             break;
         }
-        if sel
-            .iter()
-            .all(|s| clean(space.distance(c.id, s.id)) >= c.d)
-        {
+        if sel.iter().all(|s| clean(space.distance(c.id, s.id)) >= c.d) {
             sel.push(*c);
         }
     }
@@ -72,9 +81,9 @@ impl Hnsw {
             self.max_level = level;
             return;
         };
-        let mut dist = |n: NodeId| space.distance(id, n);
+        let mut dist = FromNode(space, id);
         let mut cur = Cand {
-            d: clean(dist(ep)),
+            d: clean(dist.dist(ep)),
             id: ep,
         };
         for layer in (level + 1..=self.max_level).rev() {

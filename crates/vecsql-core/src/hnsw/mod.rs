@@ -103,6 +103,12 @@ impl Default for HnswParams {
 pub trait Space {
     /// Distance between the vectors stored at node ids `a` and `b`.
     fn distance(&self, a: NodeId, b: NodeId) -> f32;
+
+    /// Hint that `id`'s vector is about to be read. A safe store can only issue an ordinary
+    /// load of its first element (started early, it overlaps the cache miss with other work);
+    /// the default does nothing.
+    #[inline]
+    fn touch(&self, _id: NodeId) {}
 }
 
 impl<S: Space + ?Sized> Space for &S {
@@ -264,7 +270,8 @@ impl Hnsw {
         self.linked == 0
     }
 
-    /// One more than the largest id ever handed out: the size a caller's vector store needs.
+    /// One more than the largest id in use (reserved or linked): the number of slots a
+    /// caller's vector store needs. Free ids below it are reused first, smallest first.
     pub fn capacity(&self) -> usize {
         self.rowids.len()
     }

@@ -28,11 +28,9 @@
 //! | 1 | 1 if there is an entry point, else 0 |
 //! | 8 | entry point rowid (i64, 0 when none) |
 //! | 8 | node count (u64) |
-//! | 4 | capacity: one more than the largest id in use or freed (u32) |
+//! | 4 | capacity: one more than the largest node id (u32); rows must agree |
 
-use super::{
-    Hnsw, HnswError, HnswParams, NodeId, LINKED, MAX_LEVEL,
-};
+use super::{Hnsw, HnswError, HnswParams, NodeId, LINKED, MAX_LEVEL};
 
 const NODE_VERSION: u8 = 1;
 const HEADER_VERSION: u8 = 1;
@@ -101,10 +99,15 @@ impl Hnsw {
     pub fn take_dirty(&mut self) -> Dirty {
         let mut changed = std::mem::take(&mut self.dirty);
         for &id in &changed {
-            self.dirty_flag[id as usize] = false;
+            // Ids past the end were dropped with trailing free slots.
+            if let Some(flag) = self.dirty_flag.get_mut(id as usize) {
+                *flag = false;
+            }
         }
-        changed.retain(|&id| self.state[id as usize] == LINKED);
+        changed.retain(|&id| self.state.get(id as usize) == Some(&LINKED));
         changed.sort_unstable();
+        // A dropped slot may have come back and been marked again.
+        changed.dedup();
         let header_changed = std::mem::replace(&mut self.header_dirty, false);
         Dirty {
             changed,
@@ -144,14 +147,25 @@ impl Hnsw {
         b.extend_from_slice(MAGIC);
         b.push(HEADER_VERSION);
         b.extend_from_slice(&(self.params.m as u16).to_le_bytes());
-        b.extend_from_slice(&(self.params.ef_construction.min(u32::MAX as usize) as u32).to_le_bytes());
+        b.extend_from_slice(
+            &(self.params.ef_construction.min(u32::MAX as usize) as u32).to_le_bytes(),
+        );
         b.extend_from_slice(&self.params.seed.to_le_bytes());
         b.push(self.max_level as u8);
         b.push(u8::from(self.entry.is_some()));
         b.extend_from_slice(&self.entry_rowid().unwrap_or(0).to_le_bytes());
         b.extend_from_slice(&(self.linked as u64).to_le_bytes());
-        b.extend_from_slice(&(self.rowids.len() as u32).to_le_bytes());
+        b.extend_from_slice(&(self.linked_bound() as u32).to_le_bytes());
         b
+    }
+
+    /// One more than the largest linked id: the capacity a reload will have (trailing free
+    /// slots are dropped as they appear; this also skips a reserved, unlinked node at the end).
+    fn linked_bound(&self) -> usize {
+        self.state
+            .iter()
+            .rposition(|&s| s == LINKED)
+            .map_or(0, |i| i + 1)
     }
 
     /// Average stored bytes per node (node blobs plus the header, spread), for reporting.
@@ -198,10 +212,7 @@ impl Hnsw {
         let count = r.u64("node count").map_err(hdr)?;
         let capacity = r.u32("capacity").map_err(hdr)? as usize;
         if r.at != header.len() {
-            return Err(hdr(format!(
-                "{} trailing bytes",
-                header.len() - r.at
-            )));
+            return Err(hdr(format!("{} trailing bytes", header.len() - r.at)));
         }
         if !(2..=255).contains(&m) || ef_construction < m {
             return Err(hdr(format!(
@@ -224,22 +235,12 @@ impl Hnsw {
             seed,
         });
         let stride = 1 + g.m0;
-        let room = capacity
-            .checked_mul(stride)
-            .filter(|&n| g.links0.try_reserve_exact(n).is_ok());
-        if room.is_none() {
-            return Err(hdr(format!("capacity {capacity} is too large to load")));
-        }
-        g.links0.resize(capacity * stride, 0);
-        g.rowids = vec![0; capacity];
-        g.levels = vec![0; capacity];
-        g.state = vec![super::FREE; capacity];
-        g.upper = vec![Vec::new(); capacity];
-        g.dirty_flag = vec![false; capacity];
-        g.ids.reserve(count.min(capacity as u64) as usize);
 
-        // Pass 1: ids, rowids, levels; remember where each blob's lists start.
-        let mut rows: Vec<(NodeId, usize, Vec<u8>)> = Vec::with_capacity(count as usize);
+        // Pass 1a: read each row's fixed part, without allocating anything by the header's
+        // word: the id space must be exactly `1 + the largest id` (see `free_slot`), so a
+        // damaged id or capacity is caught before it sizes an allocation.
+        let mut rows: Vec<(i64, NodeId, usize, usize, Vec<u8>)> = Vec::new();
+        let mut top: Option<NodeId> = None;
         for (rowid, blob) in nodes {
             let node = |reason: String| HnswError::CorruptNode { rowid, reason };
             let mut r = Reader { b: &blob, at: 0 };
@@ -260,6 +261,32 @@ impl Hnsw {
                     max_level + 1
                 )));
             }
+            top = top.max(Some(id));
+            let at = r.at;
+            rows.push((rowid, id, layers, at, blob));
+        }
+        if rows.len() as u64 != count {
+            return Err(hdr(format!(
+                "header says {count} nodes, {} rows found",
+                rows.len()
+            )));
+        }
+        if top.map_or(0, |t| t as usize + 1) != capacity {
+            return Err(hdr(format!(
+                "capacity {capacity}, but the largest node id is {top:?}"
+            )));
+        }
+
+        // Pass 1b: place ids, rowids and levels.
+        g.links0 = vec![0; capacity * stride];
+        g.rowids = vec![0; capacity];
+        g.levels = vec![0; capacity];
+        g.state = vec![super::FREE; capacity];
+        g.upper = vec![Vec::new(); capacity];
+        g.dirty_flag = vec![false; capacity];
+        g.ids.reserve(rows.len());
+        for &(rowid, id, layers, _, _) in &rows {
+            let node = |reason: String| HnswError::CorruptNode { rowid, reason };
             let i = id as usize;
             if g.state[i] == LINKED {
                 return Err(node(format!(
@@ -274,22 +301,22 @@ impl Hnsw {
             g.rowids[i] = rowid;
             g.levels[i] = (layers - 1) as u8;
             g.state[i] = LINKED;
-            g.upper[i] = vec![0; (layers - 1) * (1 + m)];
-            let at = r.at;
-            rows.push((id, at, blob));
-        }
-        if rows.len() as u64 != count {
-            return Err(hdr(format!(
-                "header says {count} nodes, {} rows found",
-                rows.len()
-            )));
+            if layers > 1 {
+                g.upper[i] = vec![0; (layers - 1) * (1 + m)];
+            }
         }
 
-        // Pass 2: translate and check the lists.
+        // Pass 2: translate and check the lists. When rowids are dense (the usual
+        // autoincrement case), a flat table replaces 20-odd hash lookups per node.
+        let dense = DenseMap::build(&g.rowids, &g.state);
+        let lookup = |r: i64| match &dense {
+            Some(d) => d.get(r),
+            None => g.ids.get(&r).copied(),
+        };
         let mut seen = vec![0u32; capacity];
         let mut stamp = 0u32;
         let mut list: Vec<NodeId> = Vec::with_capacity(g.m0);
-        for (id, at, blob) in &rows {
+        for (_, id, _, at, blob) in &rows {
             let (id, i) = (*id, *id as usize);
             let rowid = g.rowids[i];
             let node = |reason: String| HnswError::CorruptNode { rowid, reason };
@@ -307,7 +334,7 @@ impl Hnsw {
                 list.clear();
                 for chunk in bytes.chunks_exact(8) {
                     let nr = i64::from_le_bytes(chunk.try_into().expect("8 bytes"));
-                    let Some(&nid) = g.ids.get(&nr) else {
+                    let Some(nid) = lookup(nr) else {
                         return Err(node(format!(
                             "neighbour rowid {nr} on layer {layer} is not in the graph"
                         )));
@@ -329,7 +356,11 @@ impl Hnsw {
                     seen[nid as usize] = stamp;
                     list.push(nid);
                 }
-                let s = if layer == 0 { i * stride } else { (layer - 1) * (1 + m) };
+                let s = if layer == 0 {
+                    i * stride
+                } else {
+                    (layer - 1) * (1 + m)
+                };
                 let block: &mut [NodeId] = if layer == 0 {
                     &mut g.links0
                 } else {
@@ -343,6 +374,7 @@ impl Hnsw {
             }
         }
 
+        drop(dense);
         if count > 0 {
             let Some(&e) = g.ids.get(&entry_rowid) else {
                 return Err(hdr(format!("entry point rowid {entry_rowid} has no row")));
@@ -362,5 +394,50 @@ impl Hnsw {
             .collect();
         g.header_dirty = false;
         Ok(g)
+    }
+}
+
+/// Rowid to id as a flat table over `[min, max]`, for loading graphs whose rowids are dense.
+struct DenseMap {
+    min: i64,
+    ids: Vec<NodeId>,
+}
+
+impl DenseMap {
+    /// `None` when the live rowids span more than twice their count (plus slack): then the
+    /// table would waste memory and the hash map is the better lookup.
+    fn build(rowids: &[i64], state: &[u8]) -> Option<DenseMap> {
+        let live = || {
+            rowids
+                .iter()
+                .zip(state)
+                .filter(|(_, &st)| st == LINKED)
+                .map(|(&r, _)| r)
+        };
+        let count = live().count();
+        let (min, max) = live().fold((i64::MAX, i64::MIN), |(a, b), r| (a.min(r), b.max(r)));
+        if count == 0 {
+            return None;
+        }
+        let span = max.abs_diff(min);
+        if span > 2 * count as u64 + 1024 {
+            return None;
+        }
+        let mut ids = vec![NodeId::MAX; span as usize + 1];
+        for (id, (&r, &st)) in rowids.iter().zip(state).enumerate() {
+            if st == LINKED {
+                ids[r.abs_diff(min) as usize] = id as NodeId;
+            }
+        }
+        Some(DenseMap { min, ids })
+    }
+
+    #[inline]
+    fn get(&self, rowid: i64) -> Option<NodeId> {
+        if rowid < self.min {
+            return None;
+        }
+        let i = usize::try_from(rowid.abs_diff(self.min)).ok()?;
+        self.ids.get(i).copied().filter(|&id| id != NodeId::MAX)
     }
 }

@@ -56,7 +56,13 @@ fn run(params: HnswParams, ops: &[Op]) -> Index {
 
 /// Checks every result is live, distinct, ascending by (distance, rowid), correctly scored,
 /// and returns how many results are within the exact k-th distance (tie-aware recall).
-fn check_results(ix: &Index, q: &[f32], k: usize, got: &[(f32, i64)], exact: &[(f32, i64)]) -> usize {
+fn check_results(
+    ix: &Index,
+    q: &[f32],
+    k: usize,
+    got: &[(f32, i64)],
+    exact: &[(f32, i64)],
+) -> usize {
     let f = ix.space.query_distance(q);
     let mut rows: Vec<i64> = got.iter().map(|x| x.1).collect();
     for &(d, r) in got {
@@ -64,7 +70,10 @@ fn check_results(ix: &Index, q: &[f32], k: usize, got: &[(f32, i64)], exact: &[(
         assert!(ix.g.is_linked(id), "result is linked");
         assert_eq!(d, f(id), "reported distance");
     }
-    assert!(got.windows(2).all(|w| (w[0].0, w[0].1) < (w[1].0, w[1].1)), "ascending");
+    assert!(
+        got.windows(2).all(|w| (w[0].0, w[0].1) < (w[1].0, w[1].1)),
+        "ascending"
+    );
     rows.sort_unstable();
     rows.dedup();
     assert_eq!(rows.len(), got.len(), "no duplicates");

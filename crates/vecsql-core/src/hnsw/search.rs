@@ -8,7 +8,7 @@
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
-use super::{Hnsw, NodeId};
+use super::{Hnsw, NodeId, Space};
 
 /// A node and its distance to whatever is being searched for. Ordered by distance, then id,
 /// so heap order is total and deterministic.
@@ -57,6 +57,39 @@ impl PartialOrd for Near {
     }
 }
 
+/// Where a walk's distances come from: a query closure, or a stored node (while linking).
+pub(super) trait Probe {
+    /// Distance from the probe to node `id`.
+    fn dist(&mut self, id: NodeId) -> f32;
+    /// `id`'s vector is about to be read (see [`Space::touch`]).
+    #[inline]
+    fn touch(&self, _id: NodeId) {}
+}
+
+/// A query given as a distance closure; nothing to touch.
+pub(super) struct FromQuery<F>(pub F);
+
+impl<F: FnMut(NodeId) -> f32> Probe for FromQuery<F> {
+    #[inline]
+    fn dist(&mut self, id: NodeId) -> f32 {
+        (self.0)(id)
+    }
+}
+
+/// A stored node of a [`Space`], as the new node is while it is linked.
+pub(super) struct FromNode<'a, S: ?Sized>(pub &'a S, pub NodeId);
+
+impl<S: Space + ?Sized> Probe for FromNode<'_, S> {
+    #[inline]
+    fn dist(&mut self, id: NodeId) -> f32 {
+        self.0.distance(self.1, id)
+    }
+    #[inline]
+    fn touch(&self, id: NodeId) {
+        self.0.touch(id);
+    }
+}
+
 /// NaN distances (zero vectors under cosine, a caller's bug) become +infinity: they must not
 /// reach the heaps, where they would break the ordering, nor come first.
 #[inline(always)]
@@ -81,6 +114,8 @@ pub(super) struct Scratch {
     pub buf: Vec<Cand>,
     pub sel: Vec<Cand>,
     pub sel2: Vec<Cand>,
+    /// Unvisited neighbours of the node being expanded, with their distances.
+    batch: Vec<Cand>,
     pub ids: Vec<NodeId>,
 }
 
@@ -122,16 +157,11 @@ impl Hnsw {
     }
 
     /// Greedy walk on one upper layer: move to the closest neighbour while that improves.
-    pub(super) fn greedy<F: FnMut(NodeId) -> f32>(
-        &self,
-        dist: &mut F,
-        mut cur: Cand,
-        layer: usize,
-    ) -> Cand {
+    pub(super) fn greedy<P: Probe>(&self, dist: &mut P, mut cur: Cand, layer: usize) -> Cand {
         loop {
             let mut changed = false;
             for &n in self.links(cur.id, layer) {
-                let d = clean(dist(n));
+                let d = clean(dist.dist(n));
                 if d < cur.d {
                     cur = Cand { d, id: n };
                     changed = true;
@@ -150,16 +180,16 @@ impl Hnsw {
     /// worst of a full `top`. With a selective filter `top` fills slowly, so the walk goes on
     /// longer: that is the price of exact filter semantics, and why callers raise `ef` (or scan)
     /// as selectivity falls.
-    pub(super) fn search_layer<F, A>(
+    pub(super) fn search_layer<P, A>(
         &self,
         s: &mut Scratch,
-        dist: &mut F,
+        dist: &mut P,
         ep: Cand,
         layer: usize,
         ef: usize,
         accept: A,
     ) where
-        F: FnMut(NodeId) -> f32,
+        P: Probe,
         A: Fn(NodeId) -> bool,
     {
         s.new_epoch(self.rowids.len());
@@ -176,6 +206,13 @@ impl Hnsw {
             if c.d > bound && s.top.len() >= ef {
                 break;
             }
+            if layer == 0 {
+                // Touch the next candidate's list now so its cache miss overlaps this node's
+                // distance computations (hnswlib prefetches it; a plain load is the safe way).
+                if let Some(Near(next)) = s.cand.peek() {
+                    std::hint::black_box(self.links0[next.id as usize * stride]);
+                }
+            }
             let list: &[NodeId] = if layer == 0 {
                 let at = c.id as usize * stride;
                 let n = self.links0[at] as usize;
@@ -183,11 +220,23 @@ impl Hnsw {
             } else {
                 self.links(c.id, layer)
             };
+            // Two passes: first the distances of every unvisited neighbour in a tight loop
+            // (independent loads the CPU overlaps; the heap's unpredictable branches would
+            // otherwise flush them), then the heap updates.
+            s.batch.clear();
             for &n in list {
-                if !s.visit(n) {
-                    continue;
+                if s.visit(n) {
+                    s.batch.push(Cand { d: 0.0, id: n });
                 }
-                let d = clean(dist(n));
+            }
+            for c in s.batch.iter() {
+                dist.touch(c.id);
+            }
+            for c in s.batch.iter_mut() {
+                c.d = clean(dist.dist(c.id));
+            }
+            for i in 0..s.batch.len() {
+                let Cand { d, id: n } = s.batch[i];
                 if s.top.len() < ef || d < bound {
                     s.cand.push(Near(Cand { d, id: n }));
                     if accept(n) {
@@ -203,10 +252,10 @@ impl Hnsw {
     }
 
     /// Upper layers: greedy from the entry point down to layer 1. `None` on an empty graph.
-    fn descend<F: FnMut(NodeId) -> f32>(&self, dist: &mut F) -> Option<Cand> {
+    pub(super) fn descend<P: Probe>(&self, dist: &mut P) -> Option<Cand> {
         let ep = self.entry?;
         let mut cur = Cand {
-            d: clean(dist(ep)),
+            d: clean(dist.dist(ep)),
             id: ep,
         };
         for layer in (1..=self.max_level).rev() {
@@ -227,7 +276,7 @@ impl Hnsw {
     /// in a stable, id-independent order.
     pub fn search(
         &self,
-        mut query_distance: impl FnMut(NodeId) -> f32,
+        query_distance: impl FnMut(NodeId) -> f32,
         k: usize,
         ef: usize,
         accept: Option<&dyn Fn(NodeId) -> bool>,
@@ -235,14 +284,15 @@ impl Hnsw {
         if k == 0 {
             return Vec::new();
         }
-        let Some(ep) = self.descend(&mut query_distance) else {
+        let mut probe = FromQuery(query_distance);
+        let Some(ep) = self.descend(&mut probe) else {
             return Vec::new();
         };
         let ef = ef.max(k);
         let mut s = self.take_scratch();
         match accept {
-            None => self.search_layer(&mut s, &mut query_distance, ep, 0, ef, |_| true),
-            Some(f) => self.search_layer(&mut s, &mut query_distance, ep, 0, ef, f),
+            None => self.search_layer(&mut s, &mut probe, ep, 0, ef, |_| true),
+            Some(f) => self.search_layer(&mut s, &mut probe, ep, 0, ef, f),
         }
         let mut out: Vec<(f32, NodeId)> = s.top.drain().map(|c| (c.d, c.id)).collect();
         self.put_scratch(s);

@@ -275,7 +275,7 @@ fn recall_on_random_vectors() {
 fn recall_on_real_embeddings_all_metrics() {
     let (n, dims, data) = read_npy(&repo_data("pypi-5k.f16.npy"));
     let (nq, _, qdata) = read_npy(&repo_data("queries-100.f16.npy"));
-    let n = n.min(1500);
+    let n = n.min(800);
     let queries: Vec<Vec<f32>> = (0..nq.min(50))
         .map(|i| qdata[i * dims..(i + 1) * dims].to_vec())
         .collect();
@@ -328,8 +328,8 @@ fn duplicates_stay_findable_after_removals() {
     let mut ix = Index::new(dims, Metric::L2, HnswParams::default());
     // Interleave: duplicates arrive among other rows, rowids not in insertion order.
     let mut row = 0i64;
-    for i in 0..1000 {
-        ix.insert(100_000 + i as i64, &others[i]);
+    for (i, v) in others.iter().enumerate() {
+        ix.insert(100_000 + i as i64, v);
         if i % 5 == 0 {
             ix.insert(5000 - row, &dup);
             row += 1;
@@ -350,7 +350,11 @@ fn duplicates_stay_findable_after_removals() {
         ix.remove(r);
     }
     ix.g.check_invariants();
-    let want: HashSet<i64> = dup_rows.iter().copied().filter(|r| !removed.contains(r)).collect();
+    let want: HashSet<i64> = dup_rows
+        .iter()
+        .copied()
+        .filter(|r| !removed.contains(r))
+        .collect();
     assert_eq!(found(&ix), want, "every remaining duplicate is found");
     // Every duplicate is still found from its own rowid's perspective, i.e. reachable.
     let res = ix.search(&dup, 250, 400);
@@ -361,7 +365,13 @@ fn duplicates_stay_findable_after_removals() {
 
 /// Build `n` rows, remove half (every other), insert `n / 2` new rows; compare recall with a
 /// graph built from scratch over the same final rows (inserted in rowid order).
-fn removal_vs_fresh(n: usize, dims: usize, params: HnswParams, ef: usize) -> (f64, f64) {
+fn removal_vs_fresh(
+    n: usize,
+    dims: usize,
+    params: HnswParams,
+    efs: &[usize],
+    nq: usize,
+) -> Vec<(f64, f64)> {
     let vs = random_vectors(n + n / 2, dims, 21);
     let mut ix = Index::new(dims, Metric::L2, params);
     for (i, v) in vs.iter().enumerate().take(n) {
@@ -380,18 +390,27 @@ fn removal_vs_fresh(n: usize, dims: usize, params: HnswParams, ef: usize) -> (f6
         }
     }
     assert_eq!(ix.g.len(), fresh.g.len());
-    let queries = random_vectors(200, dims, 22);
-    (
-        recall_at(&ix, &queries, 10, ef),
-        recall_at(&fresh, &queries, 10, ef),
-    )
+    let queries = random_vectors(nq, dims, 22);
+    efs.iter()
+        .map(|&ef| {
+            (
+                recall_at(&ix, &queries, 10, ef),
+                recall_at(&fresh, &queries, 10, ef),
+            )
+        })
+        .collect()
 }
 
 #[test]
 fn removal_keeps_recall_of_a_fresh_graph() {
-    let (after, fresh) = removal_vs_fresh(4000, 16, small_params(), 24);
-    eprintln!("4k random 16-d, ef 24: after removals {after:.4}, fresh {fresh:.4}");
-    assert!(after >= fresh - 0.01, "after removals {after}, fresh {fresh}");
+    let r = removal_vs_fresh(4000, 16, small_params(), &[16, 32], 500);
+    for ((after, fresh), ef) in r.into_iter().zip([16, 32]) {
+        eprintln!("4k random 16-d, ef {ef}: after removals {after:.4}, fresh {fresh:.4}");
+        assert!(
+            after >= fresh - 0.01,
+            "ef {ef}: after removals {after}, fresh {fresh}"
+        );
+    }
 }
 
 /// The full-size version of the requirement: 20k rows, M=16, ef_construction=200. About a
@@ -399,16 +418,28 @@ fn removal_keeps_recall_of_a_fresh_graph() {
 #[test]
 #[ignore]
 fn removal_keeps_recall_of_a_fresh_graph_20k() {
-    for ef in [10, 16, 32] {
-        let (after, fresh) = removal_vs_fresh(20_000, 24, HnswParams::default(), ef);
+    let efs = [10, 16, 32, 64];
+    let r = removal_vs_fresh(20_000, 24, HnswParams::default(), &efs, 2000);
+    for ((after, fresh), ef) in r.into_iter().zip(efs) {
         eprintln!("20k random 24-d, ef {ef}: after removals {after:.4}, fresh {fresh:.4}");
-        assert!(after >= fresh - 0.01, "ef {ef}: after removals {after}, fresh {fresh}");
+        assert!(
+            after >= fresh - 0.01,
+            "ef {ef}: after removals {after}, fresh {fresh}"
+        );
     }
 }
 
 #[test]
 fn removing_every_node_one_by_one_keeps_the_graph_valid() {
-    let (mut ix, vs) = build_random(300, 4, 9, HnswParams { m: 4, ..small_params() });
+    let (mut ix, vs) = build_random(
+        300,
+        4,
+        9,
+        HnswParams {
+            m: 4,
+            ..small_params()
+        },
+    );
     let mut order: Vec<i64> = (0..300).map(|i| i * 3 + 1).collect();
     let mut rng = StdRng::seed_from_u64(3);
     for i in (1..order.len()).rev() {
@@ -445,7 +476,10 @@ fn ef_needed(ix: &Index, queries: &[Vec<f32>], modulo: i64) -> Option<usize> {
             .map(|q| ix.search_filtered(q, 10, ef, &accept))
             .collect();
         for g in &got {
-            assert!(g.iter().all(|x| accept(x.1)), "a rejected node was returned");
+            assert!(
+                g.iter().all(|x| accept(x.1)),
+                "a rejected node was returned"
+            );
         }
         if recall(&got, &want) >= 0.95 {
             return Some(ef);
@@ -466,9 +500,14 @@ fn filtered_search_returns_only_accepted_rows_with_recall() {
     }
     eprintln!("filtered recall@10 >= 0.95 needs: {}", report.join(", "));
     // A filter that accepts nothing returns nothing; one accepting a single row finds it.
-    assert!(ix.search_filtered(&[0.0; 16], 10, 50, &|_| false).is_empty());
+    assert!(ix
+        .search_filtered(&[0.0; 16], 10, 50, &|_| false)
+        .is_empty());
     let one = ix.search_filtered(&[0.0; 16], 10, 10, &|r| r == 3 * 1234 + 1);
-    assert_eq!(one.iter().map(|x| x.1).collect::<Vec<_>>(), vec![3 * 1234 + 1]);
+    assert_eq!(
+        one.iter().map(|x| x.1).collect::<Vec<_>>(),
+        vec![3 * 1234 + 1]
+    );
 }
 
 // ---------------------------------------------------------------- quantised spaces
@@ -572,7 +611,10 @@ fn spaces_compute_their_metrics() {
         s8.set(0, &a);
         s8.set(1, &b);
         let e = s8.distance(0, 1);
-        assert!((e - want).abs() < 0.05 * want.abs().max(1.0), "{m:?} int8: {e} vs {want}");
+        assert!(
+            (e - want).abs() < 0.05 * want.abs().max(1.0),
+            "{m:?} int8: {e} vs {want}"
+        );
     }
     let mut bs = BinarySpace::new(4);
     bs.set(0, &a);
@@ -622,7 +664,14 @@ fn load_round_trips_to_an_identical_graph() {
 #[test]
 fn dirty_tracking_keeps_a_row_store_in_sync() {
     let vs = random_vectors(900, 6, 51);
-    let mut ix = Index::new(6, Metric::L2, HnswParams { m: 4, ..small_params() });
+    let mut ix = Index::new(
+        6,
+        Metric::L2,
+        HnswParams {
+            m: 4,
+            ..small_params()
+        },
+    );
     let mut header = Vec::new();
     let mut store: BTreeMap<i64, Vec<u8>> = BTreeMap::new();
     let sync = |g: &mut Hnsw, header: &mut Vec<u8>, store: &mut BTreeMap<i64, Vec<u8>>| {
@@ -650,7 +699,11 @@ fn dirty_tracking_keeps_a_row_store_in_sync() {
         }
         if i % 7 == 0 {
             sync(&mut ix.g, &mut header, &mut store);
-            assert_eq!((header.clone(), store.clone()), dump(&ix.g), "after row {i}");
+            assert_eq!(
+                (header.clone(), store.clone()),
+                dump(&ix.g),
+                "after row {i}"
+            );
         }
     }
     sync(&mut ix.g, &mut header, &mut store);
@@ -666,7 +719,15 @@ fn dirty_tracking_keeps_a_row_store_in_sync() {
 
 #[test]
 fn corrupt_rows_are_errors_not_panics() {
-    let (ix, _) = build_random(60, 4, 61, HnswParams { m: 4, ..small_params() });
+    let (ix, _) = build_random(
+        60,
+        4,
+        61,
+        HnswParams {
+            m: 4,
+            ..small_params()
+        },
+    );
     let (header, nodes) = dump(&ix.g);
     let load = |h: &[u8], n: &BTreeMap<i64, Vec<u8>>| Hnsw::load(h, n.clone().into_iter());
     assert!(load(&header, &nodes).is_ok());
@@ -692,9 +753,9 @@ fn corrupt_rows_are_errors_not_panics() {
         let e = load(&header, &n).unwrap_err();
         assert!(e.to_string().contains(&format!("rowid {r0}")), "{e}");
     }
-    for (&r, b) in nodes.iter().take(10) {
+    for (&r, b) in nodes.iter().step_by(15) {
         for i in 0..b.len() {
-            for x in [1u8, 0x40, 0xff] {
+            for x in [1u8, 0xff] {
                 let mut n = nodes.clone();
                 let mut b = b.clone();
                 b[i] ^= x;

@@ -641,7 +641,11 @@ fn approximate(
         if ef_search.is_none() && total as f64 <= WALK_COST_PER_CANDIDATE * ef as f64 {
             return search.run();
         }
-        return index.search(storage, &search.query, search.k, ef, None);
+        return complete_or_scan(
+            index.search(storage, &search.query, search.k, ef, None)?,
+            search.k.min(total),
+            search,
+        );
     }
     let mut accept = Accept::new();
     let mut matching = 0usize;
@@ -658,7 +662,26 @@ fn approximate(
         return search.run();
     }
     let ef = ((ef as f64 / selectivity).ceil() as usize).min(super::index::MAX_EF);
-    index.search(storage, &search.query, search.k, ef, Some(&accept))
+    complete_or_scan(
+        index.search(storage, &search.query, search.k, ef, Some(&accept))?,
+        search.k.min(matching),
+        search,
+    )
+}
+
+/// A walk that found fewer than `expected` rows (a node the graph cannot reach, or a filter
+/// that the walk's candidate list could not satisfy) is answered by an exact scan instead:
+/// KNN always returns min(k, matching rows).
+fn complete_or_scan(
+    found: Vec<super::knn::Neighbour>,
+    expected: usize,
+    search: &KnnSearch<'_>,
+) -> SqlResult<Vec<super::knn::Neighbour>> {
+    if found.len() >= expected {
+        Ok(found)
+    } else {
+        search.run()
+    }
 }
 
 #[derive(Default)]
