@@ -135,7 +135,7 @@ const MAX_THREADS: usize = 4;
 
 struct ChunkWork<'c> {
     chunk: &'c ChunkInfo,
-    candidates: Vec<usize>,
+    candidates: &'c [usize],
     vectors: std::sync::Arc<crate::vec0::storage::AlignedChunk>,
 }
 
@@ -205,25 +205,45 @@ impl ScanSpec<'_> {
     }
 }
 
+/// The chunks a search may read, each with the slots that pass every filter.
+pub type Candidates = Vec<(ChunkInfo, Vec<usize>)>;
+
 impl KnnSearch<'_> {
+    /// Phase 1 of a scan, on SQLite's thread: the slots that pass the filters (metadata
+    /// filters read their column blobs; no vector is read).
+    pub fn candidates(&self) -> SqlResult<Candidates> {
+        let mut out = Vec::new();
+        for chunk in self.storage.chunks(&self.filter.partitions)? {
+            let slots = self.filter.candidates(self.storage, &chunk)?;
+            if !slots.is_empty() {
+                out.push((chunk, slots));
+            }
+        }
+        Ok(out)
+    }
+
     pub fn run(&self) -> SqlResult<Vec<Neighbour>> {
+        if self.k == 0 {
+            return Ok(Vec::new());
+        }
+        let candidates = self.candidates()?;
+        self.run_on(&candidates)
+    }
+
+    /// The exact k nearest among `candidates` (from [`KnnSearch::candidates`]).
+    pub fn run_on(&self, candidates: &Candidates) -> SqlResult<Vec<Neighbour>> {
         if self.k == 0 {
             return Ok(Vec::new());
         }
         let layout: &Layout = &self.storage.layout;
         let column = &layout.vectors[self.vector_column];
         let vector_bytes = column.vector_bytes();
-        let chunks: Vec<ChunkInfo> = self.storage.chunks(&self.filter.partitions)?;
-        // Phase 1, on SQLite's thread: pick candidates (metadata filters read blobs) and
-        // fetch each chunk's vectors.
+        // Fetch each candidate chunk's vectors, still on SQLite's thread.
         self.storage.validate_vector_cache()?;
-        let mut work = Vec::with_capacity(chunks.len());
+        let mut work = Vec::with_capacity(candidates.len());
         let mut total = 0usize;
-        for chunk in &chunks {
-            let candidates = self.filter.candidates(self.storage, chunk)?;
-            if candidates.is_empty() {
-                continue;
-            }
+        for (chunk, slots) in candidates {
+            let candidates = slots.as_slice();
             total += candidates.len();
             let vectors = self
                 .storage

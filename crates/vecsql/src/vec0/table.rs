@@ -647,19 +647,18 @@ fn approximate(
             search,
         );
     }
-    let mut accept = Accept::new();
-    let mut matching = 0usize;
-    for chunk in storage.chunks(&f.partitions)? {
-        let slots = f.candidates(storage, &chunk)?;
-        matching += slots.len();
-        accept.allow(chunk.chunk_id, &slots, storage.layout.chunk_size);
-    }
+    let candidates = search.candidates()?;
+    let matching: usize = candidates.iter().map(|(_, slots)| slots.len()).sum();
     let total = index.stats(storage)?.nodes.max(1);
     let selectivity = (matching as f64 / total as f64).clamp(1e-9, 1.0);
     let walk_cost = WALK_COST_PER_CANDIDATE * ef as f64 / selectivity;
     // An explicit `ef_search` asks for the walk (and is how tests exercise it on small tables).
     if matching == 0 || (ef_search.is_none() && (matching as f64) <= walk_cost) {
-        return search.run();
+        return search.run_on(&candidates);
+    }
+    let mut accept = Accept::new();
+    for (chunk, slots) in &candidates {
+        accept.allow(chunk.chunk_id, slots, storage.layout.chunk_size);
     }
     let ef = ((ef as f64 / selectivity).ceil() as usize).min(super::index::MAX_EF);
     complete_or_scan(
