@@ -27,9 +27,11 @@
 //!
 //! [`Hnsw::remove`] unlinks a node for real (no tombstones): every node that pointed to it
 //! gets the union of its remaining links and the removed node's links, pruned by the same
-//! neighbour-selection heuristic as insertion (as in FreshDiskANN's delete consolidation). A
-//! reverse-edge index, built on the first removal and maintained afterwards, makes this local.
-//! Freed ids are reused smallest first, so ids, too, depend only on the call sequence.
+//! neighbour-selection heuristic as insertion (as in FreshDiskANN's delete consolidation), then
+//! topped up to its old degree with the closest of the rest, so lists do not thin out as rows
+//! come and go. A reverse-edge index, built on the first removal and maintained afterwards,
+//! makes this local. Freed ids are reused smallest first, and trailing free ids are dropped,
+//! so ids, too, depend only on the call sequence.
 //!
 //! # Ties and duplicates
 //!

@@ -2,10 +2,13 @@
 //! point if needed.
 //!
 //! Repair (FreshDiskANN's delete consolidation, per layer): a node `y` that linked to the
-//! removed `x` gets the candidates `links(y) - x + links(x) - y`, kept whole when they fit and
-//! otherwise pruned by the insertion heuristic. Paths that went through `x` now go around it,
-//! and lists stay diverse instead of filling with `x`'s near neighbours. The reverse-edge index
-//! finds the `y`s without a scan; it is built on the first removal.
+//! removed `x` gets the candidates `links(y) - x + links(x) - y`, selected by the insertion
+//! heuristic (diverse directions first) and then topped up with the closest remaining
+//! candidates to the degree `y` had before. Paths that went through `x` now go around it.
+//! Without the top-up, removing half of a 20k graph left 18 links per node instead of 22 and
+//! recall@10 fell 0.06 below a fresh build; with it, recall after removing half and inserting
+//! as many new rows is within 0.003 of a fresh build (`removal_keeps_recall_*` tests). The
+//! reverse-edge index finds the `y`s without a scan; it is built on the first removal.
 
 use super::insert::heuristic;
 use super::search::{clean, Cand};

@@ -786,3 +786,41 @@ fn bytes_per_node_matches_blobs() {
     let want = total as f64 / nodes.len() as f64;
     assert!((ix.g.bytes_per_node() - want).abs() < 1e-9);
 }
+
+#[test]
+fn capacity_is_one_more_than_the_largest_id_and_reloads_agree() {
+    let mut ix = Index::new(2, Metric::L2, small_params());
+    for r in 0..20 {
+        ix.insert(r, &[r as f32, 1.0]);
+    }
+    for r in [19, 17, 18, 3] {
+        ix.remove(r);
+    }
+    // Ids 17..19 were trailing and are gone; 3 is a gap.
+    assert_eq!(ix.g.capacity(), 17);
+    // A reserved, unlinked node at the end is not part of the stored id space.
+    let pending = ix.g.reserve(500);
+    assert_eq!(pending, 3, "the gap is reused first");
+    let pending2 = ix.g.reserve(501);
+    assert_eq!(pending2, 17);
+    let (h, nodes) = dump(&ix.g);
+    let loaded = Hnsw::load(&h, nodes.clone().into_iter()).unwrap();
+    assert_eq!(loaded.capacity(), 17);
+    loaded.check_invariants();
+    // A header whose capacity disagrees with the rows is refused before allocating.
+    let mut bad = h.clone();
+    let at = bad.len() - 4;
+    bad[at..].copy_from_slice(&u32::MAX.to_le_bytes());
+    assert!(Hnsw::load(&bad, nodes.clone().into_iter()).is_err());
+    // Removing everything empties the id space.
+    ix.remove(500);
+    ix.remove(501);
+    for r in 0..17 {
+        ix.remove(r);
+    }
+    assert_eq!(ix.g.capacity(), 0);
+    ix.g.check_invariants();
+    let (h, nodes) = dump(&ix.g);
+    assert!(nodes.is_empty());
+    assert!(Hnsw::load(&h, std::iter::empty()).unwrap().is_empty());
+}
