@@ -18,3 +18,8 @@ fi
 
 export VECSQL_EXT="$PWD/target/release/libvecsql"
 .venv/bin/python -m pytest tests/python python/tests -q
+
+# Reliability (docs/testing.md): every fuzz target for a short fixed time, then the Rust tests
+# and the loaded extension under valgrind.
+scripts/fuzz.sh
+scripts/memcheck.sh

@@ -179,7 +179,7 @@ impl ScanSpec<'_> {
                 metric,
                 vector_bytes,
                 w.vectors.bytes(),
-                &w.candidates,
+                w.candidates,
                 |slot, distance| {
                     // -0.0 (e.g. the negated dot product of orthogonal vectors) is the same
                     // distance as 0.0 in SQL; left signed, `distance >= 0` would drop it and

@@ -1,0 +1,31 @@
+//! One function per fuzz target. They use only `vecsql`, `vecsql-core` and `rusqlite`, so the
+//! normal test suite can include this module by path and replay saved inputs without libFuzzer.
+//!
+//! Besides "no panic", every check asserts properties that must hold for any input:
+//! - [`json`]: parse / format / parse is the identity, errors point inside the input, the
+//!   integer parser accepts a subset of the float parser, and the SQL functions agree with the
+//!   Rust parser;
+//! - [`blob`]: every decoder (sqlite-vec float32/int8/bit, libSQL's six types) round-trips
+//!   through its encoder, every conversion and distance is total, and the SQL functions taking
+//!   blobs never fail with an internal error;
+//! - [`definition`]: accepted `vec0(...)` definitions respect the documented limits, and a
+//!   table created from fuzzed text survives an insert, a scan, a KNN query and a drop;
+//! - [`sql_diff`]: a vec0 table and an ordinary SQLite table given the same random statements
+//!   (inserts, updates, deletes, savepoints, rollbacks) always hold the same rows, and every
+//!   KNN query with filters returns exactly the brute-force answer.
+
+mod blob;
+mod definition;
+mod json;
+mod sql;
+mod sql_diff;
+
+pub use blob::blob;
+pub use definition::definition;
+pub use json::json;
+pub use sql_diff::{sql_diff, sql_diff_exact_ann};
+
+/// Bit patterns, so that NaN payloads and -0.0 compare exactly.
+fn bits64(values: &[f64]) -> Vec<u64> {
+    values.iter().map(|v| v.to_bits()).collect()
+}
