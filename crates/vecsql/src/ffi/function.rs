@@ -62,17 +62,72 @@ pub unsafe fn create_scalar(
     flags: FunctionFlags,
     body: ScalarImpl,
 ) -> SqlResult<()> {
+    // SAFETY: forwarded from the caller; `scalar_trampoline` reads a `ScalarImpl`.
+    unsafe {
+        register(
+            db,
+            name,
+            n_args,
+            flags,
+            body as *const () as *mut c_void,
+            scalar_trampoline,
+        )
+    }
+}
+
+/// Registers `body`, which is handed the calling connection, as `name`.
+///
+/// # Safety
+/// As [`create_scalar`].
+pub unsafe fn create_connection_scalar(
+    db: *mut sqlite3,
+    name: &str,
+    n_args: c_int,
+    body: ConnectionScalarImpl,
+) -> SqlResult<()> {
+    let flags = FunctionFlags {
+        deterministic: false,
+        reads_subtype: false,
+        sets_subtype: false,
+    };
+    // SAFETY: forwarded from the caller; the trampoline reads a `ConnectionScalarImpl`.
+    unsafe {
+        register(
+            db,
+            name,
+            n_args,
+            flags,
+            body as *const () as *mut c_void,
+            connection_scalar_trampoline,
+        )
+    }
+}
+
+type Trampoline = unsafe extern "C" fn(*mut sqlite3_context, c_int, *mut *mut sqlite3_value);
+
+/// `sqlite3_create_function_v2` with a 'static fn pointer as user data (so no destructor).
+///
+/// # Safety
+/// `db` is open and used only from this thread; `trampoline` reads `user_data` as the type it
+/// was made from.
+unsafe fn register(
+    db: *mut sqlite3,
+    name: &str,
+    n_args: c_int,
+    flags: FunctionFlags,
+    user_data: *mut c_void,
+    trampoline: Trampoline,
+) -> SqlResult<()> {
     let c_name = CString::new(name).map_err(|_| SqlError::new("function name contains NUL"))?;
-    // SAFETY: db is open (caller); the user-data pointer is a plain fn pointer with 'static
-    // lifetime, so no destructor is needed.
+    // SAFETY: guaranteed by the caller, see above.
     let rc = unsafe {
         call!(create_function_v2(
             db,
             c_name.as_ptr(),
             n_args,
             flags.to_sqlite(),
-            body as *const () as *mut c_void,
-            Some(scalar_trampoline),
+            user_data,
+            Some(trampoline),
             None,
             None,
             None
@@ -88,43 +143,31 @@ pub unsafe fn create_scalar(
     }
 }
 
-/// Registers `body`, which is handed the calling connection, as `name`.
+/// The call's arguments.
 ///
 /// # Safety
-/// As [`create_scalar`].
-pub unsafe fn create_connection_scalar(
-    db: *mut sqlite3,
-    name: &str,
-    n_args: c_int,
-    body: ConnectionScalarImpl,
-) -> SqlResult<()> {
-    let c_name = CString::new(name).map_err(|_| SqlError::new("function name contains NUL"))?;
-    let flags = FunctionFlags {
-        deterministic: false,
-        reads_subtype: false,
-        sets_subtype: false,
-    };
-    // SAFETY: as in `create_scalar`: db is open and the user data is a 'static fn pointer.
-    let rc = unsafe {
-        call!(create_function_v2(
-            db,
-            c_name.as_ptr(),
-            n_args,
-            flags.to_sqlite(),
-            body as *const () as *mut c_void,
-            Some(connection_scalar_trampoline),
-            None,
-            None,
-            None
-        ))
-    };
-    if rc == ffi::SQLITE_OK {
-        Ok(())
+/// `argv` holds `argc` values that live for the current call.
+unsafe fn arguments<'a>(argc: c_int, argv: *mut *mut sqlite3_value) -> Vec<SqlArg<'a>> {
+    let raw: &[*mut sqlite3_value] = if argc <= 0 || argv.is_null() {
+        &[]
     } else {
-        Err(SqlError::with_code(
-            rc,
-            format!("could not register function {name}"),
-        ))
+        // SAFETY: guaranteed by the caller.
+        unsafe { std::slice::from_raw_parts(argv, argc as usize) }
+    };
+    raw.iter().map(|&v| SqlArg::from_raw(v)).collect()
+}
+
+/// Writes the function's result or error into `ctx`.
+///
+/// # Safety
+/// `ctx` is the live context of the current call.
+unsafe fn finish(ctx: *mut sqlite3_context, outcome: SqlResult<SqlOutput>) {
+    // SAFETY: guaranteed by the caller.
+    unsafe {
+        match outcome {
+            Ok(output) => output.write_to(ctx),
+            Err(err) => write_error(ctx, &err),
+        }
     }
 }
 
@@ -141,23 +184,12 @@ unsafe extern "C" fn connection_scalar_trampoline(
             let body: ConnectionScalarImpl =
                 std::mem::transmute::<*mut c_void, ConnectionScalarImpl>(call!(user_data(ctx)));
             let conn = super::connection::Connection::from_raw(call!(context_db_handle(ctx)));
-            let raw: &[*mut sqlite3_value] = if argc <= 0 || argv.is_null() {
-                &[]
-            } else {
-                std::slice::from_raw_parts(argv, argc as usize)
-            };
-            let args: Vec<SqlArg<'_>> = raw.iter().map(|&v| SqlArg::from_raw(v)).collect();
-            (body, conn, args)
+            (body, conn, arguments(argc, argv))
         };
         body(&conn, &args)
     });
     // SAFETY: ctx is the live context of this call.
-    unsafe {
-        match outcome {
-            Ok(output) => output.write_to(ctx),
-            Err(err) => write_error(ctx, &err),
-        }
-    }
+    unsafe { finish(ctx, outcome) }
 }
 
 unsafe extern "C" fn scalar_trampoline(
@@ -171,23 +203,12 @@ unsafe extern "C" fn scalar_trampoline(
         let (body, args) = unsafe {
             let body: ScalarImpl =
                 std::mem::transmute::<*mut c_void, ScalarImpl>(call!(user_data(ctx)));
-            let raw: &[*mut sqlite3_value] = if argc <= 0 || argv.is_null() {
-                &[]
-            } else {
-                std::slice::from_raw_parts(argv, argc as usize)
-            };
-            let args: Vec<SqlArg<'_>> = raw.iter().map(|&v| SqlArg::from_raw(v)).collect();
-            (body, args)
+            (body, arguments(argc, argv))
         };
         body(&args)
     });
     // SAFETY: ctx is the live context of this call.
-    unsafe {
-        match outcome {
-            Ok(output) => output.write_to(ctx),
-            Err(err) => write_error(ctx, &err),
-        }
-    }
+    unsafe { finish(ctx, outcome) }
 }
 
 #[cfg(test)]

@@ -26,6 +26,24 @@ pub struct Neighbour {
     pub distance: f64,
 }
 
+impl Neighbour {
+    /// The order of KNN results: ascending (distance, rowid), NaN after every number.
+    pub fn rank_cmp(&self, other: &Neighbour) -> Ordering {
+        Ranked::from(self).cmp(&Ranked::from(other))
+    }
+}
+
+impl From<&Neighbour> for Ranked {
+    fn from(n: &Neighbour) -> Ranked {
+        Ranked {
+            distance: n.distance,
+            rowid: n.location.rowid,
+            chunk_id: n.location.chunk_id,
+            offset: n.location.offset,
+        }
+    }
+}
+
 /// (distance, rowid) with NaN after every number, so ordering is total.
 #[derive(Debug, Clone, Copy)]
 struct Ranked {

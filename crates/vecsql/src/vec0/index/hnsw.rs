@@ -538,20 +538,7 @@ impl HnswIndex {
                 distance,
             });
         }
-        out.sort_by(|a, b| {
-            let key = |n: &Neighbour| {
-                (
-                    if n.distance.is_nan() {
-                        f64::INFINITY
-                    } else {
-                        n.distance
-                    },
-                    n.location.rowid,
-                )
-            };
-            let (x, y) = (key(a), key(b));
-            x.0.total_cmp(&y.0).then(x.1.cmp(&y.1))
-        });
+        out.sort_by(|a, b| a.rank_cmp(b));
         out.truncate(k);
         Ok(out)
     }
