@@ -914,8 +914,6 @@ DELIBERATE_DIFFERENCES = {
     # both answer, differently
     "knn_hidden_k_column": "vecsql returns the query's k in the hidden k column; sqlite-vec returns NULL",
     "knn_key_range": "vecsql applies key ranges before choosing the k nearest; sqlite-vec lets SQLite filter its k rows afterwards (fewer than k rows)",
-    "knn_key_eq": "same as knn_key_range: sqlite-vec only pushes 'IN (...)' on the key into a KNN query",
-    "knn_text_key_eq": "same as knn_key_eq, for a text primary key",
     "knn_partition_in": "vecsql returns k rows over all listed partitions; sqlite-vec returns k rows per IN value (more than k)",
     "knn_text_key_in": "sqlite-vec 0.1.9 returns no rows for IN on a text primary key when a listed key does not exist (its bug)",
     "knn_text12_range": "sqlite-vec 0.1.9 fails range filters on text metadata when a stored value is exactly 12 bytes ('Could not filter metadata fields'; its bug)",

@@ -381,7 +381,6 @@ fn metadata_partition_and_key_filters_match_sqlite_semantics() {
         "rowid in (1, 2, 3, 50, 51, 99, 1000)",
         "rowid > 50",
         "rowid between 10 and 30",
-        "rowid = 55",
         "rowid != 1",
         "n > 0 and b = 1",
         "n >= 0 and tag > 'a' and p in (0, 2)",
@@ -422,6 +421,31 @@ fn metadata_partition_and_key_filters_match_sqlite_semantics() {
             }
         }
     }
+}
+
+#[test]
+fn key_equality_filters_the_k_nearest_and_in_lists_narrow_the_candidates() {
+    // `rowid = x` is how SQLite hands a KNN a join value, so it is checked on the k nearest
+    // rows (as sqlite-vec does); `rowid IN (...)` restricts the search before the top k.
+    let conn = fixture();
+    let q = [0.0, 0.0, 0.0, 0.0];
+    let top = reference(&conn, "1", &q, 5);
+    let far = reference(&conn, "1", &q, 60)[50];
+    let sql = |filter: &str| {
+        format!("select rowid, distance from t where emb match ?1 and k = ?2 and {filter}")
+    };
+    assert_eq!(
+        knn(&conn, &sql(&format!("rowid = {}", top[2].0)), &q, 5),
+        vec![top[2]]
+    );
+    assert_eq!(
+        knn(&conn, &sql(&format!("rowid = {}", far.0)), &q, 5),
+        vec![]
+    );
+    assert_eq!(
+        knn(&conn, &sql(&format!("rowid in ({}, -7)", far.0)), &q, 5),
+        vec![far]
+    );
 }
 
 #[test]

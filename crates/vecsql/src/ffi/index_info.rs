@@ -139,6 +139,15 @@ impl<'a> IndexInfo<'a> {
         }
     }
 
+    /// Whether constraint `index` is an `IN (...)` term (usable or not); asks nothing of SQLite.
+    pub fn is_in(&self, index: usize) -> bool {
+        // SAFETY: the index info is live and `index` is in range; -1 only queries.
+        unsafe {
+            let raw = self.raw as *const sqlite3_index_info as *mut sqlite3_index_info;
+            call!(vtab_in(raw, index as c_int, -1)) != 0
+        }
+    }
+
     /// Asks SQLite to pass an `IN (...)` constraint's whole list to xFilter in one call;
     /// returns false when the constraint is not an IN that can be handled so.
     pub fn take_in(&mut self, index: usize) -> bool {

@@ -137,6 +137,21 @@ impl fmt::Display for PlanArg {
 }
 
 impl PlanArg {
+    /// Whether the argument restricts which rows may be returned (as opposed to the query
+    /// vector, k and the search knobs).
+    pub fn is_filter(self) -> bool {
+        matches!(
+            self,
+            PlanArg::Metadata(..)
+                | PlanArg::MetadataIn(_)
+                | PlanArg::Partition(..)
+                | PlanArg::PartitionIn(_)
+                | PlanArg::Distance(_)
+                | PlanArg::Key(_)
+                | PlanArg::KeyIn
+        )
+    }
+
     fn parse(s: &str) -> Option<PlanArg> {
         match s {
             "q" => return Some(PlanArg::Query),
@@ -305,26 +320,30 @@ pub fn best_index(layout: &Layout, info: &mut IndexInfo<'_>) -> SqlResult<QueryP
         let r = role(c.column);
         let name = || r.map(|r| column_name(layout, r)).unwrap_or_default();
         if !c.usable {
-            // A constraint on a table column that cannot be evaluated now would be applied by
-            // SQLite after we chose k rows; another plan (with it usable) is needed.
-            if matches!(
-                r,
-                Some(
-                    ColumnRole::K
-                        | ColumnRole::EfSearch
-                        | ColumnRole::Exact
-                        | ColumnRole::Metadata(_)
-                        | ColumnRole::Partition(_)
-                        | ColumnRole::Distance
-                        | ColumnRole::Key
-                )
-            ) {
-                return Err(SqlError::with_code(
-                    rusqlite::ffi::SQLITE_CONSTRAINT,
-                    "constraint not usable",
-                ));
+            match r {
+                // Without k (or the index knobs) this call has no plan; SQLite keeps the
+                // one from a call where they are usable.
+                Some(ColumnRole::K | ColumnRole::EfSearch | ColumnRole::Exact) => {
+                    return Err(SqlError::with_code(
+                        rusqlite::ffi::SQLITE_CONSTRAINT,
+                        "constraint not usable",
+                    ));
+                }
+                // SQLite retries without IN lists; applied after the top k, the list would
+                // shorten the answer, so keep only the plan that pre-filters with it.
+                Some(ColumnRole::Metadata(_) | ColumnRole::Partition(_) | ColumnRole::Key)
+                    if info.is_in(c.index) =>
+                {
+                    return Err(SqlError::with_code(
+                        rusqlite::ffi::SQLITE_CONSTRAINT,
+                        "IN constraint not usable",
+                    ));
+                }
+                // A value from another table's current row (a join or a correlated
+                // subquery): SQLite checks it on the KNN's rows, so k stays the
+                // statement's top k instead of becoming "k per joined row".
+                _ => continue,
             }
-            continue;
         }
         let arg = match (c.op, r) {
             (ConstraintOp::Limit, _) => {
@@ -405,6 +424,11 @@ pub fn best_index(layout: &Layout, info: &mut IndexInfo<'_>) -> SqlResult<QueryP
                 }
             },
             (ConstraintOp::Eq, Some(ColumnRole::Key)) if info.take_in(c.index) => PlanArg::KeyIn,
+            // `key = x` is how SQLite hands a KNN a join value, and on the right of a LEFT
+            // JOIN it plans with every term usable at once, so a join value cannot be told
+            // from a constant here. Left to SQLite, it filters the top k (as in sqlite-vec);
+            // IN lists, which no join produces, narrow the candidates before the top k.
+            (ConstraintOp::Eq, Some(ColumnRole::Key)) => continue,
             (op, Some(ColumnRole::Key)) => match FilterOp::from_constraint(op) {
                 Some(f) => PlanArg::Key(f),
                 None => {
@@ -464,7 +488,12 @@ pub fn best_index(layout: &Layout, info: &mut IndexInfo<'_>) -> SqlResult<QueryP
     if order.len() == 1 && order[0].column == distance_col && !order[0].desc {
         info.set_order_by_consumed(true);
     }
-    info.set_estimated_cost(100.0);
+    // Each consumed filter multiplies the cost, so that the plan SQLite gets when join terms
+    // are unusable (fewer filters, no dependency on other tables) dominates any plan that
+    // narrows the KNN by another table's row: SQLite then runs the KNN once, as the outer
+    // loop, and joins its k rows. Filters from constants are consumed in every call alike.
+    let filters = args.iter().filter(|a| a.is_filter()).count();
+    info.set_estimated_cost(100.0 * 4f64.powi(filters as i32));
     info.set_estimated_rows(10);
     Ok(QueryPlan::Knn {
         vector_column,
