@@ -904,12 +904,8 @@ DELIBERATE_DIFFERENCES = {
     "update_text_key": "vecsql updates text primary keys; sqlite-vec refuses",
     "update_rowid": "vecsql changes the rowid; sqlite-vec silently leaves it unchanged",
     # vecsql rejects what sqlite-vec accepts
-    "knn_k_text": "k must be an integer; sqlite-vec converts '2' with sqlite3_value_int",
     "knn_k_float": "k must be an integer; sqlite-vec truncates 2.5 to 2",
     "knn_k_null": "k must be an integer; sqlite-vec reads NULL as k = 0",
-    "knn_meta_int_vs_text": "a filter value of the wrong type is an error; sqlite-vec silently matches no row",
-    "knn_meta_text_vs_int": "a filter value of the wrong type is an error; sqlite-vec silently matches no row",
-    "knn_meta_int_vs_null": "a NULL filter value is an error; sqlite-vec silently matches no row",
     "insert_partition_null": "partition keys cannot be NULL in vecsql; sqlite-vec stores NULL",
     # both answer, differently
     "knn_hidden_k_column": "vecsql returns the query's k in the hidden k column; sqlite-vec returns NULL",

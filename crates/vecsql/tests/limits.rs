@@ -146,14 +146,16 @@ fn zero_and_negative_k() {
 
 #[test]
 fn k_must_be_an_integer() {
-    // A deliberate difference: sqlite-vec 0.1.9 converts k like sqlite3_value_int64 does
-    // ('3' is 3, 2.5 is 2, NULL is 0, 'x' is 0), silently answering a different question;
-    // vecsql refuses anything but an integer (or a float with no fraction, as 3.0).
+    // sqlite-vec 0.1.9 converts k like sqlite3_value_int64 does (2.5 is 2, NULL is 0, 'x' is
+    // 0), silently answering a different question; vecsql takes what an INTEGER column would
+    // hold as an integer ('3', ' 3 ', 3.0: Datasette binds URL parameters as text) and refuses
+    // the rest.
     let conn = table_of(20);
     let sql = "select rowid from t where emb match ?1 and k = ?2";
     let q = f32_blob(&vector(1, 4));
     for (k, class) in [
-        (Value::Text("3".into()), "TEXT"),
+        (Value::Text("x".into()), "TEXT"),
+        (Value::Text("2.5".into()), "FLOAT"),
         (Value::Real(2.5), "FLOAT"),
         (Value::Null, "NULL"),
         (Value::Blob(vec![3]), "BLOB"),
@@ -163,7 +165,13 @@ fn k_must_be_an_integer() {
             format!("k must be an integer, got {class}")
         );
     }
-    assert_eq!(ints_with(&conn, sql, params![q, 3.0]).len(), 3);
+    for k in [
+        Value::Text("3".into()),
+        Value::Text(" 3 ".into()),
+        Value::Real(3.0),
+    ] {
+        assert_eq!(ints_with(&conn, sql, params![q, k]).len(), 3);
+    }
 }
 
 #[test]

@@ -603,14 +603,6 @@ fn unsupported_constraints_inside_knn_are_refused_with_a_clear_message() {
             "vec0 KNN query: only <, <=, > and >= are supported on distance, not Eq",
         ),
         (
-            "select rowid from t where emb match '[0,0,0,0]' and k = 3 and n = 'two'",
-            "vec0 KNN query: metadata column \"n\" is INTEGER, and cannot be compared with TEXT",
-        ),
-        (
-            "select rowid from t where emb match '[0,0,0,0]' and k = 3 and tag = 1",
-            "vec0 KNN query: metadata column \"tag\" is TEXT, and cannot be compared with an INTEGER",
-        ),
-        (
             "select rowid from t where emb match '[0,0,0,0]' and k = 3 and emb match '[1,1,1,1]'",
             "vec0: only one MATCH constraint is allowed in a KNN query",
         ),

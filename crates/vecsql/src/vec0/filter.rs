@@ -3,10 +3,11 @@
 use std::cmp::Ordering;
 use std::collections::HashSet;
 
+use super::affinity;
 use super::layout::{Layout, MetadataKind, TEXT_INLINE_BYTES, TEXT_SLOT_BYTES};
 use super::plan::FilterOp;
 use super::storage::{ChunkInfo, Storage};
-use crate::error::{SqlError, SqlResult};
+use crate::error::SqlResult;
 use crate::ffi::OwnedValue;
 
 /// A condition on one value.
@@ -34,61 +35,26 @@ pub struct RowFilter {
     pub allowed_rowids: Option<HashSet<i64>>,
 }
 
-/// SQLite's ordering of two numbers (integers and reals compare by value).
-fn compare_numbers(a: &OwnedValue, b: &OwnedValue) -> Option<Ordering> {
-    match (a, b) {
-        (OwnedValue::Integer(x), OwnedValue::Integer(y)) => Some(x.cmp(y)),
-        (OwnedValue::Integer(x), OwnedValue::Real(y)) => (*x as f64).partial_cmp(y),
-        (OwnedValue::Real(x), OwnedValue::Integer(y)) => x.partial_cmp(&(*y as f64)),
-        (OwnedValue::Real(x), OwnedValue::Real(y)) => x.partial_cmp(y),
-        _ => None,
+fn accepts(condition: &Condition, compare: impl Fn(&OwnedValue) -> Option<Ordering>) -> bool {
+    match condition {
+        Condition::Compare(op, rhs) => compare(rhs).is_some_and(|o| op.accepts(o)),
+        Condition::In(list) => list.iter().any(|rhs| compare(rhs) == Some(Ordering::Equal)),
     }
 }
 
+/// A stored number against a condition whose values already have the column's affinity.
 fn matches_number(value: &OwnedValue, condition: &Condition) -> bool {
-    match condition {
-        Condition::Compare(op, rhs) => compare_numbers(value, rhs).is_some_and(|o| op.accepts(o)),
-        Condition::In(list) => list
-            .iter()
-            .any(|rhs| compare_numbers(value, rhs) == Some(Ordering::Equal)),
-    }
+    accepts(condition, |rhs| affinity::compare(value, rhs))
 }
 
+/// Stored text (bytes, compared as SQLite's BINARY collation does) against a condition.
 fn matches_text(value: &[u8], condition: &Condition) -> bool {
-    let cmp = |rhs: &OwnedValue| match rhs {
+    accepts(condition, |rhs| match rhs {
+        OwnedValue::Null => None,
+        OwnedValue::Integer(_) | OwnedValue::Real(_) => Some(Ordering::Greater),
         OwnedValue::Text(t) => Some(value.cmp(t.as_bytes())),
-        _ => None,
-    };
-    match condition {
-        Condition::Compare(op, rhs) => cmp(rhs).is_some_and(|o| op.accepts(o)),
-        Condition::In(list) => list.iter().any(|rhs| cmp(rhs) == Some(Ordering::Equal)),
-    }
-}
-
-/// Checks that a constraint value can be compared with a metadata column of `kind`, naming
-/// the column when it cannot (a silent mismatch would filter out every row).
-pub fn check_metadata_value(layout: &Layout, column: usize, value: &OwnedValue) -> SqlResult<()> {
-    let meta = &layout.metadata[column];
-    let ok = match meta.kind {
-        MetadataKind::Text => matches!(value, OwnedValue::Text(_)),
-        _ => matches!(value, OwnedValue::Integer(_) | OwnedValue::Real(_)),
-    };
-    if ok {
-        Ok(())
-    } else {
-        Err(SqlError::new(format!(
-            "vec0 KNN query: metadata column \"{}\" is {}, and cannot be compared with {}",
-            meta.name,
-            meta.kind.sql_name(),
-            match value {
-                OwnedValue::Null => "NULL",
-                OwnedValue::Integer(_) => "an INTEGER",
-                OwnedValue::Real(_) => "a FLOAT",
-                OwnedValue::Text(_) => "TEXT",
-                OwnedValue::Blob(_) => "a BLOB",
-            }
-        )))
-    }
+        OwnedValue::Blob(_) => Some(Ordering::Less),
+    })
 }
 
 impl RowFilter {

@@ -17,6 +17,7 @@
 //! | `{t}_free` | chunk | vecsql only: chunks with free slots left by deletes, reused first |
 //! | `{t}_hnswNN_nodes`, `{t}_hnswNN_meta` | indexed row / key | vecsql only: the HNSW index of vector column NN (see [`super::index::hnsw`]) |
 
+use super::affinity::Affinity;
 use super::index::IndexConfig;
 use super::schema::{ColumnKind, KeyType, TableDefinition};
 pub use super::schema::{DistanceMetric as Metric, MetadataType as MetadataKind, VectorElement};
@@ -271,17 +272,52 @@ impl Layout {
     /// The statement declaring the virtual table's columns to SQLite: like sqlite-vec, a table
     /// with a primary key is WITHOUT ROWID with the key first; otherwise the first column is
     /// named `rowid`, so `select *` shows it.
+    /// The SQL type a column is declared with, so that SQLite's own checks of the column
+    /// (conditions vec0 leaves to it) apply the same affinity as an ordinary table would.
+    /// Vector columns stay untyped: `float[4]` would read as REAL affinity.
+    pub fn declared_type(&self, role: ColumnRole) -> Option<&'static str> {
+        match role {
+            ColumnRole::Key => Some(if self.text_primary_key() {
+                "text"
+            } else {
+                "integer"
+            }),
+            ColumnRole::Metadata(i) => Some(match self.metadata[i].kind {
+                MetadataKind::Integer => "integer",
+                MetadataKind::Float => "float",
+                MetadataKind::Boolean => "boolean",
+                MetadataKind::Text => "text",
+            }),
+            ColumnRole::Partition(i) => Some(if self.partitions[i].integer {
+                "integer"
+            } else {
+                "text"
+            }),
+            _ => None,
+        }
+    }
+
+    /// The affinity a value compared with column `role` gets.
+    pub fn affinity(&self, role: ColumnRole) -> Affinity {
+        self.declared_type(role)
+            .map_or(Affinity::Blob, Affinity::of_declared_type)
+    }
+
     pub fn declaration(&self) -> String {
         let mut cols = Vec::new();
         for role in &self.columns {
+            let typed = |name: &str| match self.declared_type(*role) {
+                Some(t) => format!("{} {t}", quote(name)),
+                None => quote(name),
+            };
             cols.push(match *role {
                 ColumnRole::Key => match &self.primary_key {
-                    Some((name, _)) => format!("{} primary key", quote(name)),
-                    None => "rowid".to_string(),
+                    Some((name, _)) => format!("{} primary key", typed(name)),
+                    None => "rowid integer".to_string(),
                 },
                 ColumnRole::Vector(i) => quote(&self.vectors[i].name),
-                ColumnRole::Metadata(i) => quote(&self.metadata[i].name),
-                ColumnRole::Partition(i) => quote(&self.partitions[i].name),
+                ColumnRole::Metadata(i) => typed(&self.metadata[i].name),
+                ColumnRole::Partition(i) => typed(&self.partitions[i].name),
                 ColumnRole::Auxiliary(i) => quote(&self.auxiliary[i]),
                 ColumnRole::Distance => "distance hidden".to_string(),
                 ColumnRole::K => "k hidden".to_string(),

@@ -4,11 +4,13 @@
 //! - [`schema`] parses `CREATE VIRTUAL TABLE ... USING vec0(...)`;
 //! - [`layout`] derives the shadow tables and byte offsets from the definition;
 //! - [`shadow`] creates, drops and renames them; [`storage`] reads and writes rows;
+//! - [`affinity`] applies SQLite's type affinity and comparison rules to filter values;
 //! - [`plan`] turns xBestIndex constraints into a [`plan::QueryPlan`];
 //! - [`filter`] and [`knn`] run exact KNN with filters; [`index`] holds the ANN (HNSW) index
 //!   of `indexed by` columns; [`values`] converts SQL values;
 //! - [`table`] implements the virtual table on top of all of them.
 
+pub mod affinity;
 pub mod filter;
 pub mod index;
 pub mod knn;

@@ -5,7 +5,8 @@ use std::collections::HashSet;
 
 use rusqlite::ffi;
 
-use super::filter::{check_metadata_value, ColumnFilter, Condition, RowFilter};
+use super::affinity::Affinity;
+use super::filter::{ColumnFilter, Condition, RowFilter};
 use super::index::hnsw::{Accept, HnswIndex};
 use super::knn::KnnSearch;
 use super::layout::{ColumnRole, Layout};
@@ -703,13 +704,15 @@ pub struct Vec0Cursor {
     k: Option<i64>,
 }
 
+/// `k`, `LIMIT` and the index knobs: integers, also when they arrive as text or a whole real
+/// (Datasette binds every URL parameter as text), as an INTEGER column would take them.
 fn integer_arg(arg: &FilterArg<'_>, what: &str) -> SqlResult<i64> {
-    match arg.value() {
-        SqlValue::Integer(i) => Ok(i),
-        SqlValue::Real(f) if f.fract() == 0.0 => Ok(f as i64),
+    match Affinity::Integer.apply(arg.value().to_owned_value()) {
+        OwnedValue::Integer(i) => Ok(i),
+        OwnedValue::Real(f) if f.fract() == 0.0 => Ok(f as i64),
         other => Err(SqlError::new(format!(
             "{what} must be an integer, got {}",
-            crate::functions::args::storage_class(&other)
+            crate::functions::args::storage_class(&other.as_value())
         ))),
     }
 }
@@ -738,6 +741,15 @@ impl Vec0Cursor {
         let mut text_key_conditions: Vec<Condition> = Vec::new();
         let mut ef_search = None;
         let mut exact = false;
+        // Constraint values get the column's affinity, as SQLite gives them for a table.
+        let typed = |role: ColumnRole, v: OwnedValue| layout.affinity(role).apply(v);
+        let typed_list = |role: ColumnRole, arg: &FilterArg<'_>| -> SqlResult<Vec<OwnedValue>> {
+            Ok(arg
+                .in_values()?
+                .into_iter()
+                .map(|v| typed(role, v))
+                .collect())
+        };
         for (plan_arg, arg) in plan_args.iter().zip(args) {
             match *plan_arg {
                 PlanArg::EfSearch => {
@@ -757,31 +769,27 @@ impl Vec0Cursor {
                 PlanArg::K => k = Some(integer_arg(arg, "k")?),
                 PlanArg::Limit => limit = Some(integer_arg(arg, "LIMIT")?),
                 PlanArg::Offset => offset = integer_arg(arg, "OFFSET")?.max(0),
-                PlanArg::Metadata(column, op) => {
-                    let value = arg.value().to_owned_value();
-                    check_metadata_value(layout, column, &value)?;
-                    filter.metadata.push(ColumnFilter {
-                        column,
-                        condition: Condition::Compare(op, value),
-                    });
-                }
-                PlanArg::MetadataIn(column) => {
-                    let list: Vec<OwnedValue> = arg.in_values()?;
-                    for v in &list {
-                        check_metadata_value(layout, column, v)?;
-                    }
-                    filter.metadata.push(ColumnFilter {
-                        column,
-                        condition: Condition::In(list),
-                    });
-                }
+                PlanArg::Metadata(column, op) => filter.metadata.push(ColumnFilter {
+                    column,
+                    condition: Condition::Compare(
+                        op,
+                        typed(ColumnRole::Metadata(column), arg.value().to_owned_value()),
+                    ),
+                }),
+                PlanArg::MetadataIn(column) => filter.metadata.push(ColumnFilter {
+                    column,
+                    condition: Condition::In(typed_list(ColumnRole::Metadata(column), arg)?),
+                }),
                 PlanArg::Partition(column, op) => filter.partitions.push(ColumnFilter {
                     column,
-                    condition: Condition::Compare(op, arg.value().to_owned_value()),
+                    condition: Condition::Compare(
+                        op,
+                        typed(ColumnRole::Partition(column), arg.value().to_owned_value()),
+                    ),
                 }),
                 PlanArg::PartitionIn(column) => filter.partitions.push(ColumnFilter {
                     column,
-                    condition: Condition::In(arg.in_values()?),
+                    condition: Condition::In(typed_list(ColumnRole::Partition(column), arg)?),
                 }),
                 PlanArg::Distance(op) => {
                     let bound = match arg.value() {
@@ -797,7 +805,10 @@ impl Vec0Cursor {
                     bounds.push((op, bound));
                 }
                 PlanArg::Key(op) => {
-                    let cond = Condition::Compare(op, arg.value().to_owned_value());
+                    let cond = Condition::Compare(
+                        op,
+                        typed(ColumnRole::Key, arg.value().to_owned_value()),
+                    );
                     if layout.text_primary_key() {
                         text_key_conditions.push(cond);
                     } else {
@@ -805,7 +816,7 @@ impl Vec0Cursor {
                     }
                 }
                 PlanArg::KeyIn => {
-                    let cond = Condition::In(arg.in_values()?);
+                    let cond = Condition::In(typed_list(ColumnRole::Key, arg)?);
                     if layout.text_primary_key() {
                         text_key_conditions.push(cond);
                     } else {
@@ -946,6 +957,8 @@ impl VTabCursor for Vec0Cursor {
                     PlanArg::KeyIn => arg0.in_values()?,
                     _ => vec![arg0.value().to_owned_value()],
                 };
+                let affinity = table.layout().affinity(ColumnRole::Key);
+                let keys = keys.into_iter().map(|k| affinity.apply(k));
                 let mut seen = HashSet::new();
                 for key in keys {
                     let rowid = match (&key, table.layout().text_primary_key()) {
