@@ -18,6 +18,10 @@ fi
 
 export VECSQL_EXT="$PWD/target/release/libvecsql"
 .venv/bin/python -m pytest tests/python python/tests -q
+# Real clients (langchain-community, sqlite-vec-client, datasette, sqlite-utils) on vecsql and
+# on sqlite-vec, against brute force; see docs/testing.md.
+.venv/bin/python -m pytest tests/clients -q
+scripts/node_tests.sh                 # the npm package (npm/) in better-sqlite3, next to sqlite-vec
 
 # Reliability (docs/testing.md): every fuzz target for a short fixed time, then the Rust tests
 # and the loaded extension under valgrind.

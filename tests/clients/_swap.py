@@ -1,0 +1,35 @@
+"""Make `sqlite_vec.load(conn)` load another build of the extension (vecsql).
+
+Imported by conftest.py (for SQLITE_VEC_PATH, the real sqlite-vec 0.1.9), and used as a
+pytest plugin (`-p _swap`) or a plain import in subprocesses: when VECSQL_CLIENT_LIB is set
+(a library path without its suffix) it patches `sqlite_vec.loadable_path` and
+`sqlite_vec.load`, which is how every client tested here loads the extension. As a pytest
+plugin it prints how many connections loaded which library, so the caller can check that the
+swap took effect.
+"""
+import os
+
+import sqlite_vec
+
+SQLITE_VEC_PATH = sqlite_vec.loadable_path()  # the real sqlite-vec, before any patching
+loads = 0
+
+
+def install(path: str) -> None:
+    def load(conn):
+        global loads
+        conn.load_extension(path)
+        loads += 1
+
+    sqlite_vec.loadable_path = lambda: path
+    sqlite_vec.load = load
+
+
+if os.environ.get("VECSQL_CLIENT_LIB"):
+    install(os.environ["VECSQL_CLIENT_LIB"])
+
+
+def pytest_terminal_summary(terminalreporter):
+    terminalreporter.write_line(
+        f"vecsql-swap: {loads} connections loaded {os.environ.get('VECSQL_CLIENT_LIB')}"
+    )
