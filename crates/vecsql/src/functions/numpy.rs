@@ -12,7 +12,6 @@ use std::fs::File;
 use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::PathBuf;
 
-use super::args::storage_class;
 use crate::error::{SqlError, SqlResult};
 use crate::ffi::connection::Connection;
 use crate::ffi::index_info::{ConstraintOp, IndexInfo};
@@ -148,7 +147,9 @@ fn number(digits: &[u8]) -> usize {
 /// (2, 4), }`. Every value must be followed by a comma, as numpy writes it.
 pub fn parse_header(header: &[u8]) -> SqlResult<NpyShape> {
     let mut scanner = Scanner { rest: header };
-    if scanner.next_token() != Some(Token::LBrace) {
+    // sqlite-vec only refuses a header whose first character starts no token at all; any
+    // token (not just '{') is skipped as the opening brace. Kept, so the same files load.
+    if scanner.next_token().is_none() {
         return Err(parse_error("numpy header did not start with '{'"));
     }
     let mut shape = None;
@@ -414,17 +415,7 @@ impl VTabCursor for VecNpyEachCursor {
                     &owned
                 }
             };
-            let (shape, start) = parse_buffer(bytes).map_err(|e| {
-                if matches!(arg.value(), SqlValue::Blob(_)) {
-                    e
-                } else {
-                    SqlError::new(format!(
-                        "{} (vec_npy_each() takes a .npy blob or vec_npy_file(path), found {})",
-                        e.message,
-                        storage_class(&arg.value())
-                    ))
-                }
-            })?;
+            let (shape, start) = parse_buffer(bytes)?;
             self.source = Source::Buffer {
                 data: bytes[start..].to_vec(),
                 shape,
@@ -501,6 +492,9 @@ mod tests {
     fn header_errors_use_sqlite_vec_messages() {
         let err = |s: &str| header(s).unwrap_err().message;
         assert!(err("c'descr'").ends_with("numpy header did not start with '{'"));
+        assert!(err("").ends_with("numpy header did not start with '{'"));
+        let paren = header("('descr': '<f4', 'shape': (1, 2), }").unwrap();
+        assert_eq!((paren.vectors, paren.dimensions), (1, 2));
         assert!(err("{   ").ends_with("expected key in numpy header"));
         assert!(err("{'descr': '<f8', }")
             .ends_with("Only '<f4' values are supported in sqlite-vec numpy functions"));
