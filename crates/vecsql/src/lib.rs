@@ -29,14 +29,7 @@ pub const SQLITE_VEC_API_VERSION: &str = "v0.1.9";
 
 /// Registers every vecsql function and virtual-table module on `conn`.
 pub fn register(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
-    ffi::set_api(&ApiRoutines::LINKED);
-    // SAFETY: the handle is open for as long as `conn` is borrowed, and registration happens
-    // on this thread before the borrow ends.
-    let db = unsafe { conn.handle() };
-    // SAFETY: as above.
-    unsafe { functions::register_all(db) }.map_err(|e| {
-        rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(e.code), Some(e.message))
-    })
+    register_with(conn, functions::register_all)
 }
 
 /// Entry point SQLite derives from the file name `libvecsql.so`.
@@ -67,10 +60,72 @@ pub unsafe extern "C" fn sqlite3_vec_init(
     unsafe { extension_init(db, err_out, api) }
 }
 
+/// sqlite-vec's second entry point in the same library: `vec_npy_file()` and `vec_npy_each`.
+/// Load it with `.load vec0 sqlite3_vec_numpy_init` (or the loader's entry-point argument).
+///
+/// # Safety
+/// Called by SQLite's extension loader with a valid connection and API table.
+#[no_mangle]
+pub unsafe extern "C" fn sqlite3_vec_numpy_init(
+    db: *mut sqlite3,
+    err_out: *mut *mut c_char,
+    api: *const ApiRoutines,
+) -> c_int {
+    // SAFETY: forwarded from SQLite.
+    unsafe { init_with(db, err_out, api, functions::register_numpy) }
+}
+
+/// sqlite-vec's third entry point: `vec_static_blob_from_raw()`, `vec_static_blobs` and
+/// `vec_static_blob_entries`, for querying float32 arrays in the host program's memory.
+///
+/// # Safety
+/// Called by SQLite's extension loader with a valid connection and API table.
+#[no_mangle]
+pub unsafe extern "C" fn sqlite3_vec_static_blobs_init(
+    db: *mut sqlite3,
+    err_out: *mut *mut c_char,
+    api: *const ApiRoutines,
+) -> c_int {
+    // SAFETY: forwarded from SQLite.
+    unsafe { init_with(db, err_out, api, functions::register_static_blobs) }
+}
+
+/// Registers the numpy functions (sqlite-vec's `sqlite3_vec_numpy_init`) on `conn`.
+pub fn register_numpy(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
+    register_with(conn, functions::register_numpy)
+}
+
+/// Registers the static-blob functions (sqlite-vec's `sqlite3_vec_static_blobs_init`) on
+/// `conn`.
+pub fn register_static_blobs(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
+    register_with(conn, functions::register_static_blobs)
+}
+
+type Registration = unsafe fn(*mut sqlite3) -> SqlResult<()>;
+
+fn register_with(conn: &rusqlite::Connection, registration: Registration) -> rusqlite::Result<()> {
+    ffi::set_api(&ApiRoutines::LINKED);
+    // SAFETY: the handle is open for as long as `conn` is borrowed, and registration happens
+    // on this thread before the borrow ends.
+    unsafe { registration(conn.handle()) }.map_err(|e| {
+        rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(e.code), Some(e.message))
+    })
+}
+
 unsafe fn extension_init(
     db: *mut sqlite3,
     err_out: *mut *mut c_char,
     api: *const ApiRoutines,
+) -> c_int {
+    // SAFETY: forwarded from SQLite.
+    unsafe { init_with(db, err_out, api, functions::register_all) }
+}
+
+unsafe fn init_with(
+    db: *mut sqlite3,
+    err_out: *mut *mut c_char,
+    api: *const ApiRoutines,
+    registration: Registration,
 ) -> c_int {
     if api.is_null() {
         // Linked statically without an API table: nothing we can call, not even malloc.
@@ -93,7 +148,7 @@ unsafe fn extension_init(
     }
     ffi::set_api(api);
     // SAFETY: SQLite hands us an open connection on this thread.
-    match ffi::guard("extension init", || unsafe { functions::register_all(db) }) {
+    match ffi::guard("extension init", || unsafe { registration(db) }) {
         Ok(()) => rusqlite::ffi::SQLITE_OK,
         Err(err) => {
             // SAFETY: the API table is the host's, checked above.

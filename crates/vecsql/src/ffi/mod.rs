@@ -9,6 +9,7 @@ pub mod api_routines;
 pub mod connection;
 pub mod function;
 pub mod index_info;
+pub mod pointer;
 pub mod value;
 pub mod vtab;
 

@@ -152,6 +152,8 @@ pub enum SqlOutput {
         bytes: Vec<u8>,
         subtype: Option<u32>,
     },
+    /// A Rust object passed through SQLite's pointer interface (an SQL NULL to others).
+    Pointer(super::pointer::PointerValue),
 }
 
 /// SQLite's subtype for JSON text ('J').
@@ -199,6 +201,7 @@ impl SqlOutput {
                         call!(result_subtype(ctx, *subtype));
                     }
                 }
+                SqlOutput::Pointer(p) => p.write_to(ctx),
             }
         }
     }

@@ -134,6 +134,15 @@ impl<'a> FilterArg<'a> {
         unsafe { SqlArg::from_raw(self.raw) }
     }
 
+    /// The object behind a pointer value of type `name` (see [`super::pointer`]).
+    pub fn pointer<T: std::any::Any + Send + Sync>(
+        &self,
+        name: &CStr,
+    ) -> Option<std::sync::Arc<T>> {
+        // SAFETY: the value is live for this xFilter call (see `value`).
+        unsafe { super::pointer::read(self.raw, name) }
+    }
+
     /// The right-hand side values of an `IN` constraint passed whole, or an error if this
     /// argument was not such a constraint. Values are copied out at once: SQLite reuses one
     /// value object for the whole list.
@@ -193,6 +202,18 @@ pub struct UpdateValue<'a> {
     pub value: SqlArg<'a>,
     /// True when an UPDATE did not touch this column (the value is then NULL).
     pub unchanged: bool,
+    raw: *mut sqlite3_value,
+}
+
+impl UpdateValue<'_> {
+    /// The object behind a pointer value of type `name` (see [`super::pointer`]).
+    pub fn pointer<T: std::any::Any + Send + Sync>(
+        &self,
+        name: &CStr,
+    ) -> Option<std::sync::Arc<T>> {
+        // SAFETY: xUpdate's values are live for the call, which bounds this borrow.
+        unsafe { super::pointer::read(self.raw, name) }
+    }
 }
 
 /// The `sqlite3_vtab` SQLite sees, with our table after it.
@@ -605,6 +626,7 @@ unsafe extern "C" fn x_update<T: VTab>(
                         .map(|&v| UpdateValue {
                             unchanged: call!(value_nochange(v)) != 0,
                             value: SqlArg::from_raw(v),
+                            raw: v,
                         })
                         .collect(),
                 }

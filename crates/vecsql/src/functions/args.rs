@@ -48,8 +48,15 @@ fn json_values(
     }
 }
 
+/// Refuses empty vectors. There is no upper bound: sqlite-vec's functions take vectors of any
+/// length (its own tests use a million elements), so vecsql's do too; libSQL's `vector*`
+/// functions keep libSQL's 65,536 (see `libsql.rs`).
 fn check_dims(dims: usize) -> SqlResult<()> {
-    Vector::check_dimensions(dims).map_err(SqlError::from)
+    if dims == 0 {
+        Err(VectorError::Empty.into())
+    } else {
+        Ok(())
+    }
 }
 
 /// A float32 vector from a blob (any subtype) or JSON text.

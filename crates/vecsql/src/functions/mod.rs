@@ -5,7 +5,9 @@
 pub mod args;
 pub mod index_status;
 pub mod libsql;
+pub mod numpy;
 pub mod sqlite_vec;
+pub mod static_blobs;
 pub mod vec_each;
 
 use rusqlite::ffi::sqlite3;
@@ -136,4 +138,42 @@ pub unsafe fn register_all(db: *mut sqlite3) -> SqlResult<()> {
     // SAFETY: forwarded from the caller.
     unsafe { create_module::<crate::vec0::table::Vec0Table>(db, "vec0", ())? };
     Ok(())
+}
+
+/// What sqlite-vec's `sqlite3_vec_numpy_init` registers: `vec_npy_file()` and `vec_npy_each`.
+///
+/// # Safety
+/// As for [`register_all`].
+pub unsafe fn register_numpy(db: *mut sqlite3) -> SqlResult<()> {
+    // Not deterministic: the file behind a path can change between calls.
+    let flags = FunctionFlags {
+        deterministic: false,
+        reads_subtype: false,
+        sets_subtype: true,
+    };
+    // SAFETY: forwarded from the caller.
+    unsafe { create_scalar(db, "vec_npy_file", 1, flags, numpy::vec_npy_file)? };
+    // SAFETY: forwarded from the caller.
+    unsafe { create_module::<numpy::VecNpyEach>(db, "vec_npy_each", ()) }
+}
+
+/// What sqlite-vec's `sqlite3_vec_static_blobs_init` registers: `vec_static_blob_from_raw()`,
+/// `vec_static_blobs` and `vec_static_blob_entries`, sharing one registry per call.
+///
+/// # Safety
+/// As for [`register_all`].
+pub unsafe fn register_static_blobs(db: *mut sqlite3) -> SqlResult<()> {
+    let registry = static_blobs::SharedRegistry::default();
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        create_scalar(
+            db,
+            "vec_static_blob_from_raw",
+            4,
+            VECTOR_FN,
+            static_blobs::vec_static_blob_from_raw,
+        )?;
+        create_module::<static_blobs::VecStaticBlobs>(db, "vec_static_blobs", registry.clone())?;
+        create_module::<static_blobs::VecStaticBlobEntries>(db, "vec_static_blob_entries", registry)
+    }
 }
