@@ -7,14 +7,18 @@ import io
 import os
 import sqlite3
 
-import pytest
+import pathlib
 
-from conftest import extension_path
+import pytest
 
 np = pytest.importorskip("numpy")
 sqlite_vec = pytest.importorskip("sqlite_vec")
 
-VECSQL = extension_path()
+# As conftest.extension_path(); not imported from it, since python/tests has a conftest too.
+VECSQL = os.environ.get(
+    "VECSQL_EXT",
+    str(pathlib.Path(__file__).resolve().parents[2] / "target" / "release" / "libvecsql"),
+)
 if not os.path.exists(VECSQL + ".so"):
     pytest.skip("vecsql extension not built", allow_module_level=True)
 SQLITE_VEC = sqlite_vec.loadable_path()

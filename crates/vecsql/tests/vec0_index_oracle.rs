@@ -181,7 +181,9 @@ fn filter() -> impl Strategy<Value = Filter> {
         (0..CATS, 0..CATS).prop_map(|(a, b)| Filter::CatBetween(a.min(b), a.max(b))),
         (0..PARTS).prop_map(Filter::PartEq),
         proptest::collection::vec(0..PARTS, 1..3).prop_map(Filter::PartIn),
-        proptest::collection::vec(1..=MAX_ROWID, 1..20).prop_map(Filter::RowidIn),
+        // Two values at least: SQLite turns a one-value IN into `=`, which filters the k
+        // nearest afterwards (vec0_oracle.rs covers that case).
+        proptest::collection::vec(1..=MAX_ROWID, 2..20).prop_map(Filter::RowidIn),
         (0..MAX_ROWID).prop_map(Filter::RowidGt),
         (0..PARTS, 0..CATS).prop_map(|(p, c)| Filter::PartAndCat(p, c)),
     ]

@@ -70,7 +70,7 @@ pub unsafe fn create_scalar(
             n_args,
             flags,
             body as *const () as *mut c_void,
-            scalar_trampoline,
+            Kind::Scalar,
         )
     }
 }
@@ -98,12 +98,42 @@ pub unsafe fn create_connection_scalar(
             n_args,
             flags,
             body as *const () as *mut c_void,
-            connection_scalar_trampoline,
+            Kind::ConnectionScalar,
         )
     }
 }
 
 type Trampoline = unsafe extern "C" fn(*mut sqlite3_context, c_int, *mut *mut sqlite3_value);
+
+/// Which trampoline a function is called through.
+#[derive(Clone, Copy)]
+enum Kind {
+    Scalar,
+    ConnectionScalar,
+}
+
+/// The trampoline of `kind` bound to API slot `slot` (see [`super::API_SLOTS`]).
+fn trampoline(kind: Kind, slot: usize) -> Trampoline {
+    macro_rules! by_slot {
+        ($f:ident) => {
+            match slot {
+                0 => $f::<0>,
+                1 => $f::<1>,
+                2 => $f::<2>,
+                3 => $f::<3>,
+                4 => $f::<4>,
+                5 => $f::<5>,
+                6 => $f::<6>,
+                _ => $f::<7>,
+            }
+        };
+    }
+    const _: () = assert!(super::API_SLOTS == 8, "by_slot! lists every slot");
+    match kind {
+        Kind::Scalar => by_slot!(scalar_trampoline),
+        Kind::ConnectionScalar => by_slot!(connection_scalar_trampoline),
+    }
+}
 
 /// `sqlite3_create_function_v2` with a 'static fn pointer as user data (so no destructor).
 ///
@@ -116,9 +146,16 @@ unsafe fn register(
     n_args: c_int,
     flags: FunctionFlags,
     user_data: *mut c_void,
-    trampoline: Trampoline,
+    kind: Kind,
 ) -> SqlResult<()> {
     let c_name = CString::new(name).map_err(|_| SqlError::new("function name contains NUL"))?;
+    let slot = super::slot_of(super::current_api()).ok_or_else(|| {
+        SqlError::new(format!(
+            "vecsql is loaded into more than {} SQLite libraries in this process",
+            super::API_SLOTS
+        ))
+    })?;
+    let trampoline = trampoline(kind, slot);
     // SAFETY: guaranteed by the caller, see above.
     let rc = unsafe {
         call!(create_function_v2(
@@ -171,11 +208,12 @@ unsafe fn finish(ctx: *mut sqlite3_context, outcome: SqlResult<SqlOutput>) {
     }
 }
 
-unsafe extern "C" fn connection_scalar_trampoline(
+unsafe extern "C" fn connection_scalar_trampoline<const SLOT: usize>(
     ctx: *mut sqlite3_context,
     argc: c_int,
     argv: *mut *mut sqlite3_value,
 ) {
+    let _api = super::ApiScope::enter(super::slot_api(SLOT));
     let outcome = guard("a SQL function", || {
         // SAFETY: the user data is the `ConnectionScalarImpl` given at registration; the
         // context's connection is open for the duration of the call; `argv` holds `argc`
@@ -192,11 +230,12 @@ unsafe extern "C" fn connection_scalar_trampoline(
     unsafe { finish(ctx, outcome) }
 }
 
-unsafe extern "C" fn scalar_trampoline(
+unsafe extern "C" fn scalar_trampoline<const SLOT: usize>(
     ctx: *mut sqlite3_context,
     argc: c_int,
     argv: *mut *mut sqlite3_value,
 ) {
+    let _api = super::ApiScope::enter(super::slot_api(SLOT));
     let outcome = guard("a SQL function", || {
         // SAFETY: SQLite passes the user-data pointer given at registration, which is a
         // `ScalarImpl`, and `argc` valid values in `argv` that live for this call.

@@ -13,6 +13,7 @@ pub mod pointer;
 pub mod value;
 pub mod vtab;
 
+use std::cell::Cell;
 use std::ffi::c_char;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicPtr, Ordering};
@@ -22,10 +23,25 @@ pub use value::{OwnedValue, SqlArg, SqlOutput, SqlValue};
 
 use crate::error::SqlError;
 
-/// The API table in use. A process holds one SQLite per copy of this code: the linked one when
-/// vecsql is a Rust dependency, the host's when it is loaded as an extension (the `.so` carries
-/// its own copy of these statics), so one global pointer is enough.
+/// The API table of the most recent initialisation: what code outside any callback (the
+/// registration itself, the Rust library case) uses.
 static API: AtomicPtr<ApiRoutines> = AtomicPtr::new(std::ptr::null_mut());
+
+thread_local! {
+    /// The API table of the SQLite whose callback is running on this thread. A process can
+    /// hold two SQLite libraries that both load this one `.so` (Python's `sqlite3` module and
+    /// `apsw`, which bundles its own): each connection must call back into the SQLite that
+    /// owns it, so every callback enters the table it was registered with.
+    static CURRENT: Cell<*const ApiRoutines> = const { Cell::new(std::ptr::null()) };
+}
+
+/// How many distinct SQLite libraries one process may load vecsql into. Function
+/// callbacks carry no pointer of ours that can be read without an API call, so each
+/// library gets its own monomorphised trampolines, one per slot.
+pub(crate) const API_SLOTS: usize = 8;
+
+static SLOTS: [AtomicPtr<ApiRoutines>; API_SLOTS] =
+    [const { AtomicPtr::new(std::ptr::null_mut()) }; API_SLOTS];
 
 /// SQLite's `SQLITE_VERSION_NUMBER` of the oldest host vecsql supports: 3.38 added the
 /// `vtab_in`/`vtab_rhs_value` slots the query planner relies on.
@@ -35,16 +51,68 @@ pub(crate) fn set_api(api: *const ApiRoutines) {
     API.store(api as *mut ApiRoutines, Ordering::Release);
 }
 
+/// The table calls made now go to: the running callback's, else the last initialised.
+pub(crate) fn current_api() -> *const ApiRoutines {
+    let current = CURRENT.with(Cell::get);
+    if current.is_null() {
+        API.load(Ordering::Acquire)
+    } else {
+        current
+    }
+}
+
+/// The slot of `api`, claiming a free one the first time a library is seen.
+pub(crate) fn slot_of(api: *const ApiRoutines) -> Option<usize> {
+    let api = api as *mut ApiRoutines;
+    for (i, slot) in SLOTS.iter().enumerate() {
+        match slot.compare_exchange(
+            std::ptr::null_mut(),
+            api,
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        ) {
+            Ok(_) => return Some(i),
+            Err(existing) if existing == api => return Some(i),
+            Err(_) => {}
+        }
+    }
+    None
+}
+
+pub(crate) fn slot_api(slot: usize) -> *const ApiRoutines {
+    SLOTS[slot].load(Ordering::Acquire)
+}
+
+/// While alive, calls on this thread go to `api`; restores the previous table on drop (also
+/// when a callback panics), so nested callbacks of the same library compose.
+pub(crate) struct ApiScope {
+    previous: *const ApiRoutines,
+}
+
+impl ApiScope {
+    pub(crate) fn enter(api: *const ApiRoutines) -> ApiScope {
+        ApiScope {
+            previous: CURRENT.with(|c| c.replace(api)),
+        }
+    }
+}
+
+impl Drop for ApiScope {
+    fn drop(&mut self) {
+        CURRENT.with(|c| c.set(self.previous));
+    }
+}
+
 /// The API table; panics (caught by the trampolines) if vecsql was never initialised, which
 /// cannot happen through the public entry points.
 pub(crate) fn api() -> &'static ApiRoutines {
-    let ptr = API.load(Ordering::Acquire);
+    let ptr = current_api();
     assert!(
         !ptr.is_null(),
         "vecsql used before its SQLite API table was set"
     );
-    // SAFETY: the pointer is either `&ApiRoutines::LINKED` (a static) or the host's table, which
-    // SQLite keeps alive for the life of the process.
+    // SAFETY: the pointer is either `&ApiRoutines::LINKED` (a static) or a host's table,
+    // which SQLite keeps alive for the life of the process.
     unsafe { &*ptr }
 }
 

@@ -14,7 +14,7 @@ use rusqlite::ffi::{
 use super::connection::Connection;
 use super::index_info::IndexInfo;
 use super::value::{write_error, OwnedValue, SqlArg, SqlOutput, SqlValue};
-use super::{call, guard, sqlite_string};
+use super::{call, guard, sqlite_string, ApiRoutines};
 use crate::error::{SqlError, SqlResult};
 
 /// Whether a module needs `CREATE VIRTUAL TABLE` or is only a table-valued function.
@@ -220,7 +220,27 @@ impl UpdateValue<'_> {
 #[repr(C)]
 struct TableHandle<T: VTab> {
     base: sqlite3_vtab,
+    /// The API table of the SQLite that owns the connection (see [`super::ApiScope`]).
+    api: *const ApiRoutines,
     table: T,
+}
+
+/// Enters the API table of the SQLite that owns `vtab`.
+///
+/// # Safety
+/// `vtab` must be a live handle made by `connect_impl::<T>`.
+unsafe fn enter_table<T: VTab>(vtab: *mut sqlite3_vtab) -> super::ApiScope {
+    // SAFETY: per the contract.
+    super::ApiScope::enter(unsafe { (*(vtab as *const TableHandle<T>)).api })
+}
+
+/// Enters the API table of the SQLite that owns the cursor's table.
+///
+/// # Safety
+/// `cursor` must be a live handle made by `x_open::<T>` whose pVtab SQLite has set.
+unsafe fn enter_cursor<T: VTab>(cursor: *mut sqlite3_vtab_cursor) -> super::ApiScope {
+    // SAFETY: per the contract.
+    unsafe { enter_table::<T>((*cursor).pVtab) }
 }
 
 #[repr(C)]
@@ -233,6 +253,8 @@ struct CursorHandle<T: VTab> {
 /// aux data and freed by SQLite's module destructor.
 struct ModuleHolder<T: VTab> {
     module: sqlite3_module,
+    /// The API table of the SQLite the module was registered with.
+    api: *const ApiRoutines,
     aux: T::Aux,
 }
 
@@ -275,7 +297,11 @@ pub unsafe fn create_module<T: VTab>(db: *mut sqlite3, name: &str, aux: T::Aux) 
         xShadowName: Some(x_shadow_name::<T>),
         xIntegrity: Some(x_integrity::<T>),
     };
-    let holder = Box::into_raw(Box::new(ModuleHolder::<T> { module, aux }));
+    let holder = Box::into_raw(Box::new(ModuleHolder::<T> {
+        module,
+        api: super::current_api(),
+        aux,
+    }));
     // SAFETY: `holder` stays valid until SQLite calls `drop_holder`, which it does exactly
     // once, also when registration fails.
     let rc = unsafe {
@@ -298,6 +324,8 @@ pub unsafe fn create_module<T: VTab>(db: *mut sqlite3, name: &str, aux: T::Aux) 
 }
 
 unsafe extern "C" fn drop_holder<T: VTab>(p: *mut std::ffi::c_void) {
+    // SAFETY: `p` is our live holder until dropped below.
+    let _api = super::ApiScope::enter(unsafe { (*(p as *const ModuleHolder<T>)).api });
     let _ = std::panic::catch_unwind(|| {
         // SAFETY: `p` came from Box::into_raw in create_module and SQLite frees it once.
         drop(unsafe { Box::from_raw(p as *mut ModuleHolder<T>) });
@@ -361,6 +389,9 @@ unsafe fn connect_impl<T: VTab>(
     err_out: *mut *mut c_char,
     create: bool,
 ) -> c_int {
+    // SAFETY: the aux pointer SQLite passes is the ModuleHolder registered with the module.
+    let api = unsafe { (*(aux as *const ModuleHolder<T>)).api };
+    let _api = super::ApiScope::enter(api);
     let result = guard("xConnect", || {
         // SAFETY: SQLite passes argc NUL-terminated strings and the aux pointer registered
         // with the module, which is our ModuleHolder.
@@ -390,6 +421,7 @@ unsafe fn connect_impl<T: VTab>(
                     nRef: 0,
                     zErrMsg: std::ptr::null_mut(),
                 },
+                api,
                 table,
             });
             // SAFETY: SQLite gives a writable out-pointer and fills in pModule itself.
@@ -415,6 +447,8 @@ unsafe fn with_table<T: VTab>(
     what: &str,
     f: impl FnOnce(&mut T) -> SqlResult<()>,
 ) -> c_int {
+    // SAFETY: per the function contract.
+    let _api = unsafe { enter_table::<T>(vtab) };
     // SAFETY: per the function contract, the handle is ours and unaliased for this call.
     let handle = unsafe { &mut *(vtab as *mut TableHandle<T>) };
     match guard(what, || f(&mut handle.table)) {
@@ -438,6 +472,8 @@ unsafe extern "C" fn x_best_index<T: VTab>(
 }
 
 unsafe extern "C" fn x_disconnect<T: VTab>(vtab: *mut sqlite3_vtab) -> c_int {
+    // SAFETY: SQLite passes our live handle.
+    let _api = unsafe { enter_table::<T>(vtab) };
     let _ = std::panic::catch_unwind(|| {
         // SAFETY: SQLite disconnects a handle once, after its last use.
         let handle = unsafe { Box::from_raw(vtab as *mut TableHandle<T>) };
@@ -481,6 +517,8 @@ unsafe extern "C" fn x_open<T: VTab>(
 }
 
 unsafe extern "C" fn x_close<T: VTab>(cursor: *mut sqlite3_vtab_cursor) -> c_int {
+    // SAFETY: SQLite passes our live cursor, its pVtab set.
+    let _api = unsafe { enter_cursor::<T>(cursor) };
     let _ = std::panic::catch_unwind(|| {
         // SAFETY: SQLite closes a cursor once, after its last use.
         drop(unsafe { Box::from_raw(cursor as *mut CursorHandle<T>) });
@@ -497,6 +535,8 @@ unsafe fn with_cursor<T: VTab>(
     what: &str,
     f: impl FnOnce(&mut T::Cursor, &T) -> SqlResult<()>,
 ) -> c_int {
+    // SAFETY: per the function contract.
+    let _api = unsafe { enter_cursor::<T>(cursor) };
     // SAFETY: per the contract; the table is only read while a cursor callback runs.
     let (handle, vtab) = unsafe {
         let handle = &mut *(cursor as *mut CursorHandle<T>);
@@ -563,6 +603,8 @@ unsafe extern "C" fn x_column<T: VTab>(
     ctx: *mut sqlite3_context,
     column: c_int,
 ) -> c_int {
+    // SAFETY: SQLite passes our live cursor.
+    let _api = unsafe { enter_cursor::<T>(cursor) };
     let mut out = ColumnContext { ctx };
     // SAFETY: SQLite passes our live cursor and the context of this call.
     let rc = unsafe { with_cursor::<T>(cursor, "xColumn", |c, t| c.column(t, column, &mut out)) };
@@ -683,6 +725,8 @@ unsafe extern "C" fn x_integrity<T: VTab>(
     err_out: *mut *mut c_char,
 ) -> c_int {
     let (schema, table) = (lossy(schema), lossy(table));
+    // SAFETY: SQLite passes our live handle.
+    let _api = unsafe { enter_table::<T>(vtab) };
     let mut problem = None;
     // SAFETY: SQLite passes our live handle.
     let rc = unsafe {
