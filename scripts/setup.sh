@@ -49,3 +49,14 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     langchain-community==0.4.2 sqlite-vec-client==2.4.1
   echo "$want" > "$stamp"
 fi
+
+# vecsql's Datasette and sqlite-utils plugins (plugins/; tests/plugins). --no-deps: they need
+# datasette, sqlite-utils (above) and the vecsql package, which scripts/test.sh installs from
+# ./python after the Rust build. Reinstalled when their files change.
+stamp=.venv/.plugins.sha
+want=$(find plugins -type f \( -name '*.py' -o -name '*.html' -o -name '*.toml' \) \
+  -not -path '*/build/*' -not -path '*.egg-info/*' | sort | xargs sha256sum | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  .venv/bin/pip install -q --no-deps ./plugins/datasette-vecsql ./plugins/sqlite-utils-vecsql
+  echo "$want" > "$stamp"
+fi

@@ -21,6 +21,8 @@ export VECSQL_EXT="$PWD/target/release/libvecsql"
 # Real clients (langchain-community, sqlite-vec-client, datasette, sqlite-utils) on vecsql and
 # on sqlite-vec, against brute force; see docs/testing.md.
 .venv/bin/python -m pytest tests/clients -q
+# vecsql's own Datasette and sqlite-utils plugins (plugins/), against brute force.
+.venv/bin/python -m pytest tests/plugins -q
 scripts/node_tests.sh                 # the npm package (npm/) in better-sqlite3, next to sqlite-vec
 
 # Reliability (docs/testing.md): every fuzz target for a short fixed time, then the Rust tests

@@ -25,8 +25,35 @@ def install(path: str) -> None:
     sqlite_vec.load = load
 
 
+def vecsql_plugin_managers() -> list:
+    """The plugin managers of datasette and sqlite-utils (those importable), where vecsql's
+    own plugins (plugins/, entry point name "vecsql") would load vecsql into every
+    connection regardless of the library under test; callers set those plugins aside."""
+    managers = []
+    try:
+        from datasette.plugins import pm as datasette_pm
+
+        managers.append(datasette_pm)
+    except ImportError:
+        pass
+    try:
+        from sqlite_utils.plugins import ensure_plugins_loaded, pm as sqlite_utils_pm
+
+        ensure_plugins_loaded()
+        managers.append(sqlite_utils_pm)
+    except ImportError:
+        pass
+    return managers
+
+
 if os.environ.get("VECSQL_CLIENT_LIB"):
     install(os.environ["VECSQL_CLIENT_LIB"])
+    try:  # subprocesses (the sqlite-utils CLI): keep sqlite-utils-vecsql from loading
+        from sqlite_utils.plugins import pm as _sqlite_utils_pm
+
+        _sqlite_utils_pm.set_blocked("vecsql")
+    except ImportError:
+        pass
 
 
 def pytest_terminal_summary(terminalreporter):

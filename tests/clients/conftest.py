@@ -60,12 +60,19 @@ def lib_path(lib) -> str:
 
 
 @pytest.fixture
-def use_lib(lib, lib_path, monkeypatch) -> str:
+def use_lib(lib, lib_path, monkeypatch, request) -> str:
     """Make every `sqlite_vec.load(conn)` in this process load `lib`. Returns its name."""
     import sqlite_vec
 
     monkeypatch.setattr(sqlite_vec, "loadable_path", lambda: lib_path)
     monkeypatch.setattr(sqlite_vec, "load", lambda conn: conn.load_extension(lib_path))
+    # vecsql's own plugins (plugins/: datasette-vecsql, sqlite-utils-vecsql, installed in
+    # .venv) would load vecsql into every connection too; set them aside for the test.
+    for manager in _swap.vecsql_plugin_managers():
+        plugin = manager.get_plugin("vecsql")
+        if plugin is not None:
+            manager.unregister(name="vecsql")
+            request.addfinalizer(lambda m=manager, p=plugin: m.register(p, name="vecsql"))
     return lib
 
 
