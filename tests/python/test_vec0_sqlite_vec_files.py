@@ -485,3 +485,31 @@ def test_long_text_of_a_deleted_row_does_not_break_sqlite_vec_filters(tmp_path, 
     q = "select rowid from t where e match '[0]' and k = 3 and m = 'a long text value HERE'"
     assert vec.execute(q).fetchall() == []
     vec.close()
+
+
+def test_deleted_slots_hold_the_same_bytes_as_sqlite_vecs(tmp_path, ext_path):
+    """Both engines zero a deleted row's slot in every chunk blob (vectors, rowid, validity,
+    every metadata kind), so after the same deletes the chunks that stay are byte-identical."""
+
+    def chunk_blobs(conn):
+        conn.executescript(
+            """create virtual table t using vec0(e float[2], q int8[2], n integer, f float,
+                   b boolean, s text, chunk_size=8);
+               insert into t(rowid, e, q, n, f, b, s) values
+                 (1, '[1, 1]', vec_int8('[1, 1]'), 1, 1.5, 1, 'a long text value here'),
+                 (2, '[2, 2]', vec_int8('[2, 2]'), 2, 2.5, 1, 'another long text value'),
+                 (3, '[3, 3]', vec_int8('[3, 3]'), 3, 3.5, 1, 'short'),
+                 (4, '[4, 4]', vec_int8('[4, 4]'), 4, 4.5, 1, 'short too');
+               delete from t where rowid in (2, 3);"""
+        )
+        cols = [("t_chunks", "validity"), ("t_chunks", "rowids")]
+        cols += [(f"t_vector_chunks0{i}", "vectors") for i in range(2)]
+        cols += [(f"t_metadatachunks0{i}", "data") for i in range(4)]
+        out = {f"{t}.{c}": conn.execute(f"select {c} from {t}").fetchone()[0].hex() for t, c in cols}
+        out["t_metadatatext03"] = conn.execute("select rowid from t_metadatatext03").fetchall()
+        conn.close()
+        return out
+
+    ours = chunk_blobs(open_vecsql(ext_path, str(tmp_path / "ours.db")))
+    theirs = chunk_blobs(open_sqlite_vec(str(tmp_path / "theirs.db")))
+    assert ours == theirs

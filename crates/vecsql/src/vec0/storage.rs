@@ -539,7 +539,9 @@ impl Storage {
     }
 
     /// Marks slot `offset` of `chunk_id` as holding `rowid` (or as free when `rowid` is None),
-    /// and keeps `{t}_free` and empty chunks in step.
+    /// and keeps `{t}_free` and empty chunks in step. A freed slot's rowid is zeroed and, when
+    /// its chunk stays, so is everything else in it ([`Storage::erase_slot`]); an emptied chunk
+    /// is deleted whole.
     pub fn set_slot(&self, chunk_id: i64, offset: usize, rowid: Option<i64>) -> SqlResult<()> {
         // A delete from a table sqlite-vec wrote reaches here before any insert made the list.
         self.ensure_free_table()?;
@@ -592,6 +594,7 @@ impl Storage {
         } else if empty {
             self.delete_chunk(chunk_id)
         } else {
+            self.erase_slot(chunk_id, offset)?;
             self.execute_named(
                 "insert_free",
                 0,
@@ -604,6 +607,70 @@ impl Storage {
                 &id,
             )
         }
+    }
+
+    /// Frees the slot of a row leaving `loc` (deleted, or moving to another slot) and erases
+    /// what the row left there: the slot's bytes in every chunk blob (see [`Storage::set_slot`])
+    /// and the row's `{t}_metadatatextNN` rows. The caller deals with `{t}_rowids`,
+    /// `{t}_auxiliary` and the indexes, which a moving row keeps.
+    pub fn release_slot(&self, loc: RowLocation) -> SqlResult<()> {
+        for (i, m) in self.layout.metadata.iter().enumerate() {
+            if m.kind == MetadataKind::Text {
+                self.execute_named(
+                    "delete_long_text",
+                    i,
+                    || {
+                        format!(
+                            "DELETE FROM {} WHERE rowid = ?",
+                            self.t(&Layout::metadata_text(i))
+                        )
+                    },
+                    &[SqlValue::Integer(loc.rowid)],
+                )?;
+            }
+        }
+        self.set_slot(loc.chunk_id, loc.offset, None)
+    }
+
+    /// Overwrites free slot `offset` of `chunk_id` with zeros in every vector and metadata
+    /// blob, as sqlite-vec does on delete: a deleted embedding (which can be inverted back to
+    /// its text) must not stay readable in the file, and sqlite-vec's filters read every slot
+    /// of a chunk, free or not (a stale long-text length whose overflow row is gone fails
+    /// them). One blob write per column; boolean metadata also reads its byte.
+    fn erase_slot(&self, chunk_id: i64, offset: usize) -> SqlResult<()> {
+        self.forget_chunk(chunk_id);
+        let widest = self
+            .layout
+            .vectors
+            .iter()
+            .map(|v| v.vector_bytes())
+            .max()
+            .unwrap_or(0)
+            .max(TEXT_SLOT_BYTES);
+        let zeros = vec![0u8; widest];
+        for (i, v) in self.layout.vectors.iter().enumerate() {
+            let vb = v.vector_bytes();
+            let mut blob = self.open_blob(&Layout::vector_chunks(i), "vectors", chunk_id, true)?;
+            blob.write(offset * vb, &zeros[..vb])?;
+        }
+        for (i, m) in self.layout.metadata.iter().enumerate() {
+            let mut blob = self.open_blob(&Layout::metadata_chunks(i), "data", chunk_id, true)?;
+            match m.kind {
+                MetadataKind::Integer | MetadataKind::Float => {
+                    blob.write(offset * 8, &zeros[..8])?
+                }
+                MetadataKind::Boolean => {
+                    let mut byte = [0u8];
+                    blob.read(offset / 8, &mut byte)?;
+                    byte[0] &= !(1 << (offset % 8));
+                    blob.write(offset / 8, &byte)?
+                }
+                MetadataKind::Text => {
+                    blob.write(offset * TEXT_SLOT_BYTES, &zeros[..TEXT_SLOT_BYTES])?
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Removes an empty chunk and its data, so deleted space goes back to SQLite's free pages.
@@ -912,20 +979,6 @@ impl Storage {
                 "long text metadata of row {rowid} is missing"
             ))),
         }
-    }
-
-    /// Forgets the text of a row leaving slot `loc`: its overflow row, and its 16-byte slot,
-    /// zeroed as sqlite-vec does. sqlite-vec's filters read every slot of a chunk, free or
-    /// not, and fail on a stale long-text length whose overflow row is gone.
-    pub fn clear_text(&self, column: usize, loc: RowLocation) -> SqlResult<()> {
-        let sql = format!(
-            "DELETE FROM {} WHERE rowid = ?",
-            self.t(&Layout::metadata_text(column))
-        );
-        self.execute(&sql, &[SqlValue::Integer(loc.rowid)])?;
-        let mut blob =
-            self.open_blob(&Layout::metadata_chunks(column), "data", loc.chunk_id, true)?;
-        blob.write(loc.offset * TEXT_SLOT_BYTES, &[0u8; TEXT_SLOT_BYTES])
     }
 
     // ---- auxiliary ----------------------------------------------------------------------

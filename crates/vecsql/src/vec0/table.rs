@@ -481,17 +481,13 @@ impl Vec0Table {
         self.storage.delete_rowid(rowid)
     }
 
-    /// Frees the row's slot and its per-row data, keeping its `{t}_rowids` entry.
+    /// Frees the row's slot and erases its data there and its per-row data, keeping its
+    /// `{t}_rowids` entry.
     fn clear_row_data(&self, loc: RowLocation) -> SqlResult<()> {
-        for (i, m) in self.layout().metadata.iter().enumerate() {
-            if m.kind == super::layout::MetadataKind::Text {
-                self.storage.clear_text(i, loc)?;
-            }
-        }
         if !self.layout().auxiliary.is_empty() {
             self.storage.delete_auxiliary(loc.rowid)?;
         }
-        self.storage.set_slot(loc.chunk_id, loc.offset, None)
+        self.storage.release_slot(loc)
     }
 
     /// The row's current values in column order (what an UPDATE leaves unchanged).
