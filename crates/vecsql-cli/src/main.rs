@@ -127,17 +127,30 @@ pub struct SearchArgs {
     /// Use this vector, as JSON: '[0.1, 0.2, ...]'.
     #[arg(long, value_name = "JSON")]
     vector: Option<String>,
-    /// Use the vector of the shortest row whose text contains SUBSTRING (case-insensitive);
-    /// the row itself is left out of the results.
+    /// Use the vector of a stored row: the shortest row whose text contains SUBSTRING
+    /// (case-insensitive). The search is by that row's vector, not by the meaning of the
+    /// words (the CLI computes no embeddings); the row itself is left out of the results.
+    /// When no text contains SUBSTRING, the closest texts are listed.
     #[arg(long, value_name = "SUBSTRING")]
     text: Option<String>,
     /// Number of neighbours.
     #[arg(short, long, default_value_t = 10)]
     k: i64,
-    /// Extra KNN constraints, ANDed to the query: metadata/partition filters such as
-    /// "category = 'news' and year > 2020", or vec0 knobs.
+    /// Only rows for which this SQL condition holds, on any column of the table (key,
+    /// metadata, partition, auxiliary), with AND, OR and any expression:
+    /// "category = 'news' and year > 2020", "lower(title) like '%rust%'". Applied before the
+    /// top k is chosen, so k matching rows come back when there are k.
     #[arg(long = "where", value_name = "SQL")]
     filter: Option<String>,
+    /// Only neighbours at most this distance away.
+    #[arg(long, value_name = "D")]
+    max_distance: Option<f64>,
+    /// Search breadth of the column's ANN index (`ef_search = N`); indexed tables only.
+    #[arg(long, value_name = "N")]
+    ef_search: Option<i64>,
+    /// Exact search on an indexed table (`exact = 1`), bypassing its ANN index.
+    #[arg(long)]
+    exact: bool,
     /// Vector column [default: the first].
     #[arg(long)]
     column: Option<String>,
