@@ -247,7 +247,7 @@ fn file_queries(
         );
     }
     let reader =
-        readers::open(path, args.format).map_err(|e| anyhow!("{}: {e}", path.display()))?;
+        readers::open(path, args.format, None).map_err(|e| anyhow!("{}: {e}", path.display()))?;
     let mut queries = Vec::new();
     for record in reader.take(args.count) {
         let record = record.map_err(|e| anyhow!("{}: {e}", path.display()))?;

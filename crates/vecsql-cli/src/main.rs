@@ -76,6 +76,7 @@ pub enum IndexKind {
 }
 
 #[derive(Args)]
+#[command(group = clap::ArgGroup::new("mode").args(["append", "replace", "resume"]))]
 pub struct ImportArgs {
     /// Database file (created if missing).
     db: PathBuf,
@@ -102,10 +103,28 @@ pub struct ImportArgs {
     /// Text column name (an auxiliary column of a new table).
     #[arg(long, default_value = "text")]
     text_column: String,
-    /// Id of the first vector; the next ones count up. [default: 0 for an empty table,
-    /// else one more than the largest id]. Ids in the file (JSON "id", CSV id column) win.
+    /// Id of the first vector; the next ones count up. [default: 0 for an empty table and with
+    /// --replace or --resume, else one more than the largest id]. Ids in the file (JSON
+    /// "id", CSV id column) win.
     #[arg(long)]
     first_id: Option<i64>,
+    /// The first line of a CSV/TSV file is a header (a first row of names is recognised
+    /// without it; a first row mixing numbers and other fields is an error unless declared).
+    #[arg(long, conflicts_with = "no_header")]
+    header: bool,
+    /// The first line of a CSV/TSV file is data, not a header.
+    #[arg(long)]
+    no_header: bool,
+    /// Add the vectors to a table that already has rows.
+    #[arg(long)]
+    append: bool,
+    /// Delete a table's rows before importing (in the first batch's transaction).
+    #[arg(long)]
+    replace: bool,
+    /// Finish an import that stopped: skip the ids already in the table. Ids count from
+    /// --first-id (default 0), so give the one the failed import's message names.
+    #[arg(long)]
+    resume: bool,
     /// Rows per transaction.
     #[arg(long, default_value_t = 10_000)]
     batch: usize,

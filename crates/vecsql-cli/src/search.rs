@@ -348,7 +348,7 @@ mod tests {
     fn identifiers_skip_strings_and_numbers() {
         assert_eq!(
             identifiers(r#"lower(tag) = 'k = 1' or "Exact" > 1e5 and [ef_search] in (x'00')"#),
-            vec!["lower", "tag", "exact", "ef_search", "x"]
+            vec!["lower", "tag", "or", "exact", "and", "ef_search", "in", "x"]
         );
     }
 }
