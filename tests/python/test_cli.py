@@ -569,3 +569,46 @@ def test_a_failed_import_leaves_no_empty_database_or_table(tmp_path):
     out = run("import", db, "docs", "--vectors", path, check=False)
     assert out.returncode == 1
     assert sql_json(db, "select name from sqlite_master where name like 'docs%'") == []
+
+
+def test_where_goes_to_vec0_directly_when_it_takes_every_term(filter_db):
+    def knn_sql(where):
+        return run(
+            "search", filter_db, "items", "--vector", QUERY, "--where", where, "--show-sql"
+        ).stderr
+    # Metadata comparisons: vec0's own filters, no subquery.
+    for where in ("tag = 'y' and year between 2003 and 2005", "tag in ('x', 'y') and year > 2010"):
+        assert "and (" + where + ")" in knn_sql(where) and " in (select" not in knn_sql(where)
+    # Anything SQLite would apply after the top k: the keys that match.
+    for where in ("id < 10 or id > 2990", "lower(tag) = 'x'", "note = 'keep'", "id = 5"):
+        assert 'and "id" in (select "id" from "items" where ' + where + ")" in knn_sql(where)
+
+
+def test_import_type_offset_and_limit(tmp_path):
+    db = tmp_path / "x.db"
+    files = write_formats(tmp_path)
+    run("import", db, "t", "--vectors", tmp_path / "v32.npy", "--type", "float16", "--offset", "1", "--limit", "1")
+    info = json.loads(run("info", db, "--json").stdout)
+    vector = next(c for c in info["tables"][0]["columns"] if c["role"] == "vector")
+    assert vector["type"].startswith("float16[4]")
+    assert sql_json(db, "select id, length(embedding) as n from t") == [{"id": 0, "n": 8}]
+    out = run("search", db, "t", "--vector", json.dumps(files["v32.npy"][1].tolist()), "--json")
+    assert [json.loads(line) for line in out.stdout.splitlines()] == [{"id": 0, "distance": 0.0}]
+    out = run("import", db, "t", "--vectors", tmp_path / "v32.npy", "--append", "--type", "bfloat16", check=False)
+    assert out.returncode == 1 and "--type only apply to a new table" in out.stderr
+    run("import", db, "t", "--vectors", tmp_path / "v32.npy", "--append", "--offset", "2")
+    assert [r["id"] for r in sql_json(db, "select id from t order by id")] == [0, 1]
+
+
+@requires_hnsw
+def test_import_index_parameters(tmp_path):
+    db = tmp_path / "x.db"
+    write_formats(tmp_path)
+    run(
+        "import", db, "t", "--vectors", tmp_path / "v32.npy", "--index", "hnsw",
+        "--m", "8", "--ef-construction", "40", "--quantizer", "int8",
+    )
+    [row] = sql_json(db, "select sql from sqlite_master where name = 't'")
+    assert "indexed by hnsw(m=8, ef_construction=40, quantizer=int8)" in row["sql"]
+    out = run("import", db, "u", "--vectors", tmp_path / "v32.npy", "--m", "8", check=False)
+    assert out.returncode == 2 and "--index" in out.stderr

@@ -135,7 +135,11 @@ fn import(
     let mut pending = Some(Ok(first));
     let mut blob = Vec::with_capacity(dims * 4);
     let mut failure: Option<anyhow::Error> = None;
+    // A resumed import whose rows do not line up: resuming again the same way cannot help.
+    let mut misaligned = false;
     let mut replace = args.replace;
+    let end = args.limit.map(|n| args.offset.saturating_add(n));
+    let mut done = false;
     'batches: loop {
         let mut in_batch = 0u64;
         let mut skipped_in_batch = 0u64;
@@ -150,7 +154,14 @@ fn import(
             while in_batch + skipped_in_batch < args.batch as u64 {
                 let item = pending.take().or_else(|| reader.next());
                 let record = match item {
-                    None => break,
+                    Some(Ok(record)) if end.is_some_and(|end| record.position >= end) => {
+                        done = true;
+                        break;
+                    }
+                    None => {
+                        done = true;
+                        break;
+                    }
                     Some(Ok(record)) => record,
                     Some(Err(e)) => {
                         failure = Some(anyhow!("{}: {e}", args.vectors.display()));
@@ -167,13 +178,19 @@ fn import(
                     },
                     None => record.text.clone(),
                 };
-                let id = record.id.unwrap_or(next_id + record.position as i64);
+                if record.position < args.offset {
+                    continue;
+                }
+                let id = record
+                    .id
+                    .unwrap_or(next_id + (record.position - args.offset) as i64);
                 if args.resume {
                     let stored: Option<Vec<u8>> =
                         existing.query_row([id], |r| r.get(0)).optional()?;
                     if let Some(stored) = stored {
                         encode(&record.vector, target.element, &mut blob);
                         if stored != blob {
+                            misaligned = true;
                             failure = Some(anyhow!(
                                 "{}: {}{} {id} is already in {} with another vector, so \
                                  this file's rows do not line up with the import being \
@@ -215,14 +232,20 @@ fn import(
         conn.execute_batch("commit")?;
         *committed += in_batch;
         skipped += skipped_in_batch;
-        if in_batch + skipped_in_batch < args.batch as u64 {
+        if done {
             break;
         }
     }
     progress.finish_and_clear();
     let elapsed = started.elapsed().as_secs_f64();
     if let Some(err) = failure {
-        let how = if *committed == 0 && !args.resume {
+        let how = if misaligned {
+            format!(
+                "{} rows committed to {} before this batch",
+                output::count(*committed),
+                target.table.name
+            )
+        } else if *committed == 0 && !args.resume {
             "nothing was imported".to_string()
         } else {
             format!(
@@ -296,19 +319,33 @@ fn prepare_table(
     dims: usize,
     has_texts: bool,
 ) -> Result<Target> {
-    if !tables::exists(conn, &args.table)? {
+    let new_table = !tables::exists(conn, &args.table)?;
+    if new_table {
         let metric = args.metric.map_or("l2", |m| m.name());
         let index = match args.index {
-            Some(IndexKind::Hnsw) => " indexed by hnsw()",
-            None => "",
+            Some(IndexKind::Hnsw) => {
+                let mut params = Vec::new();
+                if let Some(m) = args.m {
+                    params.push(format!("m={m}"));
+                }
+                if let Some(ef) = args.ef_construction {
+                    params.push(format!("ef_construction={ef}"));
+                }
+                if let Some(q) = args.quantizer {
+                    params.push(format!("quantizer={}", q.name()));
+                }
+                format!(" indexed by hnsw({})", params.join(", "))
+            }
+            None => String::new(),
         };
+        let element = args.element.map_or("float", |t| t.name());
         let text = if has_texts {
             format!(", +{} text", args.text_column)
         } else {
             String::new()
         };
         let sql = format!(
-            "create virtual table {} using vec0(id integer primary key, {} float[{dims}] distance_metric={metric}{index}{text})",
+            "create virtual table {} using vec0(id integer primary key, {} {element}[{dims}] distance_metric={metric}{index}{text})",
             quote(&args.table),
             args.column,
         );
@@ -369,6 +406,25 @@ fn prepare_table(
                 table.name,
                 vector,
                 metric.name()
+            );
+        }
+    }
+    if !new_table {
+        let given: Vec<&str> = [
+            ("--type", args.element.is_some()),
+            ("--m", args.m.is_some()),
+            ("--ef-construction", args.ef_construction.is_some()),
+            ("--quantizer", args.quantizer.is_some()),
+        ]
+        .iter()
+        .filter(|(_, given)| *given)
+        .map(|(name, _)| *name)
+        .collect();
+        if !given.is_empty() {
+            bail!(
+                "{} already exists; {} only apply to a new table",
+                table.name,
+                given.join(", ")
             );
         }
     }

@@ -75,6 +75,40 @@ pub enum IndexKind {
     Hnsw,
 }
 
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ElementType {
+    Float32,
+    Float16,
+    Bfloat16,
+}
+
+impl ElementType {
+    fn name(self) -> &'static str {
+        match self {
+            ElementType::Float32 => "float",
+            ElementType::Float16 => "float16",
+            ElementType::Bfloat16 => "bfloat16",
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Quantizer {
+    None,
+    Int8,
+    Binary,
+}
+
+impl Quantizer {
+    fn name(self) -> &'static str {
+        match self {
+            Quantizer::None => "none",
+            Quantizer::Int8 => "int8",
+            Quantizer::Binary => "binary",
+        }
+    }
+}
+
 #[derive(Args)]
 #[command(group = clap::ArgGroup::new("mode").args(["append", "replace", "resume"]))]
 pub struct ImportArgs {
@@ -97,6 +131,24 @@ pub struct ImportArgs {
     /// Build an ANN index on a new table's vector column.
     #[arg(long)]
     index: Option<IndexKind>,
+    /// Element type of a new table's vector column (the imported floats are converted).
+    #[arg(long = "type", value_name = "TYPE")]
+    element: Option<ElementType>,
+    /// HNSW links per node of a new indexed table [index default: 16].
+    #[arg(long, requires = "index")]
+    m: Option<u32>,
+    /// HNSW build breadth of a new indexed table [index default: 200].
+    #[arg(long, requires = "index", value_name = "N")]
+    ef_construction: Option<u32>,
+    /// Compact codes the HNSW graph is walked on, of a new indexed table [index default: none].
+    #[arg(long, requires = "index")]
+    quantizer: Option<Quantizer>,
+    /// Skip the first N vectors of the file (ids still count from the first one imported).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    offset: u64,
+    /// Import at most N vectors.
+    #[arg(long, value_name = "N")]
+    limit: Option<u64>,
     /// Vector column name.
     #[arg(long, default_value = "embedding")]
     column: String,
@@ -170,6 +222,9 @@ pub struct SearchArgs {
     /// Exact search on an indexed table (`exact = 1`), bypassing its ANN index.
     #[arg(long)]
     exact: bool,
+    /// Print the SQL of the KNN query to stderr.
+    #[arg(long)]
+    show_sql: bool,
     /// Vector column [default: the first].
     #[arg(long)]
     column: Option<String>,

@@ -130,17 +130,6 @@ pub fn run(args: &SearchArgs) -> Result<()> {
         select.join(", "),
         quote(&vector_column)
     );
-    if let Some(filter) = &args.filter {
-        check_filter(&conn, &table, filter)?;
-        // A pre-filter: vec0 takes `key IN (subquery)` as the set of rows to search, so any
-        // filter (OR, expressions, auxiliary columns) narrows the rows before the top k
-        // instead of being applied by SQLite to the k rows vec0 returned.
-        sql.push_str(&format!(
-            " and {} in (select {} from {table_sql} where {filter})",
-            quote(&key),
-            quote(&key)
-        ));
-    }
     if let Some(d) = args.max_distance {
         sql.push_str(&format!(" and distance <= {d:?}"));
     }
@@ -156,7 +145,30 @@ pub fn run(args: &SearchArgs) -> Result<()> {
             sql.push_str(" and exact = 1");
         }
     }
-    sql.push_str(" order by distance");
+    let sql = match &args.filter {
+        None => format!("{sql} order by distance"),
+        Some(filter) => {
+            check_filter(&conn, &table, filter)?;
+            // SQLite hands a virtual table only ANDed `column op value` terms, and applies the
+            // rest (OR, expressions) to the k rows vec0 returned, which loses rows. So the
+            // filter goes to vec0 as is only when vec0 takes every term of it (metadata,
+            // partition and key comparisons: its fastest filters); otherwise as the keys
+            // that match it, `key IN (subquery)`, which vec0 takes as the rows to search.
+            let direct = format!("{sql} and ({filter}) order by distance");
+            if filtered_by_vec0(&conn, &direct) {
+                direct
+            } else {
+                format!(
+                    "{sql} and {} in (select {} from {table_sql} where {filter}) order by distance",
+                    quote(&key),
+                    quote(&key)
+                )
+            }
+        }
+    };
+    if args.show_sql {
+        eprintln!("{sql}");
+    }
     let k = args.k + i64::from(exclude.is_some());
     let started = Instant::now();
     let mut stmt = conn
@@ -220,6 +232,37 @@ pub fn run(args: &SearchArgs) -> Result<()> {
         output::millis(elapsed_ms)
     );
     Ok(())
+}
+
+/// Whether SQLite hands every WHERE term of `sql` (one KNN query) to vec0, leaving nothing to
+/// check on the rows it returns: in the statement's bytecode, the loop over vec0's rows only
+/// reads columns and returns them. Anything else there (a comparison, a function) is a term
+/// SQLite applies after vec0 chose its top k.
+fn filtered_by_vec0(conn: &rusqlite::Connection, sql: &str) -> bool {
+    let Ok(mut stmt) = conn.prepare(&format!("explain {sql}")) else {
+        return false;
+    };
+    // Unbound parameters are NULL; `explain` only compiles the statement.
+    let Ok(ops) = stmt
+        .raw_query()
+        .mapped(|r| r.get::<_, String>(1))
+        .collect::<rusqlite::Result<Vec<String>>>()
+    else {
+        return false;
+    };
+    let filters: Vec<usize> = (0..ops.len()).filter(|&i| ops[i] == "VFilter").collect();
+    let [start] = filters[..] else {
+        return false;
+    };
+    let Some(end) = ops[start..].iter().position(|op| op == "VNext") else {
+        return false;
+    };
+    ops[start + 1..start + end].iter().all(|op| {
+        matches!(
+            op.as_str(),
+            "VColumn" | "ResultRow" | "Copy" | "SCopy" | "RealAffinity" | "Noop"
+        )
+    })
 }
 
 /// SQLite's message for `e`, without the statement text rusqlite appends to syntax errors.
