@@ -154,7 +154,7 @@ def test_jsonl_and_csv_carry_ids_and_texts(tmp_path):
     ]
     csv = tmp_path / "more.csv"
     csv.write_text('id,text,vector\n30,"thirty, with a comma","[1, 1]"\n')
-    run("import", db, "docs", "--vectors", csv)
+    run("import", db, "docs", "--vectors", csv, "--append")
     assert sql_json(db, "select text from docs where id = 30") == [{"text": "thirty, with a comma"}]
 
 
@@ -201,15 +201,15 @@ def test_import_appends_and_checks_an_existing_table(tmp_path):
     path = tmp_path / "v.jsonl"
     path.write_text("[1, 0]\n[0, 1]\n")
     run("import", db, "docs", "--vectors", path)
-    run("import", db, "docs", "--vectors", path)
+    run("import", db, "docs", "--vectors", path, "--append")
     assert [r["id"] for r in sql_json(db, "select id from docs order by id")] == [0, 1, 2, 3]
     wrong = tmp_path / "w.jsonl"
     wrong.write_text("[1, 0, 0]\n")
-    out = run("import", db, "docs", "--vectors", wrong, check=False)
+    out = run("import", db, "docs", "--vectors", wrong, "--append", check=False)
     assert out.returncode == 1 and "has 2 dimensions" in out.stderr
     out = run("import", db, "docs", "--vectors", path, "--metric", "cosine", check=False)
     assert "already uses distance_metric=l2" in out.stderr
-    out = run("import", db, "docs", "--vectors", path, "--first-id", "0", check=False)
+    out = run("import", db, "docs", "--vectors", path, "--append", "--first-id", "0", check=False)
     assert "UNIQUE constraint failed" in out.stderr and "line 1" in out.stderr
 
 
@@ -360,3 +360,255 @@ def test_index_option_on_an_existing_plain_table_is_refused(demo_db, tmp_path):
     np.save(path, np.zeros((1, 384), dtype=np.float32) + 0.1)
     out = run("import", demo_db, "packages", "--vectors", path, "--index", "hnsw", check=False)
     assert out.returncode == 1 and "exists without an index" in out.stderr
+
+
+# --- issue 17: --where is a pre-filter, CSV headers, import modes, messages -------------------
+
+QUERY = "[0.5, 0.5, 0.5, 0.5]"
+FILTERS = [
+    "id < 10 or id > 2990",  # OR: never handed to vec0
+    "lower(tag) = 'x'",  # an expression on a metadata column
+    "id + 0 > 2900",  # an expression on the key
+    "tag = 'y' and year between 2003 and 2005",  # plain metadata constraints
+    "note = 'keep'",  # an auxiliary column
+    "(tag = 'z' or note = 'keep') and year > 2010",
+    "id in (3, 5, 7) or year = 2024",
+]
+
+
+def make_filter_table(db, index=""):
+    """3,000 rows with metadata (tag, year) and an auxiliary column (note)."""
+    run(
+        "sql",
+        db,
+        "create virtual table items using vec0(id integer primary key, "
+        f"embedding float[4]{index}, tag text, year integer, +note text);"
+        "with recursive n(i) as (select 0 union all select i + 1 from n where i < 2999) "
+        "insert into items(id, embedding, tag, year, note) select i, "
+        "json_array((i * 37 % 101) / 101.0, (i * 53 % 103) / 103.0, (i * 71 % 107) / 107.0, "
+        "(i * 89 % 109) / 109.0), "
+        "case i % 4 when 0 then 'X' when 1 then 'x' when 2 then 'y' else 'z' end, "
+        "2000 + i % 25, case when i % 97 = 0 then 'keep' else 'other' end from n",
+    )
+
+
+def exact_ids(db, where, k=10, vector=QUERY, exclude=None):
+    """The oracle: a brute-force scan that SQLite filters row by row."""
+    skip = f" and id != {exclude}" if exclude is not None else ""
+    rows = sql_json(
+        db,
+        f"select id from items where ({where}){skip} "
+        f"order by vec_distance_l2(embedding, '{vector}'), id limit {k}",
+    )
+    return [r["id"] for r in rows]
+
+
+def search_ids(db, *args):
+    out = run("search", db, "items", *args, "--json").stdout
+    return [json.loads(line)["id"] for line in out.splitlines()]
+
+
+@pytest.fixture(scope="module")
+def filter_db(tmp_path_factory):
+    db = tmp_path_factory.mktemp("filter") / "f.db"
+    make_filter_table(db)
+    return db
+
+
+@pytest.mark.parametrize("where", FILTERS)
+def test_where_is_applied_before_the_top_k(filter_db, where):
+    expected = exact_ids(filter_db, where)
+    assert len(expected) == 10, where
+    assert search_ids(filter_db, "--vector", QUERY, "--where", where) == expected
+    # From a row: the row itself is left out, and still k rows come back.
+    [row] = sql_json(filter_db, "select vec_to_json(embedding) as v from items where id = 1")
+    assert search_ids(filter_db, "--row", "1", "--where", where, "-k", "5") == exact_ids(
+        filter_db, where, k=5, vector=row["v"], exclude=1
+    )
+
+
+def test_where_with_fewer_matches_than_k_returns_them_all(filter_db):
+    assert sorted(search_ids(filter_db, "--vector", QUERY, "--where", "id in (4, 8) or id = 2999")) == [
+        4, 8, 2999
+    ]
+    assert search_ids(filter_db, "--vector", QUERY, "--where", "id < 0") == []
+
+
+def test_where_on_vec0_knobs_points_to_the_options(filter_db):
+    for where in ("ef_search = 50", "exact = 1", "k = 3", "distance < 0.5"):
+        out = run("search", filter_db, "items", "--vector", QUERY, "--where", where, check=False)
+        assert out.returncode == 1, where
+        assert "--where filters rows" in out.stderr, where
+
+
+def test_search_max_distance(filter_db):
+    hits = [
+        json.loads(line)
+        for line in run(
+            "search", filter_db, "items", "--vector", QUERY, "--max-distance", "0.2", "-k", "100",
+            "--json",
+        ).stdout.splitlines()
+    ]
+    assert hits and all(h["distance"] <= 0.2 for h in hits)
+
+
+@requires_hnsw
+def test_where_pre_filters_an_indexed_table(tmp_path):
+    db = tmp_path / "ann.db"
+    make_filter_table(db, " indexed by hnsw()")
+    for where in FILTERS:
+        expected = exact_ids(db, where)
+        assert search_ids(db, "--vector", QUERY, "--where", where, "--exact") == expected, where
+        got = search_ids(db, "--vector", QUERY, "--where", where, "--ef-search", "200")
+        assert len(got) == 10, where
+        assert len(set(got) & set(expected)) >= 9, where
+        allowed = {r["id"] for r in sql_json(db, f"select id from items where {where}")}
+        assert set(got) <= allowed, where
+
+
+def test_ef_search_without_an_index_is_a_clear_error(filter_db):
+    out = run("search", filter_db, "items", "--vector", QUERY, "--ef-search", "50", check=False)
+    assert out.returncode == 1
+    assert "items has no ANN index" in out.stderr and "select" not in out.stderr.lower()
+    out = run("bench", filter_db, "items", "-n", "5", "--ef-search", "50", check=False)
+    assert out.returncode == 1
+    assert "items has no ANN index" in out.stderr and "select" not in out.stderr.lower()
+
+
+def test_one_neighbour_is_singular(filter_db):
+    out = run("search", filter_db, "items", "--vector", QUERY, "-k", "1").stdout
+    assert "1 neighbour of 3,000 rows" in out
+
+
+def test_search_text_without_a_match_lists_close_ones(demo_db):
+    out = run("search", demo_db, "packages", "--text", "web frameworkzz", check=False)
+    assert out.returncode == 1
+    assert 'no row of packages has a text containing "web frameworkzz"' in out.stderr
+    assert "closest" in out.stderr and "framework" in out.stderr.split("closest", 1)[1].lower()
+    help_text = " ".join(run("search", "--help").stdout.split()).lower()
+    assert "text contains substring" in help_text and "by that row's vector" in help_text
+
+
+def test_a_headerless_csv_with_a_blank_first_cell_is_an_error(tmp_path):
+    db = tmp_path / "x.db"
+    csv = tmp_path / "v.csv"
+    csv.write_text("0.1,,0.3\n0.4,0.5,0.6\n")
+    out = run("import", db, "t", "--vectors", csv, check=False)
+    assert out.returncode == 1
+    assert "line 1: field 2 is empty" in out.stderr and "--header" in out.stderr
+    assert not db.exists()
+    csv.write_text("0.1,0.2,x,0.4\n0.5,0.6,0.7,0.8\n")
+    out = run("import", db, "t", "--vectors", csv, check=False)
+    assert out.returncode == 1
+    assert 'line 1: field 3 is not a number: "x"' in out.stderr
+    assert not db.exists()
+
+
+def test_csv_header_options(tmp_path):
+    db = tmp_path / "x.db"
+    csv = tmp_path / "v.csv"
+    csv.write_text("0,1,2\n0.1,0.2,0.3\n0.4,0.5,0.6\n")
+    run("import", db, "t", "--vectors", csv, "--header")
+    assert sql_json(db, "select count(*) as n from t") == [{"n": 2}]
+    csv.write_text("v0,v1\n1,2\n")
+    out = run("import", db, "u", "--vectors", csv, "--no-header", check=False)
+    assert out.returncode == 1 and 'line 1: field 1 is not a number: "v0"' in out.stderr
+    run("import", db, "u", "--vectors", csv)  # an unambiguous header
+    assert sql_json(db, "select id, vec_to_json(embedding) as v from u") == [{"id": 0, "v": "[1.000000,2.000000]"}]
+
+
+def test_import_into_a_non_empty_table_needs_a_mode(tmp_path):
+    db = tmp_path / "x.db"
+    path = tmp_path / "v.jsonl"
+    path.write_text("[1, 0]\n[0, 1]\n")
+    run("import", db, "docs", "--vectors", path)
+    out = run("import", db, "docs", "--vectors", path, check=False)
+    assert out.returncode == 1
+    assert "docs already has 2 rows" in out.stderr
+    for option in ("--append", "--replace", "--resume"):
+        assert option in out.stderr
+    assert sql_json(db, "select count(*) as n from docs") == [{"n": 2}]
+    run("import", db, "docs", "--vectors", path, "--replace")
+    assert [r["id"] for r in sql_json(db, "select id from docs order by id")] == [0, 1]
+    out = run("import", db, "docs", "--vectors", path, "--append", "--replace", check=False)
+    assert out.returncode == 2
+
+
+def test_a_failed_import_can_be_resumed_without_duplicates(tmp_path):
+    db = tmp_path / "x.db"
+    first = tmp_path / "first.jsonl"
+    first.write_text("[100, 1]\n[101, 1]\n")
+    run("import", db, "docs", "--vectors", first)
+    lines = [json.dumps([float(i), 1.0]) for i in range(25)]
+    good = "\n".join(lines) + "\n"
+    lines[17] = "[17.0, oops]"
+    path = tmp_path / "more.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    out = run("import", db, "docs", "--vectors", path, "--batch", "5", "--append", check=False)
+    assert out.returncode == 1 and "15 rows committed" in out.stderr
+    assert "--resume --first-id 2" in out.stderr
+    path.write_text(good)
+    out = run("import", db, "docs", "--vectors", path, "--resume", "--first-id", "2")
+    assert "skipped 15" in out.stdout
+    rows = sql_json(db, "select id, vec_to_json(embedding) as v from docs order by id")
+    assert [r["id"] for r in rows] == list(range(27))
+    assert [json.loads(r["v"])[0] for r in rows] == [100.0, 101.0] + [float(i) for i in range(25)]
+    # Resuming a finished import adds nothing.
+    out = run("import", db, "docs", "--vectors", path, "--resume", "--first-id", "2")
+    assert "imported 0 vectors" in out.stdout and "skipped 25" in out.stdout
+
+
+def test_a_failed_import_leaves_no_empty_database_or_table(tmp_path):
+    db = tmp_path / "x.db"
+    path = tmp_path / "bad.jsonl"
+    path.write_text("[1, 2]\n[3, 4]\n[5, oops]\n")
+    out = run("import", db, "docs", "--vectors", path, check=False)
+    assert out.returncode == 1 and "line 3" in out.stderr
+    assert not db.exists()
+    run("sql", db, "create table keep(x)")
+    out = run("import", db, "docs", "--vectors", path, check=False)
+    assert out.returncode == 1
+    assert sql_json(db, "select name from sqlite_master where name like 'docs%'") == []
+
+
+def test_where_goes_to_vec0_directly_when_it_takes_every_term(filter_db):
+    def knn_sql(where):
+        return run(
+            "search", filter_db, "items", "--vector", QUERY, "--where", where, "--show-sql"
+        ).stderr
+    # Metadata comparisons: vec0's own filters, no subquery.
+    for where in ("tag = 'y' and year between 2003 and 2005", "tag in ('x', 'y') and year > 2010"):
+        assert "and (" + where + ")" in knn_sql(where) and " in (select" not in knn_sql(where)
+    # Anything SQLite would apply after the top k: the keys that match.
+    for where in ("id < 10 or id > 2990", "lower(tag) = 'x'", "note = 'keep'", "id = 5"):
+        assert 'and "id" in (select "id" from "items" where ' + where + ")" in knn_sql(where)
+
+
+def test_import_type_offset_and_limit(tmp_path):
+    db = tmp_path / "x.db"
+    files = write_formats(tmp_path)
+    run("import", db, "t", "--vectors", tmp_path / "v32.npy", "--type", "float16", "--offset", "1", "--limit", "1")
+    info = json.loads(run("info", db, "--json").stdout)
+    vector = next(c for c in info["tables"][0]["columns"] if c["role"] == "vector")
+    assert vector["type"].startswith("float16[4]")
+    assert sql_json(db, "select id, length(embedding) as n from t") == [{"id": 0, "n": 8}]
+    out = run("search", db, "t", "--vector", json.dumps(files["v32.npy"][1].tolist()), "--json")
+    assert [json.loads(line) for line in out.stdout.splitlines()] == [{"id": 0, "distance": 0.0}]
+    out = run("import", db, "t", "--vectors", tmp_path / "v32.npy", "--append", "--type", "bfloat16", check=False)
+    assert out.returncode == 1 and "--type only apply to a new table" in out.stderr
+    run("import", db, "t", "--vectors", tmp_path / "v32.npy", "--append", "--offset", "2")
+    assert [r["id"] for r in sql_json(db, "select id from t order by id")] == [0, 1]
+
+
+@requires_hnsw
+def test_import_index_parameters(tmp_path):
+    db = tmp_path / "x.db"
+    write_formats(tmp_path)
+    run(
+        "import", db, "t", "--vectors", tmp_path / "v32.npy", "--index", "hnsw",
+        "--m", "8", "--ef-construction", "40", "--quantizer", "int8",
+    )
+    [row] = sql_json(db, "select sql from sqlite_master where name = 't'")
+    assert "indexed by hnsw(m=8, ef_construction=40, quantizer=int8)" in row["sql"]
+    out = run("import", db, "u", "--vectors", tmp_path / "v32.npy", "--m", "8", check=False)
+    assert out.returncode == 2 and "--index" in out.stderr

@@ -247,7 +247,7 @@ fn file_queries(
         );
     }
     let reader =
-        readers::open(path, args.format).map_err(|e| anyhow!("{}: {e}", path.display()))?;
+        readers::open(path, args.format, None).map_err(|e| anyhow!("{}: {e}", path.display()))?;
     let mut queries = Vec::new();
     for record in reader.take(args.count) {
         let record = record.map_err(|e| anyhow!("{}: {e}", path.display()))?;
@@ -316,6 +316,9 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     let conn = crate::open(&args.db, false)?;
     let table = tables::find(&conn, &args.table)?;
     let (name, column) = table.vector_column(args.column.as_deref())?;
+    if args.ef_search.is_some() && column.index.is_none() {
+        bail!(tables::no_index(&table.name, &name, "--ef-search"));
+    }
     let key = table.key_name();
 
     let started = Instant::now();

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use anyhow::{anyhow, bail, Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use rusqlite::{params, Connection};
+use rusqlite::{params, Connection, OptionalExtension};
 use vecsql::vec0::schema::{DistanceMetric, VectorElement};
 
 use crate::output;
@@ -22,6 +22,7 @@ struct Target {
     table: Vec0Table,
     key: String,
     vector: String,
+    element: VectorElement,
     text: Option<String>,
 }
 
@@ -29,24 +30,60 @@ pub fn run(args: &ImportArgs) -> Result<()> {
     if args.batch == 0 {
         bail!("--batch must be at least 1");
     }
-    let mut reader = readers::open(&args.vectors, args.format)
-        .map_err(|e| anyhow!("{}: {e}", args.vectors.display()))?;
-    let mut texts = match &args.texts {
-        Some(path) => Some(TextLines::open(path)?),
-        None => None,
+    let header = match (args.header, args.no_header) {
+        (true, _) => Some(true),
+        (_, true) => Some(false),
+        _ => None,
     };
+    let mut reader = readers::open(&args.vectors, args.format, header)
+        .map_err(|e| anyhow!("{}: {e}", args.vectors.display()))?;
     let first = match reader.next() {
         Some(Ok(record)) => record,
         Some(Err(e)) => bail!("{}: {e}; nothing imported", args.vectors.display()),
         None => bail!("{}: no vectors in the file", args.vectors.display()),
     };
-    let dims = first.vector.len();
+    let texts = match &args.texts {
+        Some(path) => Some(TextLines::open(path)?),
+        None => None,
+    };
 
+    let new_file = !args.db.exists();
     let conn = crate::open(&args.db, true)?;
+    let new_table = !tables::exists(&conn, &args.table)?;
+    let mut committed = 0u64;
+    let result = import(&conn, args, reader, first, texts, &mut committed);
+    if result.is_err() && committed == 0 {
+        // Leave nothing behind that this run made and did not fill: no empty table, no
+        // empty database file.
+        if new_table {
+            let _ = conn.execute_batch(&format!("drop table if exists {}", quote(&args.table)));
+        }
+        if new_file {
+            drop(conn);
+            for suffix in ["", "-journal", "-wal", "-shm"] {
+                let mut path = args.db.clone().into_os_string();
+                path.push(suffix);
+                let _ = std::fs::remove_file(path);
+            }
+        }
+    }
+    result
+}
+
+fn import(
+    conn: &Connection,
+    args: &ImportArgs,
+    mut reader: readers::VectorReader,
+    first: Record,
+    mut texts: Option<TextLines>,
+    committed: &mut u64,
+) -> Result<()> {
+    let dims = first.vector.len();
     let has_texts = texts.is_some() || first.text.is_some();
-    let target = prepare_table(&conn, args, dims, has_texts)?;
+    let target = prepare_table(conn, args, dims, has_texts)?;
     let next_id = match args.first_id {
         Some(id) => id,
+        None if args.replace || args.resume => 0,
         None => conn
             .query_row(
                 &format!(
@@ -73,36 +110,58 @@ pub fn run(args: &ImportArgs) -> Result<()> {
         bar
     };
 
+    let table_sql = quote(&target.table.name);
     let insert_sql = match &target.text {
         Some(text) => format!(
-            "insert into {}({}, {}, {}) values (?1, ?2, ?3)",
-            quote(&target.table.name),
+            "insert into {table_sql}({}, {}, {}) values (?1, ?2, ?3)",
             quote(&target.key),
             quote(&target.vector),
             quote(text)
         ),
         None => format!(
-            "insert into {}({}, {}) values (?1, ?2)",
-            quote(&target.table.name),
+            "insert into {table_sql}({}, {}) values (?1, ?2)",
             quote(&target.key),
             quote(&target.vector)
         ),
     };
+    let existing_sql = format!(
+        "select {} from {table_sql} where {} = ?1",
+        quote(&target.vector),
+        quote(&target.key)
+    );
 
     let started = Instant::now();
-    let mut committed = 0u64;
+    let mut skipped = 0u64;
     let mut pending = Some(Ok(first));
     let mut blob = Vec::with_capacity(dims * 4);
     let mut failure: Option<anyhow::Error> = None;
+    // A resumed import whose rows do not line up: resuming again the same way cannot help.
+    let mut misaligned = false;
+    let mut replace = args.replace;
+    let end = args.limit.map(|n| args.offset.saturating_add(n));
+    let mut done = false;
     'batches: loop {
         let mut in_batch = 0u64;
+        let mut skipped_in_batch = 0u64;
         conn.execute_batch("begin")?;
+        if std::mem::take(&mut replace) {
+            conn.execute_batch(&format!("delete from {table_sql}"))
+                .with_context(|| format!("deleting the rows of {}", target.table.name))?;
+        }
         {
             let mut stmt = conn.prepare_cached(&insert_sql)?;
-            while in_batch < args.batch as u64 {
+            let mut existing = conn.prepare_cached(&existing_sql)?;
+            while in_batch + skipped_in_batch < args.batch as u64 {
                 let item = pending.take().or_else(|| reader.next());
                 let record = match item {
-                    None => break,
+                    Some(Ok(record)) if end.is_some_and(|end| record.position >= end) => {
+                        done = true;
+                        break;
+                    }
+                    None => {
+                        done = true;
+                        break;
+                    }
                     Some(Ok(record)) => record,
                     Some(Err(e)) => {
                         failure = Some(anyhow!("{}: {e}", args.vectors.display()));
@@ -119,8 +178,43 @@ pub fn run(args: &ImportArgs) -> Result<()> {
                     },
                     None => record.text.clone(),
                 };
-                if let Err(e) = insert(&mut stmt, &record, next_id, text, &mut blob, &target) {
-                    failure = Some(e.context(format!(
+                if record.position < args.offset {
+                    continue;
+                }
+                let id = record
+                    .id
+                    .unwrap_or(next_id + (record.position - args.offset) as i64);
+                if args.resume {
+                    let stored: Option<Vec<u8>> =
+                        existing.query_row([id], |r| r.get(0)).optional()?;
+                    if let Some(stored) = stored {
+                        encode(&record.vector, target.element, &mut blob);
+                        if stored != blob {
+                            misaligned = true;
+                            failure = Some(anyhow!(
+                                "{}: {}{} {id} is already in {} with another vector, so \
+                                 this file's rows do not line up with the import being \
+                                 resumed; check --first-id (the failed import's message \
+                                 gives it)",
+                                args.vectors.display(),
+                                record.location,
+                                target.key,
+                                target.table.name
+                            ));
+                            break;
+                        }
+                        skipped_in_batch += 1;
+                        progress.inc(1);
+                        continue;
+                    }
+                }
+                encode(&record.vector, VectorElement::Float32, &mut blob);
+                let inserted = match &target.text {
+                    Some(_) => stmt.execute(params![id, &blob[..], text]),
+                    None => stmt.execute(params![id, &blob[..]]),
+                };
+                if let Err(e) = inserted {
+                    failure = Some(anyhow::Error::new(e).context(format!(
                         "{}: {}inserting the row",
                         args.vectors.display(),
                         record.location
@@ -136,20 +230,35 @@ pub fn run(args: &ImportArgs) -> Result<()> {
             break 'batches;
         }
         conn.execute_batch("commit")?;
-        committed += in_batch;
-        if in_batch < args.batch as u64 {
+        *committed += in_batch;
+        skipped += skipped_in_batch;
+        if done {
             break;
         }
     }
     progress.finish_and_clear();
     let elapsed = started.elapsed().as_secs_f64();
     if let Some(err) = failure {
-        return Err(err.context(format!(
-            "import stopped; {} rows committed to {} before this batch (batches of {})",
-            output::count(committed),
-            target.table.name,
-            args.batch
-        )));
+        let how = if misaligned {
+            format!(
+                "{} rows committed to {} before this batch",
+                output::count(*committed),
+                target.table.name
+            )
+        } else if *committed == 0 && !args.resume {
+            "nothing was imported".to_string()
+        } else {
+            format!(
+                "{} rows committed to {} before this batch (batches of {}); after fixing the \
+                 problem, finish the import with the same command and --resume --first-id {} \
+                 (rows already there are skipped)",
+                output::count(*committed),
+                target.table.name,
+                args.batch,
+                next_id
+            )
+        };
+        return Err(err.context(format!("import stopped; {how}")));
     }
     if let Some(lines) = texts.as_mut() {
         if let Some(extra) = lines.next_line()? {
@@ -161,37 +270,46 @@ pub fn run(args: &ImportArgs) -> Result<()> {
         }
     }
     let size = std::fs::metadata(&args.db).map(|m| m.len()).unwrap_or(0);
+    let skipped = if args.resume {
+        format!("; skipped {} already present", output::count(skipped))
+    } else {
+        String::new()
+    };
     println!(
-        "imported {} vectors of {} dimensions into {} in {:.2} s ({} rows/s); {} is {}",
-        output::count(committed),
+        "imported {} vectors of {} dimensions into {} in {:.2} s ({} rows/s){skipped}; {} is {}",
+        output::count(*committed),
         dims,
         target.table.name,
         elapsed,
-        output::count((committed as f64 / elapsed.max(1e-9)) as u64),
+        output::count((*committed as f64 / elapsed.max(1e-9)) as u64),
         args.db.display(),
         output::bytes(size)
     );
     Ok(())
 }
 
-fn insert(
-    stmt: &mut rusqlite::CachedStatement<'_>,
-    record: &Record,
-    next_id: i64,
-    text: Option<String>,
-    blob: &mut Vec<u8>,
-    target: &Target,
-) -> Result<()> {
-    let id = record.id.unwrap_or(next_id + record.position as i64);
+/// `vector` as a blob of `element`s (float32, float16 or bfloat16, little-endian): float32 is
+/// inserted (vec0 converts it to the column's type), the column's type is what a resumed
+/// import compares with the row already there.
+fn encode(vector: &[f32], element: VectorElement, blob: &mut Vec<u8>) {
     blob.clear();
-    for x in &record.vector {
-        blob.extend_from_slice(&x.to_le_bytes());
+    match element {
+        VectorElement::Float16 => {
+            for x in vector {
+                blob.extend_from_slice(&half::f16::from_f32(*x).to_le_bytes());
+            }
+        }
+        VectorElement::BFloat16 => {
+            for x in vector {
+                blob.extend_from_slice(&half::bf16::from_f32(*x).to_le_bytes());
+            }
+        }
+        _ => {
+            for x in vector {
+                blob.extend_from_slice(&x.to_le_bytes());
+            }
+        }
     }
-    match &target.text {
-        Some(_) => stmt.execute(params![id, &blob[..], text])?,
-        None => stmt.execute(params![id, &blob[..]])?,
-    };
-    Ok(())
 }
 
 /// Finds (and checks) or creates the target table.
@@ -201,19 +319,33 @@ fn prepare_table(
     dims: usize,
     has_texts: bool,
 ) -> Result<Target> {
-    if !tables::exists(conn, &args.table)? {
+    let new_table = !tables::exists(conn, &args.table)?;
+    if new_table {
         let metric = args.metric.map_or("l2", |m| m.name());
         let index = match args.index {
-            Some(IndexKind::Hnsw) => " indexed by hnsw()",
-            None => "",
+            Some(IndexKind::Hnsw) => {
+                let mut params = Vec::new();
+                if let Some(m) = args.m {
+                    params.push(format!("m={m}"));
+                }
+                if let Some(ef) = args.ef_construction {
+                    params.push(format!("ef_construction={ef}"));
+                }
+                if let Some(q) = args.quantizer {
+                    params.push(format!("quantizer={}", q.name()));
+                }
+                format!(" indexed by hnsw({})", params.join(", "))
+            }
+            None => String::new(),
         };
+        let element = args.element.map_or("float", |t| t.name());
         let text = if has_texts {
             format!(", +{} text", args.text_column)
         } else {
             String::new()
         };
         let sql = format!(
-            "create virtual table {} using vec0(id integer primary key, {} float[{dims}] distance_metric={metric}{index}{text})",
+            "create virtual table {} using vec0(id integer primary key, {} {element}[{dims}] distance_metric={metric}{index}{text})",
             quote(&args.table),
             args.column,
         );
@@ -277,6 +409,25 @@ fn prepare_table(
             );
         }
     }
+    if !new_table {
+        let given: Vec<&str> = [
+            ("--type", args.element.is_some()),
+            ("--m", args.m.is_some()),
+            ("--ef-construction", args.ef_construction.is_some()),
+            ("--quantizer", args.quantizer.is_some()),
+        ]
+        .iter()
+        .filter(|(_, given)| *given)
+        .map(|(name, _)| *name)
+        .collect();
+        if !given.is_empty() {
+            bail!(
+                "{} already exists; {} only apply to a new table",
+                table.name,
+                given.join(", ")
+            );
+        }
+    }
     if args.index.is_some() && column.index.is_none() {
         bail!(
             "{}.{} exists without an index; --index only applies to a new table",
@@ -295,10 +446,23 @@ fn prepare_table(
     } else {
         None
     };
+    if !(args.append || args.replace || args.resume) {
+        let rows = table.row_count(conn)?;
+        if rows > 0 {
+            bail!(
+                "{} already has {} rows; pass --append to add these vectors to them, --replace \
+                 to delete them first, or --resume to skip the ids already there (to finish an \
+                 import that stopped)",
+                table.name,
+                output::count(rows as u64)
+            );
+        }
+    }
     Ok(Target {
         key: table.key_name(),
         table,
         vector,
+        element: column.element,
         text,
     })
 }

@@ -75,7 +75,42 @@ pub enum IndexKind {
     Hnsw,
 }
 
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ElementType {
+    Float32,
+    Float16,
+    Bfloat16,
+}
+
+impl ElementType {
+    fn name(self) -> &'static str {
+        match self {
+            ElementType::Float32 => "float",
+            ElementType::Float16 => "float16",
+            ElementType::Bfloat16 => "bfloat16",
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Quantizer {
+    None,
+    Int8,
+    Binary,
+}
+
+impl Quantizer {
+    fn name(self) -> &'static str {
+        match self {
+            Quantizer::None => "none",
+            Quantizer::Int8 => "int8",
+            Quantizer::Binary => "binary",
+        }
+    }
+}
+
 #[derive(Args)]
+#[command(group = clap::ArgGroup::new("mode").args(["append", "replace", "resume"]))]
 pub struct ImportArgs {
     /// Database file (created if missing).
     db: PathBuf,
@@ -96,16 +131,52 @@ pub struct ImportArgs {
     /// Build an ANN index on a new table's vector column.
     #[arg(long)]
     index: Option<IndexKind>,
+    /// Element type of a new table's vector column (the imported floats are converted).
+    #[arg(long = "type", value_name = "TYPE")]
+    element: Option<ElementType>,
+    /// HNSW links per node of a new indexed table [index default: 16].
+    #[arg(long, requires = "index")]
+    m: Option<u32>,
+    /// HNSW build breadth of a new indexed table [index default: 200].
+    #[arg(long, requires = "index", value_name = "N")]
+    ef_construction: Option<u32>,
+    /// Compact codes the HNSW graph is walked on, of a new indexed table [index default: none].
+    #[arg(long, requires = "index")]
+    quantizer: Option<Quantizer>,
+    /// Skip the first N vectors of the file (ids still count from the first one imported).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    offset: u64,
+    /// Import at most N vectors.
+    #[arg(long, value_name = "N")]
+    limit: Option<u64>,
     /// Vector column name.
     #[arg(long, default_value = "embedding")]
     column: String,
     /// Text column name (an auxiliary column of a new table).
     #[arg(long, default_value = "text")]
     text_column: String,
-    /// Id of the first vector; the next ones count up. [default: 0 for an empty table,
-    /// else one more than the largest id]. Ids in the file (JSON "id", CSV id column) win.
+    /// Id of the first vector; the next ones count up. [default: 0 for an empty table and with
+    /// --replace or --resume, else one more than the largest id]. Ids in the file (JSON
+    /// "id", CSV id column) win.
     #[arg(long)]
     first_id: Option<i64>,
+    /// The first line of a CSV/TSV file is a header (a first row of names is recognised
+    /// without it; a first row mixing numbers and other fields is an error unless declared).
+    #[arg(long, conflicts_with = "no_header")]
+    header: bool,
+    /// The first line of a CSV/TSV file is data, not a header.
+    #[arg(long)]
+    no_header: bool,
+    /// Add the vectors to a table that already has rows.
+    #[arg(long)]
+    append: bool,
+    /// Delete a table's rows before importing (in the first batch's transaction).
+    #[arg(long)]
+    replace: bool,
+    /// Finish an import that stopped: skip the ids already in the table. Ids count from
+    /// --first-id (default 0), so give the one the failed import's message names.
+    #[arg(long)]
+    resume: bool,
     /// Rows per transaction.
     #[arg(long, default_value_t = 10_000)]
     batch: usize,
@@ -127,17 +198,33 @@ pub struct SearchArgs {
     /// Use this vector, as JSON: '[0.1, 0.2, ...]'.
     #[arg(long, value_name = "JSON")]
     vector: Option<String>,
-    /// Use the vector of the shortest row whose text contains SUBSTRING (case-insensitive);
-    /// the row itself is left out of the results.
+    /// Use the vector of a stored row: the shortest row whose text contains SUBSTRING
+    /// (case-insensitive). The search is by that row's vector, not by the meaning of the
+    /// words (the CLI computes no embeddings); the row itself is left out of the results.
+    /// When no text contains SUBSTRING, the closest texts are listed.
     #[arg(long, value_name = "SUBSTRING")]
     text: Option<String>,
     /// Number of neighbours.
     #[arg(short, long, default_value_t = 10)]
     k: i64,
-    /// Extra KNN constraints, ANDed to the query: metadata/partition filters such as
-    /// "category = 'news' and year > 2020", or vec0 knobs.
+    /// Only rows for which this SQL condition holds, on any column of the table (key,
+    /// metadata, partition, auxiliary), with AND, OR and any expression:
+    /// "category = 'news' and year > 2020", "lower(title) like '%rust%'". Applied before the
+    /// top k is chosen, so k matching rows come back when there are k.
     #[arg(long = "where", value_name = "SQL")]
     filter: Option<String>,
+    /// Only neighbours at most this distance away.
+    #[arg(long, value_name = "D")]
+    max_distance: Option<f64>,
+    /// Search breadth of the column's ANN index (`ef_search = N`); indexed tables only.
+    #[arg(long, value_name = "N")]
+    ef_search: Option<i64>,
+    /// Exact search on an indexed table (`exact = 1`), bypassing its ANN index.
+    #[arg(long)]
+    exact: bool,
+    /// Print the SQL of the KNN query to stderr.
+    #[arg(long)]
+    show_sql: bool,
     /// Vector column [default: the first].
     #[arg(long)]
     column: Option<String>,

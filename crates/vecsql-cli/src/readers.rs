@@ -84,7 +84,8 @@ pub enum Format {
     Bvecs,
     /// JSON lines: `[0.1, ...]` or `{"id": 7, "vector": [...], "text": "..."}` per line.
     Jsonl,
-    /// CSV: numbers per row, optionally with a header naming `id`, `text`, `vector` columns.
+    /// CSV: numbers per row, optionally with a header naming `id`, `text`, `vector` columns
+    /// (recognised when every field of the first row is a name, or with --header).
     Csv,
     /// Like CSV, tab-separated.
     Tsv,
@@ -125,8 +126,13 @@ impl Iterator for VectorReader {
     }
 }
 
-/// Opens `path` in `format` (or the one its extension names).
-pub fn open(path: &Path, format: Option<Format>) -> Result<VectorReader, ReadError> {
+/// Opens `path` in `format` (or the one its extension names). `header`: whether a CSV/TSV
+/// file starts with a header row (`None`: only when its first row is unambiguously one).
+pub fn open(
+    path: &Path,
+    format: Option<Format>,
+    header: Option<bool>,
+) -> Result<VectorReader, ReadError> {
     let format = format.or_else(|| Format::from_path(path)).ok_or_else(|| {
         ReadError::new(
             Location::File,
@@ -151,22 +157,32 @@ pub fn open(path: &Path, format: Option<Format>) -> Result<VectorReader, ReadErr
         Format::Fvecs => Ok(vecs(reader, size, VecsKind::Float)),
         Format::Bvecs => Ok(vecs(reader, size, VecsKind::Byte)),
         Format::Jsonl => Ok(jsonl(reader, estimate_lines())),
-        Format::Csv => Ok(delimited(reader, b',', estimate_lines())),
-        Format::Tsv => Ok(delimited(reader, b'\t', estimate_lines())),
+        Format::Csv => Ok(delimited(reader, b',', header, estimate_lines())),
+        Format::Tsv => Ok(delimited(reader, b'\t', header, estimate_lines())),
     }
 }
 
 /// Reads records from any reader (the tests' in-memory files).
 #[cfg(test)]
 pub fn from_reader(reader: impl Read + 'static, format: Format) -> Result<VectorReader, ReadError> {
+    from_reader_with_header(reader, format, None)
+}
+
+/// [`from_reader`] with a `--header`/`--no-header` choice.
+#[cfg(test)]
+pub fn from_reader_with_header(
+    reader: impl Read + 'static,
+    format: Format,
+    header: Option<bool>,
+) -> Result<VectorReader, ReadError> {
     let reader = BufReader::new(reader);
     match format {
         Format::Npy => npy(reader),
         Format::Fvecs => Ok(vecs(reader, None, VecsKind::Float)),
         Format::Bvecs => Ok(vecs(reader, None, VecsKind::Byte)),
         Format::Jsonl => Ok(jsonl(reader, None)),
-        Format::Csv => Ok(delimited(reader, b',', None)),
-        Format::Tsv => Ok(delimited(reader, b'\t', None)),
+        Format::Csv => Ok(delimited(reader, b',', header, None)),
+        Format::Tsv => Ok(delimited(reader, b'\t', header, None)),
     }
 }
 
@@ -569,7 +585,40 @@ enum Field {
     Ignored,
 }
 
-fn delimited(reader: impl Read + 'static, delimiter: u8, lines: Option<u64>) -> VectorReader {
+/// Whether a first row is a header when the user did not say: `Some(true)` when every field
+/// is a non-empty, non-numeric name, `Some(false)` when every field is a number, and `None`
+/// (with the first field that is neither) when it could be a header or a malformed row.
+fn guess_header(row: &csv::StringRecord) -> Result<bool, (usize, String)> {
+    let is_number = |f: &str| f.trim().parse::<f32>().is_ok();
+    if row.iter().all(is_number) {
+        return Ok(false);
+    }
+    if row.iter().all(|f| !f.trim().is_empty() && !is_number(f)) {
+        return Ok(true);
+    }
+    let (i, field) = row
+        .iter()
+        .enumerate()
+        .find(|(_, f)| !is_number(f))
+        .expect("some field is not a number");
+    Err((i, field.to_string()))
+}
+
+/// The message for a field that should be a number.
+fn not_a_number(i: usize, value: &str) -> String {
+    if value.trim().is_empty() {
+        format!("field {} is empty", i + 1)
+    } else {
+        format!("field {} is not a number: {value:?}", i + 1)
+    }
+}
+
+fn delimited(
+    reader: impl Read + 'static,
+    delimiter: u8,
+    header: Option<bool>,
+    lines: Option<u64>,
+) -> VectorReader {
     let mut csv_reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -603,7 +652,20 @@ fn delimited(reader: impl Read + 'static, delimiter: u8, lines: Option<u64>) -> 
             continue;
         }
         if fields.is_none() {
-            let header = row.iter().any(|f| f.trim().parse::<f32>().is_err());
+            let header = match header.map_or_else(|| guess_header(&row), Ok) {
+                Ok(header) => header,
+                Err((i, value)) => {
+                    done = true;
+                    return Some(Err(ReadError::new(
+                        location,
+                        format!(
+                            "{}; pass --header if this line is a header (one is recognised on \
+                             its own only when every field is a name), or fix the row",
+                            not_a_number(i, &value)
+                        ),
+                    )));
+                }
+            };
             if header {
                 match header_fields(&row) {
                     Ok(f) => fields = Some(f),
@@ -684,12 +746,12 @@ fn csv_record(
     let (mut vector, mut id, mut text) = (Vec::new(), None, None);
     for (i, (value, field)) in row.iter().zip(fields).enumerate() {
         match field {
-            Field::Component => vector.push(value.trim().parse::<f32>().map_err(|_| {
-                ReadError::new(
-                    location,
-                    format!("field {} is not a number: {value:?}", i + 1),
-                )
-            })?),
+            Field::Component => vector.push(
+                value
+                    .trim()
+                    .parse::<f32>()
+                    .map_err(|_| ReadError::new(location, not_a_number(i, value)))?,
+            ),
             Field::VectorJson => {
                 let items: Vec<serde_json::Value> = serde_json::from_str(value).map_err(|e| {
                     ReadError::new(

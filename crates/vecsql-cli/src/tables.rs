@@ -214,6 +214,15 @@ impl Vec0Table {
     }
 }
 
+/// The error for an index knob (`--ef-search`, `--exact`) on a column without an ANN index.
+pub fn no_index(table: &str, column: &str, option: &str) -> String {
+    format!(
+        "{table} has no ANN index (its column {column} is searched by an exact scan), so \
+         {option} does not apply; an index is declared with `indexed by hnsw()` \
+         (`vecsql import --index hnsw` on a new table)"
+    )
+}
+
 /// `float[384]`, `int8[8]`... as written in a definition.
 pub fn vector_type(v: &VectorColumn) -> String {
     let element = match v.element {

@@ -73,7 +73,7 @@ fn npy_float32_float16_float64() {
 #[test]
 fn npy_reads_the_shipped_demo_file() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/pypi-5k.f16.npy");
-    let reader = open(&path, None).unwrap();
+    let reader = open(&path, None, None).unwrap();
     assert_eq!(reader.estimated_len, Some(5000));
     let records: Vec<Record> = reader.collect::<Result<_, _>>().unwrap();
     assert_eq!(records.len(), 5000);
@@ -284,7 +284,7 @@ fn formats_by_extension_and_line_estimates() {
     );
     assert_eq!(Format::from_path(Path::new("x.tsv")), Some(Format::Tsv));
     assert_eq!(Format::from_path(Path::new("x.bin")), None);
-    let err = open(Path::new("vectors.bin"), None).err().unwrap();
+    let err = open(Path::new("vectors.bin"), None, None).err().unwrap();
     assert!(err.message.contains("--format"), "{err}");
     let reader = open_temp(b"[1]\n[2]\n[3]", "jsonl");
     assert_eq!(reader.estimated_len, Some(3));
@@ -299,7 +299,42 @@ fn open_temp(bytes: &[u8], ext: &str) -> VectorReader {
     file.write_all(bytes).unwrap();
     file.flush().unwrap();
     let (_, path) = file.keep().unwrap();
-    let reader = open(&path, None).unwrap();
+    let reader = open(&path, None, None).unwrap();
     std::fs::remove_file(&path).unwrap();
     reader
+}
+
+#[test]
+fn an_ambiguous_first_row_is_an_error_unless_declared() {
+    let read = |text: &str, header| -> Result<Vec<Record>, ReadError> {
+        from_reader_with_header(
+            std::io::Cursor::new(text.as_bytes().to_vec()),
+            Format::Csv,
+            header,
+        )?
+        .collect()
+    };
+    // A blank or non-numeric cell among numbers: neither clearly a header nor a data row.
+    let err = read("0.1,,0.3\n0.4,0.5,0.6\n", None).unwrap_err();
+    assert_eq!(err.location, Location::Line(1));
+    assert!(
+        err.message.starts_with("field 2 is empty; pass --header"),
+        "{err}"
+    );
+    let err = read("0.1,0.2,x,0.4\n0.5,0.6,0.7,0.8\n", None).unwrap_err();
+    assert!(
+        err.message.starts_with("field 3 is not a number: \"x\""),
+        "{err}"
+    );
+    // Declared: a header of numbers, or a first row that must be data.
+    let records = read("0,1,2\n0.1,0.2,0.3\n", Some(true)).unwrap();
+    assert_eq!(vectors(&records), vec![vec![0.1, 0.2, 0.3]]);
+    assert_eq!(records[0].location, Location::Line(2));
+    let err = read("v0,v1\n1,2\n", Some(false)).unwrap_err();
+    assert_eq!(err.message, "field 1 is not a number: \"v0\"");
+    let err = read("1,,3\n", Some(false)).unwrap_err();
+    assert_eq!(err.message, "field 2 is empty");
+    // Unambiguous: every field a name.
+    let records = read("v0,v1\n1,2\n", None).unwrap();
+    assert_eq!(vectors(&records), vec![vec![1.0, 2.0]]);
 }
