@@ -76,7 +76,7 @@ fn integer_primary_key_is_the_rowid() {
     assert_eq!(ints(&conn, "select id from t where id = 43"), [43]);
     assert_eq!(
         error(&conn, "insert into t(id, emb) values ('x', '[1]')"),
-        "vec0 table t: the rowid must be an INTEGER, got TEXT"
+        "Only integers are allows for primary key values on t"
     );
 }
 
@@ -124,7 +124,7 @@ fn text_primary_keys_insert_read_update_and_delete() {
     );
     assert_eq!(
         error(&conn, "insert into t values (NULL, '[9]', 9)"),
-        "vec0 table t: the text primary key must be TEXT, got NULL"
+        "The t virtual table was declared with a TEXT primary key, but a non-TEXT value was provided in an INSERT."
     );
     assert_eq!(
         error(&conn, "update t set id = 'beta' where id = 'gamma'"),
@@ -403,7 +403,7 @@ fn bad_values_are_refused_with_the_column_named_and_the_table_unchanged() {
         ),
         (
             "insert into t(emb, n, score, flag, tag, p) values (NULL, 1, 1, 0, 'a', 'x')",
-            "Inserted vector for the \"emb\" column is NULL; vec0 vector columns need a value",
+            "Inserted vector for the \"emb\" column is invalid: Input must have type BLOB (compact format) or TEXT (JSON), found NULL",
         ),
         (
             "insert into t(emb, n, score, flag, tag, p) values ('[1,1]', NULL, 1, 0, 'a', 'x')",
@@ -419,11 +419,11 @@ fn bad_values_are_refused_with_the_column_named_and_the_table_unchanged() {
         ),
         (
             "insert into t(emb, n, score, flag, tag, p) values ('[1,1]', 1, 1, 2, 'a', 'x')",
-            "Expected 0 or 1 for BOOLEAN metadata column flag, received INTEGER",
+            "Expected 0 or 1 for BOOLEAN metadata column flag",
         ),
         (
-            "insert into t(emb, n, score, flag, tag, p) values ('[1,1]', 1, 1, 0, 5, 'x')",
-            "Expected text for TEXT metadata column tag, received INTEGER",
+            "insert into t(emb, n, score, flag, tag, p) values ('[1,1]', 1, 1, 0, x'05', 'x')",
+            "Expected text for TEXT metadata column tag, received BLOB",
         ),
         (
             "insert into t(emb, n, score, flag, tag, p) values ('[1,1]', 1, 1, 0, 'a', NULL)",

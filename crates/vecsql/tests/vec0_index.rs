@@ -481,8 +481,8 @@ fn create_error(columns: &str) -> String {
 fn bad_index_clauses_are_refused_naming_the_problem() {
     let cases: &[(&str, &[&str])] = &[
         (
-            "emb float[4] indexed by ivf()",
-            &["unknown index type 'ivf'", "hnsw"],
+            "emb float[4] indexed by annoy()",
+            &["unknown index type 'annoy'", "hnsw"],
         ),
         (
             "emb float[4] indexed by hnsw(efs=10)",

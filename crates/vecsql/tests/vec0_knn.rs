@@ -576,27 +576,27 @@ fn unsupported_constraints_inside_knn_are_refused_with_a_clear_message() {
     let cases = [
         (
             "select rowid from t where emb match '[0,0,0,0]' and k = 3 and tag like 'a%'",
-            "vec0 KNN query: LIKE on metadata column \"tag\" is not supported (supported: =, !=, <, <=, >, >=, BETWEEN, IN)",
+            "An illegal WHERE constraint was provided on a vec0 metadata column in a KNN query. Only one of EQUALS, GREATER_THAN, LESS_THAN_OR_EQUAL, LESS_THAN, GREATER_THAN_OR_EQUAL, NOT_EQUALS is allowed. (LIKE on metadata column \"tag\"; vecsql also takes BETWEEN and IN)",
         ),
         (
             "select rowid from t where emb match '[0,0,0,0]' and k = 3 and tag glob 'a*'",
-            "vec0 KNN query: GLOB on metadata column \"tag\" is not supported",
+            "An illegal WHERE constraint was provided on a vec0 metadata column in a KNN query.",
         ),
         (
             "select rowid from t where emb match '[0,0,0,0]' and k = 3 and n is null",
-            "vec0 KNN query: IS NULL on metadata column \"n\" is not supported",
+            "An illegal WHERE constraint was provided on a vec0 metadata column in a KNN query.",
         ),
         (
             "select rowid from t where emb match '[0,0,0,0]' and k = 3 and n is not null",
-            "vec0 KNN query: IS NOT NULL on metadata column \"n\" is not supported",
+            "An illegal WHERE constraint was provided on a vec0 metadata column in a KNN query.",
         ),
         (
             "select rowid from t where emb match '[0,0,0,0]' and k = 3 and note = 'note 1'",
-            "vec0 KNN query: auxiliary column \"note\" cannot be filtered inside a KNN query",
+            "An illegal WHERE constraint was provided on a vec0 auxiliary column in a KNN query. (\"note\": filter in an outer query",
         ),
         (
             "select rowid from t where emb match '[0,0,0,0]' and note > 'a' limit 3",
-            "vec0 KNN query: auxiliary column \"note\" cannot be filtered inside a KNN query",
+            "An illegal WHERE constraint was provided on a vec0 auxiliary column in a KNN query. (\"note\": filter in an outer query",
         ),
         (
             "select rowid from t where emb match '[0,0,0,0]' and k = 3 and distance = 1",
@@ -604,7 +604,7 @@ fn unsupported_constraints_inside_knn_are_refused_with_a_clear_message() {
         ),
         (
             "select rowid from t where emb match '[0,0,0,0]' and k = 3 and emb match '[1,1,1,1]'",
-            "vec0: only one MATCH constraint is allowed in a KNN query",
+            "only 1 MATCH operator is allowed in a single vec0 query",
         ),
         (
             "select rowid from t where emb match '[0,0,0]' and k = 3",

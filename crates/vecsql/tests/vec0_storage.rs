@@ -668,7 +668,7 @@ fn optimize_packs_scattered_rows_into_fewer_chunks_and_vacuum_shrinks_the_file()
         .execute("insert into t(t) values ('shrink')", [])
         .unwrap_err();
     assert!(
-        err.to_string().contains("unknown command 'shrink'"),
+        err.to_string().contains("unknown vec0 command: 'shrink'"),
         "{err}"
     );
 }

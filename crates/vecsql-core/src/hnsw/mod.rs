@@ -74,7 +74,8 @@ use search::Scratch;
 /// store). Ids of removed nodes are reused, smallest first.
 pub type NodeId = u32;
 
-/// Build parameters. They are stored in the header and cannot change for an existing graph.
+/// Build parameters, stored in the header. `m` and `seed` cannot change for an existing graph;
+/// `ef_construction` can ([`Hnsw::set_ef_construction`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HnswParams {
     /// Links per node on the upper layers; layer 0 keeps up to `2 * m`. 16 is the usual
@@ -260,6 +261,16 @@ impl Hnsw {
     /// The parameters in force (after clamping).
     pub fn params(&self) -> HnswParams {
         self.params
+    }
+
+    /// Changes the candidate list size of later inserts (at least `m`); the links already
+    /// made stay. The header is written with the next `take_dirty`.
+    pub fn set_ef_construction(&mut self, ef_construction: usize) {
+        let ef_construction = ef_construction.max(self.params.m);
+        if ef_construction != self.params.ef_construction {
+            self.params.ef_construction = ef_construction;
+            self.header_dirty = true;
+        }
     }
 
     /// Number of linked (searchable) nodes.

@@ -51,6 +51,23 @@ impl Affinity {
     }
 }
 
+impl Affinity {
+    /// The value as an ordinary table column of this affinity stores it: [`Affinity::apply`],
+    /// then a whole real within 64-bit range becomes an integer in INTEGER and NUMERIC
+    /// columns, and an integer becomes a real in REAL columns.
+    pub fn store(self, value: OwnedValue) -> OwnedValue {
+        match (self, self.apply(value)) {
+            (Affinity::Integer | Affinity::Numeric, OwnedValue::Real(f))
+                if f.fract() == 0.0 && f.abs() < 9.2e18 =>
+            {
+                OwnedValue::Integer(f as i64)
+            }
+            (Affinity::Real, OwnedValue::Integer(i)) => OwnedValue::Real(i as f64),
+            (_, value) => value,
+        }
+    }
+}
+
 /// Text that SQLite's numeric affinity turns into a number: an integer literal that fits in
 /// 64 bits, or a decimal real, with optional surrounding whitespace; hex and words stay text.
 fn parse_number(text: &str) -> Option<OwnedValue> {

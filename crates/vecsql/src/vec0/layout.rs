@@ -19,7 +19,7 @@
 
 use super::affinity::Affinity;
 use super::index::IndexConfig;
-use super::schema::{ColumnKind, KeyType, TableDefinition};
+use super::schema::{AuxiliaryType, ColumnKind, KeyType, TableDefinition};
 pub use super::schema::{DistanceMetric as Metric, MetadataType as MetadataKind, VectorElement};
 
 impl VectorElement {
@@ -120,6 +120,8 @@ pub struct Layout {
     pub metadata: Vec<MetadataColumn>,
     pub partitions: Vec<PartitionColumn>,
     pub auxiliary: Vec<String>,
+    /// The declared type of each auxiliary column.
+    pub auxiliary_types: Vec<AuxiliaryType>,
     /// Column roles in the order declared to SQLite (key first, hidden columns last).
     pub columns: Vec<ColumnRole>,
 }
@@ -144,6 +146,7 @@ impl Layout {
             metadata: Vec::new(),
             partitions: Vec::new(),
             auxiliary: Vec::new(),
+            auxiliary_types: Vec::new(),
             columns: vec![ColumnRole::Key],
         };
         for column in def.vtab_columns() {
@@ -180,8 +183,9 @@ impl Layout {
                     });
                     ColumnRole::Partition(layout.partitions.len() - 1)
                 }
-                ColumnKind::Auxiliary(_) => {
+                ColumnKind::Auxiliary(ty) => {
                     layout.auxiliary.push(column.name.clone());
+                    layout.auxiliary_types.push(*ty);
                     ColumnRole::Auxiliary(layout.auxiliary.len() - 1)
                 }
             };
@@ -288,6 +292,14 @@ impl Layout {
                 MetadataKind::Boolean => "boolean",
                 MetadataKind::Text => "text",
             }),
+            // Not declared to SQLite (sqlite-vec declares auxiliary columns untyped), but
+            // stored values get the type's affinity as in an ordinary table.
+            ColumnRole::Auxiliary(i) => match self.auxiliary_types[i] {
+                AuxiliaryType::Text => Some("text"),
+                AuxiliaryType::Integer => Some("integer"),
+                AuxiliaryType::Float => Some("float"),
+                AuxiliaryType::Blob | AuxiliaryType::Any => None,
+            },
             ColumnRole::Partition(i) => Some(if self.partitions[i].integer {
                 "integer"
             } else {

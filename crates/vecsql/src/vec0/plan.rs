@@ -272,7 +272,7 @@ pub fn best_index(layout: &Layout, info: &mut IndexInfo<'_>) -> SqlResult<QueryP
         .collect();
     if matches.len() > 1 {
         return Err(SqlError::new(
-            "vec0: only one MATCH constraint is allowed in a KNN query",
+            "only 1 MATCH operator is allowed in a single vec0 query",
         ));
     }
 
@@ -392,8 +392,12 @@ pub fn best_index(layout: &Layout, info: &mut IndexInfo<'_>) -> SqlResult<QueryP
                 } else if let Some(f) = FilterOp::from_constraint(op) {
                     PlanArg::Metadata(i, f)
                 } else {
+                    // sqlite-vec's text first, then what vecsql adds (it also takes IN).
                     return Err(SqlError::new(format!(
-                        "vec0 KNN query: {} on metadata column \"{}\" is not supported (supported: =, !=, <, <=, >, >=, BETWEEN, IN)",
+                        "An illegal WHERE constraint was provided on a vec0 metadata column in a \
+                         KNN query. Only one of EQUALS, GREATER_THAN, LESS_THAN_OR_EQUAL, \
+                         LESS_THAN, GREATER_THAN_OR_EQUAL, NOT_EQUALS is allowed. ({} on \
+                         metadata column \"{}\"; vecsql also takes BETWEEN and IN)",
                         op_name(op),
                         name()
                     )));
@@ -441,10 +445,10 @@ pub fn best_index(layout: &Layout, info: &mut IndexInfo<'_>) -> SqlResult<QueryP
             },
             (_, Some(ColumnRole::Auxiliary(_))) => {
                 return Err(SqlError::new(format!(
-                "vec0 KNN query: auxiliary column \"{}\" cannot be filtered inside a KNN query; \
-                     filter in an outer query or make it a metadata column",
-                name()
-            )))
+                    "An illegal WHERE constraint was provided on a vec0 auxiliary column in a \
+                     KNN query. (\"{}\": filter in an outer query or make it a metadata column)",
+                    name()
+                )))
             }
             (op, Some(ColumnRole::Vector(_))) => {
                 return Err(SqlError::new(format!(

@@ -8,6 +8,7 @@ use rusqlite::ffi;
 use super::affinity::Affinity;
 use super::filter::{ColumnFilter, Condition, RowFilter};
 use super::index::hnsw::{Accept, HnswIndex};
+use super::index::Knob;
 use super::knn::KnnSearch;
 use super::layout::{ColumnRole, Layout};
 use super::plan::{self, PlanArg, QueryPlan};
@@ -22,6 +23,11 @@ use crate::ffi::vtab::{
     Change, ColumnContext, CreateArgs, FilterArg, ModuleKind, VTab, VTabCursor,
 };
 use crate::ffi::{OwnedValue, SqlArg, SqlOutput, SqlValue};
+
+/// What `run_command` lists after an unknown command.
+const COMMANDS: &str = "vecsql's commands are 'optimize', 'rebuild-index', and for tables \
+                        with an ANN index 'search_list_size=N', 'search_list_size_search=N', \
+                        'search_list_size_insert=N' and 'oversample=N'";
 
 /// sqlite-vec's bound on k: results are held in memory and sorted.
 pub const MAX_K: i64 = 4096;
@@ -51,6 +57,7 @@ impl VTab for Vec0Table {
         create: bool,
     ) -> SqlResult<(String, Self)> {
         let def = parse_definition(&args.args).map_err(|e| SqlError::new(e.to_string()))?;
+        super::index::check_definition(&def, &args.args).map_err(SqlError::new)?;
         let layout = Layout::new(&args.schema, &args.table, &def).map_err(SqlError::new)?;
         if create {
             shadow::create(conn, &layout)?;
@@ -275,7 +282,9 @@ impl Vec0Table {
                     row.partitions
                         .push(values::partition_value(layout, p, &value.as_value())?)
                 }
-                ColumnRole::Auxiliary(_) => row.auxiliary.push(value),
+                ColumnRole::Auxiliary(a) => row
+                    .auxiliary
+                    .push(values::auxiliary_value(layout, a, value)?),
                 ColumnRole::Key
                 | ColumnRole::Distance
                 | ColumnRole::K
@@ -288,33 +297,38 @@ impl Vec0Table {
     }
 
     fn insert(&mut self, change: &Change<'_>, new_rowid: SqlValue<'_>) -> SqlResult<Option<i64>> {
-        let key = change
-            .values
-            .first()
-            .map(|v| v.value.value)
-            .unwrap_or(SqlValue::Null);
+        // The key gets the key column's affinity, as in an ordinary table: `'7'` and `7.0`
+        // are the integer key 7, `7` for a text key is `'7'`.
+        let affinity = self.layout().affinity(ColumnRole::Key);
+        let key = affinity.store(
+            change
+                .values
+                .first()
+                .map(|v| v.value.value.to_owned_value())
+                .unwrap_or(OwnedValue::Null),
+        );
+        let new_rowid = affinity.store(new_rowid.to_owned_value());
+        let table = &self.layout().table;
         let (explicit_rowid, text_key) = if self.layout().text_primary_key() {
             match key {
-                SqlValue::Text(t) => (None, Some(t.to_vec())),
-                other => {
+                OwnedValue::Text(t) => (None, Some(t.into_bytes())),
+                _ => {
                     return Err(SqlError::new(format!(
-                        "vec0 table {}: the text primary key must be TEXT, got {}",
-                        self.layout().table,
-                        crate::functions::args::storage_class(&other)
+                        "The {table} virtual table was declared with a TEXT primary key, but a \
+                         non-TEXT value was provided in an INSERT."
                     )))
                 }
             }
         } else {
             match (key, new_rowid) {
-                (SqlValue::Integer(i), _) | (SqlValue::Null, SqlValue::Integer(i)) => {
+                (OwnedValue::Integer(i), _) | (OwnedValue::Null, OwnedValue::Integer(i)) => {
                     (Some(i), None)
                 }
-                (SqlValue::Null, SqlValue::Null) => (None, None),
-                (other, _) => {
+                (OwnedValue::Null, OwnedValue::Null) => (None, None),
+                // "allows" is sqlite-vec's spelling, kept so matching on the message works.
+                _ => {
                     return Err(SqlError::new(format!(
-                        "vec0 table {}: the rowid must be an INTEGER, got {}",
-                        self.layout().table,
-                        crate::functions::args::storage_class(&other)
+                        "Only integers are allows for primary key values on {table}"
                     )))
                 }
             }
@@ -326,6 +340,21 @@ impl Vec0Table {
             .collect();
         let args: Vec<SqlArg<'_>> = change.values.iter().map(|v| v.value).collect();
         let row = self.prepare_row(&values, &args, Purpose::Insert)?;
+        // The hidden query columns take no values (sqlite-vec checks after the vectors).
+        for (i, role) in self.layout().columns.iter().enumerate() {
+            let name = match role {
+                ColumnRole::Distance => "distance",
+                ColumnRole::K => "k",
+                ColumnRole::EfSearch => "ef_search",
+                ColumnRole::Exact => "exact",
+                _ => continue,
+            };
+            if !matches!(values.get(i), None | Some(OwnedValue::Null)) {
+                return Err(SqlError::new(format!(
+                    "A value was provided for the hidden \"{name}\" column."
+                )));
+            }
+        }
         if let Some(rowid) = self.insert_new_row(explicit_rowid, text_key.as_deref(), &row)? {
             return Ok(Some(rowid));
         }
@@ -349,25 +378,51 @@ impl Vec0Table {
         }
     }
 
-    /// `insert into t(t) values ('optimize')`: moves rows from the table's last chunks into
-    /// free slots of earlier chunks of the same partition, so chunks emptied by scattered
-    /// deletes are removed and `VACUUM` can give their pages back.
+    /// Table commands, `insert into t(t) values ('...')`:
+    /// - `optimize` moves rows from the table's last chunks into free slots of earlier chunks
+    ///   of the same partition, so chunks emptied by scattered deletes are removed and
+    ///   `VACUUM` can give their pages back;
+    /// - `rebuild-index` relinks every row of every ANN index;
+    /// - sqlite-vec 0.1.10's index knobs `search_list_size=N`, `search_list_size_search=N`,
+    ///   `search_list_size_insert=N` and `oversample=N`, mapped onto every HNSW index of the
+    ///   table (see [`Knob`]) and stored with it.
     fn run_command(&self, command: &SqlValue<'_>) -> SqlResult<()> {
-        match command {
-            SqlValue::Text(t) if t.eq_ignore_ascii_case(b"optimize") => self.optimize(),
-            SqlValue::Text(t) if t.eq_ignore_ascii_case(b"rebuild-index") => {
+        let text = match command {
+            SqlValue::Text(t) => String::from_utf8_lossy(t).into_owned(),
+            other => {
+                return Err(SqlError::new(format!(
+                    "vec0 table {}: a command must be TEXT, got {}; {COMMANDS}",
+                    self.layout().table,
+                    crate::functions::args::storage_class(other)
+                )))
+            }
+        };
+        if text.eq_ignore_ascii_case("optimize") {
+            return self.optimize();
+        }
+        if text.eq_ignore_ascii_case("rebuild-index") {
+            for index in &self.indexes {
+                index.rebuild(&self.storage)?;
+            }
+            return Ok(());
+        }
+        match Knob::parse(&text) {
+            Some(Err(message)) => Err(SqlError::new(message)),
+            // sqlite-vec 0.1.10 accepts `oversample=N` on any table and ignores it where no
+            // column has a rescore index; the list sizes are commands of indexed tables only.
+            Some(Ok(Knob::Oversample(_))) if self.indexes.is_empty() => Ok(()),
+            Some(Ok(knob)) if !self.indexes.is_empty() => {
                 for index in &self.indexes {
-                    index.rebuild(&self.storage)?;
+                    index.tune(&self.storage, knob)?;
                 }
                 Ok(())
             }
-            other => Err(SqlError::new(format!(
-                "vec0 table {}: unknown command {}; the supported commands are 'optimize' and \
-                 'rebuild-index'",
-                self.layout().table,
-                match other {
-                    SqlValue::Text(t) => format!("'{}'", String::from_utf8_lossy(t)),
-                    v => crate::functions::args::storage_class(v).to_string(),
+            _ => Err(SqlError::new(format!(
+                "unknown vec0 command: '{text}' ({}{COMMANDS})",
+                if Knob::parse(&text).is_some() {
+                    "the table has no ANN index; "
+                } else {
+                    ""
                 }
             ))),
         }
@@ -626,7 +681,9 @@ fn approximate(
     search: &KnnSearch<'_>,
     ef_search: Option<usize>,
 ) -> SqlResult<Vec<super::knn::Neighbour>> {
-    let ef = ef_search.unwrap_or(index.config.ef_search).max(search.k);
+    let ef = ef_search
+        .unwrap_or(index.tuning(storage)?.ef_search)
+        .max(search.k);
     let f = &search.filter;
     let unfiltered = f.partitions.is_empty()
         && f.metadata.is_empty()

@@ -7,7 +7,8 @@ use vecsql_core::vector::{SUBTYPE_BIT, SUBTYPE_FLOAT32, SUBTYPE_INT8};
 use vecsql_core::Vector;
 
 use super::knn::Query;
-use super::layout::{Layout, MetadataKind, VectorColumn, VectorElement};
+use super::layout::{ColumnRole, Layout, MetadataKind, VectorColumn, VectorElement};
+use super::schema::AuxiliaryType;
 use crate::error::{SqlError, SqlResult};
 use crate::ffi::value::SUBTYPE_JSON;
 use crate::ffi::{OwnedValue, SqlArg, SqlValue};
@@ -91,11 +92,10 @@ pub fn vector_bytes(
         }
     }
     if matches!(arg.value, SqlValue::Null) {
-        return Err(SqlError::new(format!(
-            "{} vector for the \"{}\" column is NULL; vec0 vector columns need a value",
-            purpose.word(),
-            column.name
-        )));
+        return Err(purpose.invalid(
+            column,
+            SqlError::new("Input must have type BLOB (compact format) or TEXT (JSON), found NULL"),
+        ));
     }
     let vector = match (column.element, arg.subtype) {
         // JSON text for a non-float32 column is read in the column's type.
@@ -187,13 +187,18 @@ pub fn vector_subtype(element: VectorElement) -> Option<u32> {
     }
 }
 
-/// The value metadata column `column` stores for `value`.
+/// The value metadata column `column` stores for `value`, after the column's affinity (as an
+/// ordinary table with the same declared type converts `1.0` or `'1'` for an INTEGER column).
 pub fn metadata_value(
     layout: &Layout,
     column: usize,
     value: &SqlValue<'_>,
 ) -> SqlResult<OwnedValue> {
     let meta = &layout.metadata[column];
+    let stored = layout
+        .affinity(ColumnRole::Metadata(column))
+        .store(value.to_owned_value());
+    let value = &stored.as_value();
     let got = args::storage_class(value);
     let expected = |what: &str| {
         SqlError::new(format!(
@@ -209,7 +214,13 @@ pub fn metadata_value(
         (MetadataKind::Float, SqlValue::Integer(i)) => OwnedValue::Real(*i as f64),
         (MetadataKind::Float, _) => return Err(expected("float")),
         (MetadataKind::Boolean, SqlValue::Integer(i @ (0 | 1))) => OwnedValue::Integer(*i),
-        (MetadataKind::Boolean, _) => return Err(expected("0 or 1")),
+        // sqlite-vec's text has no "received ..." here.
+        (MetadataKind::Boolean, _) => {
+            return Err(SqlError::new(format!(
+                "Expected 0 or 1 for BOOLEAN metadata column {}",
+                meta.name
+            )))
+        }
         (MetadataKind::Text, SqlValue::Text(t)) => {
             OwnedValue::Text(String::from_utf8_lossy(t).into_owned())
         }
@@ -217,21 +228,66 @@ pub fn metadata_value(
     })
 }
 
-/// A partition key value: text or integer as declared (integers may come as text digits).
+/// A partition key value: text or integer as declared, after the column's affinity.
 pub fn partition_value(
     layout: &Layout,
     column: usize,
     value: &SqlValue<'_>,
 ) -> SqlResult<OwnedValue> {
     let part = &layout.partitions[column];
-    match (part.integer, value) {
-        (true, SqlValue::Integer(i)) => Ok(OwnedValue::Integer(*i)),
-        (false, SqlValue::Text(t)) => Ok(OwnedValue::Text(String::from_utf8_lossy(t).into_owned())),
-        _ => Err(SqlError::new(format!(
-            "Expected {} for partition key column {}, received {}",
+    let stored = layout
+        .affinity(ColumnRole::Partition(column))
+        .store(value.to_owned_value());
+    match (part.integer, stored) {
+        (true, v @ OwnedValue::Integer(_)) | (false, v @ OwnedValue::Text(_)) => Ok(v),
+        // sqlite-vec stores NULL; vecsql refuses it (README, "Differences from sqlite-vec").
+        (_, OwnedValue::Null) => Err(SqlError::new(format!(
+            "Expected {} for partition key column {}, received NULL",
             if part.integer { "integer" } else { "text" },
+            part.name
+        ))),
+        // "Parition" is sqlite-vec's spelling, kept so matching on the message still works.
+        (_, other) => Err(SqlError::new(format!(
+            "Parition key type mismatch: The partition key column {} has type {}, but {} was \
+             provided.",
             part.name,
-            args::storage_class(value)
+            if part.integer { "INTEGER" } else { "TEXT" },
+            args::storage_class(&other.as_value())
         ))),
     }
+}
+
+/// An auxiliary column's value: any value for an untyped column; for a typed one NULL or a
+/// value of the declared type after the column's affinity (sqlite-vec refuses any other
+/// storage class; vecsql converts as an ordinary table would, then refuses what remains).
+pub fn auxiliary_value(layout: &Layout, column: usize, value: OwnedValue) -> SqlResult<OwnedValue> {
+    let ty = layout.auxiliary_types[column];
+    let stored = layout.affinity(ColumnRole::Auxiliary(column)).store(value);
+    let fits = matches!(
+        (ty, &stored),
+        (_, OwnedValue::Null)
+            | (AuxiliaryType::Any, _)
+            | (AuxiliaryType::Text, OwnedValue::Text(_))
+            | (AuxiliaryType::Integer, OwnedValue::Integer(_))
+            | (AuxiliaryType::Float, OwnedValue::Real(_))
+            | (AuxiliaryType::Blob, OwnedValue::Blob(_))
+    );
+    if fits {
+        return Ok(stored);
+    }
+    Err(SqlError::with_code(
+        rusqlite::ffi::SQLITE_CONSTRAINT,
+        format!(
+            "Auxiliary column type mismatch: The auxiliary column {} has type {}, but {} was \
+             provided.",
+            layout.auxiliary[column],
+            match ty {
+                AuxiliaryType::Text => "TEXT",
+                AuxiliaryType::Integer => "INTEGER",
+                AuxiliaryType::Float => "FLOAT",
+                _ => "BLOB",
+            },
+            args::storage_class(&stored.as_value())
+        ),
+    ))
 }

@@ -22,13 +22,13 @@
 //! - Row moves (an UPDATE of a partition key, `'optimize'`) change no link but change where the
 //!   vector lives, so they increment the counter too.
 
-use std::cell::{RefCell, RefMut};
+use std::cell::{Cell, RefCell, RefMut};
 use std::collections::HashMap;
 
 use half::{bf16, f16};
 use vecsql_core::hnsw::{self, BinarySpace, F32Space, Hnsw, HnswParams, Int8Space, NodeId};
 
-use super::{IndexConfig, Quantizer};
+use super::{IndexConfig, Knob, Quantizer, Tuning, MAX_EF};
 use crate::error::{SqlError, SqlResult};
 use crate::ffi::{OwnedValue, SqlValue};
 use crate::vec0::knn::{chunk_distances, Neighbour, Query};
@@ -89,7 +89,11 @@ struct Loaded {
 pub struct HnswIndex {
     /// The vector column's index among the table's vector columns.
     pub column: usize,
+    /// As declared; the knobs in force are in `tuning`.
     pub config: IndexConfig,
+    /// The knobs in force: the declared ones, or what table commands stored in the `config`
+    /// row (read on every load, and the stored generation changes when they do).
+    tuning: Cell<Tuning>,
     vector: VectorColumn,
     state: RefCell<Option<Loaded>>,
 }
@@ -213,6 +217,7 @@ impl HnswIndex {
     pub fn new(column: usize, vector: VectorColumn, config: IndexConfig) -> HnswIndex {
         HnswIndex {
             column,
+            tuning: Cell::new(config.tuning()),
             config,
             vector,
             state: RefCell::new(None),
@@ -230,7 +235,7 @@ impl HnswIndex {
     fn params(&self) -> HnswParams {
         HnswParams {
             m: self.config.m,
-            ef_construction: self.config.ef_construction,
+            ef_construction: self.tuning.get().ef_construction,
             seed: LEVEL_SEED,
         }
     }
@@ -289,6 +294,7 @@ impl HnswIndex {
     /// index tables were emptied) are linked now, in rowid order, and graph nodes without a row
     /// are removed; those repairs are written with the next write to the index.
     fn load(&self, storage: &Storage, generation: i64) -> SqlResult<Loaded> {
+        self.read_tuning(storage)?;
         let header = storage.query(
             &format!(
                 "SELECT value FROM {} WHERE key = 'header'",
@@ -312,7 +318,7 @@ impl HnswIndex {
                         _ => None,
                     }
                 });
-                Hnsw::load(h, rows).map_err(|e| {
+                let mut graph = Hnsw::load(h, rows).map_err(|e| {
                     SqlError::new(format!(
                         "vec0 table {}: the index of column \"{}\" is damaged: {e}; rebuild it with \
                          insert into {}({}) values ('rebuild-index')",
@@ -321,7 +327,9 @@ impl HnswIndex {
                         storage.layout.table,
                         storage.layout.table
                     ))
-                })?
+                })?;
+                graph.set_ef_construction(self.tuning.get().ef_construction);
+                graph
             }
             _ => Hnsw::new(self.params()),
         };
@@ -427,6 +435,52 @@ impl HnswIndex {
         Ok(())
     }
 
+    /// The stored knobs (the declared ones where none are stored).
+    fn read_tuning(&self, storage: &Storage) -> SqlResult<()> {
+        let rows = storage.query(
+            &format!(
+                "SELECT value FROM {} WHERE key = 'config'",
+                self.meta(storage)
+            ),
+            &[],
+        )?;
+        let tuning = match rows.first().and_then(|r| r.first()) {
+            Some(OwnedValue::Text(t)) => match serde_json::from_str(t) {
+                Ok(json) => Tuning::from_json(&json, self.config.tuning()),
+                Err(_) => self.config.tuning(),
+            },
+            _ => self.config.tuning(),
+        };
+        self.tuning.set(tuning);
+        Ok(())
+    }
+
+    /// The knobs in force (as stored by any connection).
+    pub fn tuning(&self, storage: &Storage) -> SqlResult<Tuning> {
+        self.current(storage)?;
+        Ok(self.tuning.get())
+    }
+
+    /// A table command's knob: stored in the `config` row (so every connection sees it) and
+    /// applied to this copy; the generation moves on so other connections reload.
+    pub fn tune(&self, storage: &Storage, knob: Knob) -> SqlResult<()> {
+        let mut l = self.current(storage)?;
+        let tuning = knob.apply(self.tuning.get());
+        self.tuning.set(tuning);
+        let mut json = self.config.with_tuning(tuning).to_json();
+        json["column"] = self.vector.name.clone().into();
+        let text = json.to_string();
+        storage.execute(
+            &format!(
+                "INSERT OR REPLACE INTO {}(key, value) VALUES ('config', ?)",
+                self.meta(storage)
+            ),
+            &[SqlValue::Text(text.as_bytes())],
+        )?;
+        l.graph.set_ef_construction(tuning.ef_construction);
+        self.persist(storage, &mut l)
+    }
+
     /// Links a new row (its vector as stored in the column's element type).
     pub fn insert(&self, storage: &Storage, loc: RowLocation, vector: &[u8]) -> SqlResult<()> {
         let mut l = self.current(storage)?;
@@ -503,7 +557,8 @@ impl HnswIndex {
         }
         let l = self.current(storage)?;
         let q = query_f32(query, self.vector.dims);
-        let ef = ef.max(k);
+        let oversample = self.tuning.get().oversample.unwrap_or(1);
+        let ef = ef.max(k).max(k.saturating_mul(oversample).min(MAX_EF));
         let locations = &l.locations;
         let location = |id: NodeId| locations.get(id as usize).copied().flatten();
         let filter =

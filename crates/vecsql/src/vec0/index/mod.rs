@@ -50,6 +50,9 @@ pub struct IndexConfig {
     /// The default candidate-list size of a query, when it does not give `ef_search = N`.
     pub ef_search: usize,
     pub quantizer: Quantizer,
+    /// Rescoring factor: a walk keeps at least `k * oversample` candidates, all rescored in
+    /// full precision when the walk is quantized (sqlite-vec 0.1.10's `oversample`).
+    pub oversample: Option<usize>,
     /// The kind as written (`hnsw`, or a sqlite-vec pre-release spelling mapped onto it).
     pub declared_kind: String,
 }
@@ -63,6 +66,10 @@ pub const DEFAULT_EF_SEARCH: usize = 64;
 pub const MIN_M: usize = 4;
 pub const MAX_M: usize = 128;
 pub const MAX_EF: usize = 4096;
+/// sqlite-vec 0.1.10's bound on `rescore(oversample=...)`.
+pub const MAX_OVERSAMPLE: usize = 128;
+/// sqlite-vec 0.1.10's bound on `ivf(nlist=...)` and `ivf(nprobe=...)`.
+pub const MAX_IVF_LISTS: usize = 65536;
 
 fn integer(kind: &str, key: &str, value: &str, min: usize, max: usize) -> Result<usize, String> {
     match value.parse::<usize>() {
@@ -95,7 +102,14 @@ impl IndexConfig {
     ///   and the neighbour quantizer for the walk;
     /// - `rescore(quantizer=bit|int8, oversample=O)` (sqlite-vec pre-release: a quantized
     ///   scan rescored in full precision): an HNSW graph walked with that quantizer whose
-    ///   candidate list is `max(64, 10 * O)` (the candidates are rescored, as there).
+    ///   candidate list is `max(64, 10 * O)` and at least `k * O` (the candidates are
+    ///   rescored, as there);
+    /// - `ivf(nlist=N, nprobe=P, quantizer=none|int8|binary, oversample=O)` (sqlite-vec
+    ///   0.1.10): validated as there; the quantizer and oversample carry over, nlist and
+    ///   nprobe have no HNSW counterpart and leave the defaults.
+    ///
+    /// `diskann` also takes 0.1.10's `search_list_size_search` (`ef_search`) and
+    /// `search_list_size_insert` (`ef_construction`).
     pub fn from_spec(
         spec: &IndexSpec,
         element: VectorElement,
@@ -107,6 +121,7 @@ impl IndexConfig {
             ef_construction: DEFAULT_EF_CONSTRUCTION,
             ef_search: DEFAULT_EF_SEARCH,
             quantizer: Quantizer::None,
+            oversample: None,
             declared_kind: kind.to_string(),
         };
         let unknown = |key: &str, allowed: &str| {
@@ -139,14 +154,30 @@ impl IndexConfig {
                             config.ef_search = s;
                             config.ef_construction = (2 * s).clamp(100, MAX_EF);
                         }
+                        "search_list_size_search" => {
+                            config.ef_search = integer(kind, key, value, 1, MAX_EF)?
+                        }
+                        "search_list_size_insert" => {
+                            config.ef_construction = integer(kind, key, value, 1, MAX_EF)?
+                        }
                         "neighbor_quantizer" => config.quantizer = quantizer(kind, key, value)?,
                         _ => {
                             return unknown(
                                 key,
-                                "n_neighbors, search_list_size, neighbor_quantizer",
+                                "n_neighbors, search_list_size, search_list_size_search, \
+                                 search_list_size_insert, neighbor_quantizer",
                             )
                         }
                     }
+                }
+                let has = |k: &str| spec.params.iter().any(|(key, _)| key == k);
+                if has("search_list_size")
+                    && (has("search_list_size_search") || has("search_list_size_insert"))
+                {
+                    return Err(format!(
+                        "indexed by {kind}(): search_list_size cannot be combined with \
+                         search_list_size_search or search_list_size_insert"
+                    ));
                 }
             }
             "rescore" => {
@@ -155,17 +186,59 @@ impl IndexConfig {
                     match key.as_str() {
                         "quantizer" => config.quantizer = quantizer(kind, key, value)?,
                         "oversample" => {
-                            let o = integer(kind, key, value, 1, MAX_EF)?;
+                            let o = integer(kind, key, value, 1, MAX_OVERSAMPLE)?;
                             config.ef_search = (10 * o).clamp(DEFAULT_EF_SEARCH, MAX_EF);
+                            config.oversample = Some(o);
                         }
                         _ => return unknown(key, "quantizer, oversample"),
                     }
                 }
             }
+            "ivf" => {
+                // sqlite-vec 0.1.10's inverted-file index: vecsql has no cells, so nlist and
+                // nprobe are checked as there and otherwise leave the graph's defaults.
+                let mut nlist = 128;
+                let mut nprobe = None;
+                for (key, value) in &spec.params {
+                    match key.as_str() {
+                        "nlist" => nlist = integer(kind, key, value, 0, MAX_IVF_LISTS)?,
+                        "nprobe" => nprobe = Some(integer(kind, key, value, 1, MAX_IVF_LISTS)?),
+                        "quantizer" => {
+                            config.quantizer = match value.to_ascii_lowercase().as_str() {
+                                "none" => Quantizer::None,
+                                "int8" => Quantizer::Int8,
+                                "binary" => Quantizer::Binary,
+                                _ => {
+                                    return Err(format!(
+                                        "indexed by {kind}(): quantizer must be none, int8 or \
+                                         binary, got '{value}'"
+                                    ))
+                                }
+                            }
+                        }
+                        "oversample" => {
+                            config.oversample = Some(integer(kind, key, value, 1, MAX_EF)?)
+                        }
+                        _ => return unknown(key, "nlist, nprobe, quantizer, oversample"),
+                    }
+                }
+                if let Some(nprobe) = nprobe {
+                    if nlist > 0 && nprobe > nlist {
+                        return Err(format!(
+                            "indexed by {kind}(): nprobe ({nprobe}) cannot exceed nlist ({nlist})"
+                        ));
+                    }
+                }
+                if config.oversample.is_some_and(|o| o > 1) && config.quantizer == Quantizer::None {
+                    return Err(format!(
+                        "indexed by {kind}(): oversample > 1 needs quantizer=int8 or binary"
+                    ));
+                }
+            }
             other => {
                 return Err(format!(
                     "unknown index type '{other}' in 'indexed by {other}(...)': vecsql has hnsw \
-                     (and accepts sqlite-vec's diskann and rescore spellings)"
+                     (and accepts sqlite-vec's diskann, rescore and ivf spellings)"
                 ))
             }
         }
@@ -184,6 +257,25 @@ impl IndexConfig {
         Ok(config)
     }
 
+    /// The knobs that can change after the table is created.
+    pub fn tuning(&self) -> Tuning {
+        Tuning {
+            ef_search: self.ef_search,
+            ef_construction: self.ef_construction,
+            oversample: self.oversample,
+        }
+    }
+
+    /// This configuration with `tuning`'s knobs.
+    pub fn with_tuning(&self, tuning: Tuning) -> IndexConfig {
+        IndexConfig {
+            ef_search: tuning.ef_search,
+            ef_construction: tuning.ef_construction,
+            oversample: tuning.oversample,
+            ..self.clone()
+        }
+    }
+
     /// The parameters as `vec_index_status` reports them.
     pub fn to_json(&self) -> serde_json::Value {
         serde_json::json!({
@@ -191,8 +283,141 @@ impl IndexConfig {
             "ef_construction": self.ef_construction,
             "ef_search": self.ef_search,
             "quantizer": self.quantizer.name(),
+            "oversample": self.oversample,
             "declared_as": self.declared_kind,
         })
+    }
+}
+
+/// Validates every `indexed by` clause of a definition, reporting a bad one as sqlite-vec
+/// 0.1.10 reports any bad vector column (`could not parse vector column '<argument>'`), with
+/// the reason after it. `args` are the `vec0(...)` arguments as written.
+pub fn check_definition(
+    def: &super::schema::TableDefinition,
+    args: &[String],
+) -> Result<(), String> {
+    for column in def.vtab_columns() {
+        let super::schema::ColumnKind::Vector(v) = &column.kind else {
+            continue;
+        };
+        let Some(spec) = &v.index else { continue };
+        let checked = IndexConfig::from_spec(spec, v.element, v.distance_metric).and_then(|c| {
+            if matches!(spec.kind.as_str(), "ivf" | "rescore")
+                && c.quantizer == Quantizer::Binary
+                && !v.dimensions.is_multiple_of(8)
+            {
+                Err(format!(
+                    "indexed by {}(): a binary quantizer needs dimensions divisible by 8, found {}",
+                    spec.kind, v.dimensions
+                ))
+            } else {
+                Ok(c)
+            }
+        });
+        if let Err(reason) = checked {
+            let argument = args
+                .iter()
+                .map(|a| a.trim())
+                .find(|a| {
+                    a.len() > column.name.len()
+                        && a[..column.name.len()].eq_ignore_ascii_case(&column.name)
+                        && a[column.name.len()..].starts_with(|c: char| c.is_ascii_whitespace())
+                })
+                .unwrap_or(column.name.as_str());
+            return Err(format!(
+                "vec0 constructor error: could not parse vector column '{argument}': {reason}"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The index knobs sqlite-vec 0.1.10's table commands set (`insert into t(t) values
+/// ('search_list_size=N')`, ...). They are stored in the index's `config` row, so every
+/// connection uses them, and are read back whenever the index is loaded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tuning {
+    pub ef_search: usize,
+    pub ef_construction: usize,
+    pub oversample: Option<usize>,
+}
+
+impl Tuning {
+    /// The knobs stored in a `config` row, each falling back to `default` when absent or out
+    /// of range (a row written before the knob existed).
+    pub fn from_json(json: &serde_json::Value, default: Tuning) -> Tuning {
+        let knob = |key: &str, max: usize| {
+            json.get(key)
+                .and_then(|v| v.as_u64())
+                .map(|v| v as usize)
+                .filter(|v| (1..=max).contains(v))
+        };
+        Tuning {
+            ef_search: knob("ef_search", MAX_EF).unwrap_or(default.ef_search),
+            ef_construction: knob("ef_construction", MAX_EF).unwrap_or(default.ef_construction),
+            oversample: match json.get("oversample") {
+                Some(serde_json::Value::Null) => None,
+                Some(_) => knob("oversample", MAX_EF).or(default.oversample),
+                None => default.oversample,
+            },
+        }
+    }
+}
+
+/// A knob set by a table command: sqlite-vec 0.1.10's command names, mapped onto HNSW.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Knob {
+    /// `search_list_size=N`: DiskANN's list size for both queries and inserts; here
+    /// `ef_search = N` and `ef_construction = max(2N, 100)`, as for `diskann(search_list_size=N)`.
+    SearchListSize(usize),
+    /// `search_list_size_search=N`: `ef_search = N`.
+    SearchListSizeSearch(usize),
+    /// `search_list_size_insert=N`: `ef_construction = N`.
+    SearchListSizeInsert(usize),
+    /// `oversample=N`: walks keep at least `k * N` candidates and rescore them.
+    Oversample(usize),
+}
+
+impl Knob {
+    /// Parses a command such as `search_list_size=100`; None when it is not a knob command,
+    /// an error (starting with sqlite-vec 0.1.10's text) for a bad value.
+    pub fn parse(command: &str) -> Option<Result<Knob, String>> {
+        let (name, value) = command.split_once('=')?;
+        let name = name.trim().to_ascii_lowercase();
+        let make: fn(usize) -> Knob = match name.as_str() {
+            "search_list_size" => Knob::SearchListSize,
+            "search_list_size_search" => Knob::SearchListSizeSearch,
+            "search_list_size_insert" => Knob::SearchListSizeInsert,
+            "oversample" => Knob::Oversample,
+            _ => return None,
+        };
+        let value = value.trim();
+        Some(match value.parse::<i64>() {
+            Ok(n) if n >= 1 && n as u64 <= MAX_EF as u64 => Ok(make(n as usize)),
+            Ok(n) if n >= 1 => Err(format!(
+                "{name} must be >= 1 and, in vecsql, at most {MAX_EF} (got {n})"
+            )),
+            _ => Err(format!("{name} must be >= 1 (got '{value}')")),
+        })
+    }
+
+    pub fn apply(self, t: Tuning) -> Tuning {
+        match self {
+            Knob::SearchListSize(n) => Tuning {
+                ef_search: n,
+                ef_construction: (2 * n).clamp(100, MAX_EF),
+                ..t
+            },
+            Knob::SearchListSizeSearch(n) => Tuning { ef_search: n, ..t },
+            Knob::SearchListSizeInsert(n) => Tuning {
+                ef_construction: n,
+                ..t
+            },
+            Knob::Oversample(n) => Tuning {
+                oversample: Some(n),
+                ..t
+            },
+        }
     }
 }
 
@@ -253,7 +478,73 @@ mod tests {
             Metric::L2,
         )
         .unwrap();
-        assert_eq!((c.ef_search, c.quantizer), (160, Quantizer::Int8));
+        assert_eq!(
+            (c.ef_search, c.quantizer, c.oversample),
+            (160, Quantizer::Int8, Some(16))
+        );
+        let c = IndexConfig::from_spec(
+            &spec(
+                "ivf",
+                &[
+                    ("nlist", "64"),
+                    ("nprobe", "8"),
+                    ("quantizer", "int8"),
+                    ("oversample", "4"),
+                ],
+            ),
+            VectorElement::Float32,
+            Metric::L2,
+        )
+        .unwrap();
+        assert_eq!(
+            (c.m, c.ef_search, c.quantizer, c.oversample),
+            (16, 64, Quantizer::Int8, Some(4))
+        );
+        let c = IndexConfig::from_spec(
+            &spec(
+                "diskann",
+                &[
+                    ("neighbor_quantizer", "int8"),
+                    ("search_list_size_search", "40"),
+                    ("search_list_size_insert", "300"),
+                ],
+            ),
+            VectorElement::Float32,
+            Metric::L2,
+        )
+        .unwrap();
+        assert_eq!((c.ef_search, c.ef_construction), (40, 300));
+    }
+
+    #[test]
+    fn knob_commands() {
+        let t = Tuning {
+            ef_search: 64,
+            ef_construction: 200,
+            oversample: None,
+        };
+        let k = |c: &str| Knob::parse(c).unwrap().unwrap();
+        assert_eq!(k("search_list_size=30").apply(t).ef_search, 30);
+        assert_eq!(k("search_list_size=30").apply(t).ef_construction, 100);
+        assert_eq!(
+            k("search_list_size_insert=500").apply(t).ef_construction,
+            500
+        );
+        assert_eq!(k("search_list_size_search=7").apply(t).ef_search, 7);
+        assert_eq!(k("oversample=3").apply(t).oversample, Some(3));
+        assert!(Knob::parse("optimize").is_none());
+        assert!(Knob::parse("nprobe=3").is_none());
+        assert!(Knob::parse("oversample=0")
+            .unwrap()
+            .unwrap_err()
+            .starts_with("oversample must be >= 1"));
+        assert!(Knob::parse("search_list_size=x")
+            .unwrap()
+            .unwrap_err()
+            .starts_with("search_list_size must be >= 1"));
+        let json = serde_json::json!({"ef_search": 9, "oversample": null});
+        assert_eq!(Tuning::from_json(&json, t).ef_search, 9);
+        assert_eq!(Tuning::from_json(&json, t).ef_construction, 200);
     }
 
     #[test]
@@ -262,7 +553,24 @@ mod tests {
             IndexConfig::from_spec(&s, e, m).unwrap_err()
         };
         let f = VectorElement::Float32;
-        assert!(err(spec("ivf", &[]), f, Metric::L2).contains("unknown index type 'ivf'"));
+        assert!(err(spec("annoy", &[]), f, Metric::L2).contains("unknown index type 'annoy'"));
+        assert!(err(
+            spec("ivf", &[("nlist", "4"), ("nprobe", "8")]),
+            f,
+            Metric::L2
+        )
+        .contains("nprobe (8) cannot exceed nlist (4)"));
+        assert!(err(spec("ivf", &[("oversample", "4")]), f, Metric::L2)
+            .contains("oversample > 1 needs quantizer"));
+        assert!(err(
+            spec(
+                "diskann",
+                &[("search_list_size", "8"), ("search_list_size_search", "8")]
+            ),
+            f,
+            Metric::L2
+        )
+        .contains("cannot be combined"));
         assert!(
             err(spec("hnsw", &[("m", "1")]), f, Metric::L2).contains("m must be an integer from 4")
         );
