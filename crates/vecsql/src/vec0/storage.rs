@@ -11,13 +11,13 @@
 //!   was filled; if so it is dropped too. Stale vectors are therefore never served.
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ffi::CString;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use super::filter::{ColumnFilter, Condition};
 use super::layout::{quote, Layout, MetadataKind, TEXT_INLINE_BYTES, TEXT_SLOT_BYTES};
+use super::query::filter::{self, ColumnFilter, Condition};
 use crate::error::{SqlError, SqlResult};
 use crate::ffi::connection::{Blob, Connection, Statement};
 use crate::ffi::{OwnedValue, SqlValue};
@@ -294,6 +294,26 @@ impl Storage {
             &[SqlValue::Text(id)],
         )?;
         rows.first().map(|r| value_i64(&r[0])).transpose()
+    }
+
+    /// Rowids whose text primary key satisfies every one of `conditions`.
+    pub fn rowids_with_text_key(&self, conditions: &[Condition]) -> SqlResult<HashSet<i64>> {
+        let mut clauses = Vec::new();
+        let mut owned = Vec::new();
+        filter::render_conditions("id", conditions, &mut clauses, &mut owned);
+        let sql = format!(
+            "SELECT rowid FROM {} WHERE {}",
+            self.t("rowids"),
+            clauses.join(" AND ")
+        );
+        let params: Vec<SqlValue<'_>> = owned.iter().map(|v| v.as_value()).collect();
+        self.query(&sql, &params)?
+            .into_iter()
+            .map(|r| match r.first() {
+                Some(OwnedValue::Integer(i)) => Ok(*i),
+                other => Err(SqlError::internal(format!("rowid is {other:?}"))),
+            })
+            .collect()
     }
 
     pub fn text_key(&self, rowid: i64) -> SqlResult<OwnedValue> {
@@ -707,21 +727,12 @@ impl Storage {
     /// Chunks whose partition keys pass `partition_filter` (all chunks when empty), in id order.
     pub fn chunks(&self, partition_filter: &[ColumnFilter]) -> SqlResult<Vec<ChunkInfo>> {
         let mut clauses = Vec::new();
-        let mut params = Vec::new();
+        let mut owned = Vec::new();
         for f in partition_filter {
-            let col = Layout::partition_column(f.column);
-            match &f.condition {
-                Condition::Compare(op, value) => {
-                    clauses.push(format!("{col} {} ?", op.sql()));
-                    params.push(value.as_value());
-                }
-                Condition::In(values) => {
-                    let marks: Vec<&str> = values.iter().map(|_| "?").collect();
-                    clauses.push(format!("{col} IN ({})", marks.join(", ")));
-                    params.extend(values.iter().map(|v| v.as_value()));
-                }
-            }
+            let column = Layout::partition_column(f.column);
+            filter::render_conditions(&column, [&f.condition], &mut clauses, &mut owned);
         }
+        let params: Vec<SqlValue<'_>> = owned.iter().map(|v| v.as_value()).collect();
         let where_clause = if clauses.is_empty() {
             String::new()
         } else {

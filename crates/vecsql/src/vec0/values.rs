@@ -6,8 +6,8 @@ use vecsql_core::format::sqlite_vec;
 use vecsql_core::vector::{SUBTYPE_BIT, SUBTYPE_FLOAT32, SUBTYPE_INT8};
 use vecsql_core::Vector;
 
-use super::knn::Query;
 use super::layout::{ColumnRole, Layout, MetadataKind, VectorColumn, VectorElement};
+use super::query::scan::Query;
 use super::schema::AuxiliaryType;
 use crate::error::{SqlError, SqlResult};
 use crate::ffi::value::SUBTYPE_JSON;

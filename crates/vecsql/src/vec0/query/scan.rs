@@ -14,10 +14,10 @@ use half::{bf16, f16};
 use vecsql_core::distance;
 
 use super::filter::RowFilter;
-use super::layout::{Layout, Metric};
 use super::plan::FilterOp;
-use super::storage::{ChunkInfo, RowLocation, Storage};
 use crate::error::{SqlError, SqlResult};
+use crate::vec0::layout::{Layout, Metric};
+use crate::vec0::storage::{ChunkInfo, RowLocation, Storage};
 
 /// One search result.
 #[derive(Debug, Clone, Copy)]
@@ -85,6 +85,7 @@ impl Ord for Ranked {
 }
 
 /// The query vector, decoded once into the column's element type.
+#[derive(Debug)]
 pub enum Query {
     Float32(Vec<f32>),
     Int8(Vec<i8>),
