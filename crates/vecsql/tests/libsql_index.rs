@@ -742,3 +742,20 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn an_optional_fourth_argument_sets_the_search_size() {
+    let conn = open();
+    exec(&conn, MOVIES);
+    exec(
+        &conn,
+        "CREATE INDEX i ON movies (libsql_vector_idx(embedding))",
+    );
+    let q = "SELECT id FROM vector_top_k('i', vector32('[0.064, 0.777, 0.661, 0.687]'), 2, 200)";
+    assert_eq!(ids(&conn, q), [4, 1]);
+    let e = err(
+        &conn,
+        "SELECT id FROM vector_top_k('i', vector32('[0.064, 0.777, 0.661, 0.687]'), 2, 0)",
+    );
+    assert!(e.contains("search_l"), "{e}");
+}

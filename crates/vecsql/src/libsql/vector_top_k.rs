@@ -3,6 +3,9 @@
 //! nearest first. It resolves the index in `sqlite_schema`, makes sure its hidden vec0 table is
 //! current (building it if not, see [`super::index`]) and runs vec0's KNN on it.
 //!
+//! vecsql also takes an optional fourth argument, `search_l`: the candidate list size of this
+//! one search (vec0's `ef_search`), where libSQL fixes it per index.
+//!
 //! Resolution is cached per connection and index name, keyed by the schema's
 //! `schema_version`: any DDL (by this or another connection) changes it. Only states seen
 //! outside an explicit transaction and without a build are cached, so a rolled-back
@@ -20,12 +23,16 @@ use crate::ffi::{OwnedValue, SqlValue};
 
 const COLUMN_ID: i32 = 0;
 const ARGUMENT_COLUMNS: [i32; 3] = [1, 2, 3];
+/// vecsql's optional fourth argument: the search's candidate list size (vec0's `ef_search`,
+/// libSQL's `search_l` for one query).
+const COLUMN_SEARCH_L: i32 = 4;
 /// vec0's largest k (its KNN refuses more).
 const MAX_K: i64 = 4096;
 
 struct Resolved {
     index: VectorIndex,
     knn: Statement,
+    knn_search_l: Statement,
     /// `schema_version` when cached, and the statement that reads it.
     version: Option<(i64, Statement)>,
 }
@@ -54,12 +61,15 @@ impl VectorTopK {
         let cacheable = !conn.in_transaction();
         let index = resolve(conn, name)?;
         let built = index.ensure(conn)?;
-        let knn = conn.prepare(&format!(
-            "SELECT {} FROM {}.{} WHERE embedding MATCH ?1 AND k = ?2 ORDER BY distance",
+        let knn_sql = format!(
+            "SELECT {} FROM {}.{} WHERE embedding MATCH ?1 AND k = ?2",
             index.key.hidden(),
             ident(&index.schema),
             ident(&index.hidden)
-        ))?;
+        );
+        let knn = conn.prepare(&format!("{knn_sql} ORDER BY distance"))?;
+        let knn_search_l =
+            conn.prepare(&format!("{knn_sql} AND ef_search = ?3 ORDER BY distance"))?;
         let schema = index.schema.to_ascii_lowercase();
         let version = if cacheable && !built && (schema == "main" || schema == "temp") {
             let mut stmt =
@@ -71,11 +81,18 @@ impl VectorTopK {
         Ok(Resolved {
             index,
             knn,
+            knn_search_l,
             version,
         })
     }
 
-    fn search(&self, name: &str, query: SqlValue<'_>, k: i64) -> SqlResult<Vec<OwnedValue>> {
+    fn search(
+        &self,
+        name: &str,
+        query: SqlValue<'_>,
+        k: i64,
+        search_l: Option<i64>,
+    ) -> SqlResult<Vec<OwnedValue>> {
         let mut cache = self.cache.borrow_mut();
         let fresh = match cache.get_mut(name) {
             Some(Resolved {
@@ -91,9 +108,16 @@ impl VectorTopK {
         }
         let resolved = cache.get_mut(name).expect("inserted above");
         let bytes = resolved.index.vector_bytes("search", query)?;
-        let rows = resolved
-            .knn
-            .query(&[SqlValue::Blob(&bytes), SqlValue::Integer(k)]);
+        let rows = match search_l {
+            None => resolved
+                .knn
+                .query(&[SqlValue::Blob(&bytes), SqlValue::Integer(k)]),
+            Some(l) => resolved.knn_search_l.query(&[
+                SqlValue::Blob(&bytes),
+                SqlValue::Integer(k),
+                SqlValue::Integer(l),
+            ]),
+        };
         if resolved.version.is_none() {
             cache.remove(name);
         }
@@ -111,7 +135,8 @@ impl VTab for VectorTopK {
 
     fn connect(db: &Connection, _: &(), _: &CreateArgs, _: bool) -> SqlResult<(String, Self)> {
         Ok((
-            "CREATE TABLE x(id, idx_name hidden, query hidden, k hidden)".to_string(),
+            "CREATE TABLE x(id, idx_name hidden, query hidden, k hidden, search_l hidden)"
+                .to_string(),
             VectorTopK {
                 conn: *db,
                 cache: RefCell::new(HashMap::new()),
@@ -139,6 +164,18 @@ impl VTab for VectorTopK {
                 }
                 Some(c) => info.use_constraint(c.index, argv as i32 + 1, true),
             }
+        }
+        if let Some(c) = constraints
+            .iter()
+            .find(|c| c.column == COLUMN_SEARCH_L && c.op == ConstraintOp::Eq)
+        {
+            if !c.usable {
+                return Err(SqlError::with_code(
+                    rusqlite::ffi::SQLITE_CONSTRAINT,
+                    "vector_top_k arguments not usable yet",
+                ));
+            }
+            info.use_constraint(c.index, 4, true);
         }
         info.set_estimated_cost(1000.0);
         info.set_estimated_rows(10);
@@ -168,10 +205,23 @@ impl VTabCursor for VectorTopKCursor {
         _: Option<&str>,
         args: &[FilterArg<'_>],
     ) -> SqlResult<()> {
-        let [name, query, k] = args else {
-            return Err(SqlError::new(
-                "vector_top_k: expected 3 arguments: index name, query vector, k",
-            ));
+        let (name, query, k, search_l) = match args {
+            [name, query, k] => (name, query, k, None),
+            [name, query, k, l] => (name, query, k, Some(l)),
+            _ => {
+                return Err(SqlError::new(
+                    "vector_top_k: expected 3 arguments: index name, query vector, k",
+                ))
+            }
+        };
+        let search_l = match search_l.map(|l| l.value()) {
+            None => None,
+            Some(SqlValue::Integer(l)) if (1..=MAX_K).contains(&l) => Some(l),
+            Some(_) => {
+                return Err(search_error(format!(
+                    "fourth parameter (search_l) must be an integer from 1 to {MAX_K}"
+                )))
+            }
         };
         let name = match name.value() {
             SqlValue::Text(t) => String::from_utf8_lossy(t).into_owned(),
@@ -195,7 +245,7 @@ impl VTabCursor for VectorTopKCursor {
             SqlValue::Integer(k) => k,
             _ => return Err(search_error("third parameter (k) must be an integer")),
         };
-        self.ids = table.search(&name, query.value(), k)?;
+        self.ids = table.search(&name, query.value(), k, search_l)?;
         self.position = 0;
         Ok(())
     }
