@@ -12,6 +12,7 @@
 pub mod error;
 pub mod ffi;
 pub mod functions;
+pub mod libsql;
 pub mod vec0;
 
 use std::ffi::{c_char, c_int};

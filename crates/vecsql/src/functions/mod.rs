@@ -134,6 +134,8 @@ pub unsafe fn register_all(db: *mut sqlite3) -> SqlResult<()> {
         };
     }
     // SAFETY: forwarded from the caller.
+    unsafe { crate::libsql::register(db)? };
+    // SAFETY: forwarded from the caller.
     unsafe { create_module::<vec_each::VecEach>(db, "vec_each", ())? };
     // SAFETY: forwarded from the caller.
     unsafe { create_module::<crate::vec0::table::Vec0Table>(db, "vec0", ())? };
