@@ -4,7 +4,8 @@
 //! - as a Rust library, [`register`] adds every function and module to a
 //!   [`rusqlite::Connection`] (SQLite linked into the same binary);
 //! - as a loadable extension (`libvecsql.so`), SQLite calls [`sqlite3_vecsql_init`] (or
-//!   [`sqlite3_vec_init`], so the file can stand in for sqlite-vec's `vec0.so`).
+//!   [`sqlite3_vec_init`], so the file can stand in for sqlite-vec's `vec0.so`, or
+//!   [`sqlite3_vector_init`]/[`sqlite3_vss_init`] for sqlite-vss's `vector0.so`/`vss0.so`).
 //!
 //! Both paths end in [`functions::register_all`] over the same [`ffi`] layer, which owns
 //! every raw pointer; the vector logic itself is in the `vecsql-core` crate.
@@ -13,6 +14,7 @@ pub mod error;
 pub mod ffi;
 pub mod functions;
 pub mod vec0;
+pub mod vss;
 
 use std::ffi::{c_char, c_int};
 
@@ -52,6 +54,37 @@ pub unsafe extern "C" fn sqlite3_vecsql_init(
 /// Called by SQLite's extension loader with a valid connection and API table.
 #[no_mangle]
 pub unsafe extern "C" fn sqlite3_vec_init(
+    db: *mut sqlite3,
+    err_out: *mut *mut c_char,
+    api: *const ApiRoutines,
+) -> c_int {
+    // SAFETY: forwarded from SQLite.
+    unsafe { extension_init(db, err_out, api) }
+}
+
+/// sqlite-vss's `vector0` entry point, so the library copied or linked to `vector0.so` loads
+/// where sqlite-vss's did. Registers everything, like [`sqlite3_vecsql_init`] (loading it and
+/// then `vss0`, in sqlite-vss's order, is harmless).
+///
+/// # Safety
+/// Called by SQLite's extension loader with a valid connection and API table.
+#[no_mangle]
+pub unsafe extern "C" fn sqlite3_vector_init(
+    db: *mut sqlite3,
+    err_out: *mut *mut c_char,
+    api: *const ApiRoutines,
+) -> c_int {
+    // SAFETY: forwarded from SQLite.
+    unsafe { extension_init(db, err_out, api) }
+}
+
+/// sqlite-vss's `vss0` entry point (see [`sqlite3_vector_init`]); unlike sqlite-vss it does
+/// not need `vector0` loaded first.
+///
+/// # Safety
+/// Called by SQLite's extension loader with a valid connection and API table.
+#[no_mangle]
+pub unsafe extern "C" fn sqlite3_vss_init(
     db: *mut sqlite3,
     err_out: *mut *mut c_char,
     api: *const ApiRoutines,
