@@ -30,7 +30,7 @@ impl Metric {
     pub fn from_vec0_distance(self, d: f64) -> f64 {
         match self {
             Metric::L2 => ((d * d) as f32) as f64,
-            Metric::InnerProduct => -d,
+            Metric::InnerProduct => 0.0 - d,
             Metric::L1 => d,
         }
     }

@@ -49,6 +49,20 @@ pub fn quote(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
+/// Why a `vss_search(col, vector)` query got no LIMIT. SQLite before 3.41 does not hand the
+/// LIMIT of a query with a function constraint to the table, so there (as in sqlite-vss) only
+/// `vss_search_params(vector, k)` works.
+fn missing_limit_message() -> &'static str {
+    // SAFETY: libversion_number takes no arguments and is present in every host.
+    let version = unsafe { crate::ffi::call!(libversion_number()) };
+    if version < 3_041_000 {
+        "vss_search() only support vss_search_params() as a 2nd parameter for SQLite versions \
+         below 3.41.0"
+    } else {
+        "LIMIT required on vss_search() queries"
+    }
+}
+
 pub struct VssTable {
     conn: Connection,
     schema: String,
@@ -161,11 +175,17 @@ impl VssTable {
                     insert.execute(&[SqlValue::Integer(*id), SqlValue::Blob(&to_raw(v))])?;
                 }
             }
-            // The Faiss copies are now redundant (and up to 1 GB); a failure here (e.g.
-            // defensive mode) only leaves them in place.
-            let _ = self
+            // The Faiss copies are now redundant (up to 1 GB). DROP TABLE is refused while
+            // other statements run (the usual case: conversion happens inside the first query
+            // on the table), so the rows are deleted and the empty table stays.
+            let index = self.shadow("index");
+            if self
                 .conn
-                .execute_batch(&format!("drop table if exists {}", self.shadow("index")));
+                .execute_batch(&format!("drop table if exists {index}"))
+                .is_err()
+            {
+                self.conn.execute_batch(&format!("delete from {index}"))?;
+            }
             Ok(())
         })();
         match result {
@@ -258,7 +278,7 @@ impl VssTable {
                 .ok_or_else(|| SqlError::new("2nd argument to vss_search() must be a vector"))?;
             match limit {
                 Some(l) => (vector, l.saturating_add(offset)),
-                None => return Err(SqlError::new("LIMIT required on vss_search() queries")),
+                None => return Err(SqlError::new(missing_limit_message())),
             }
         };
         self.check_dimensions(col, &query)?;
