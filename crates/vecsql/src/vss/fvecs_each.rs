@@ -88,7 +88,7 @@ impl VTabCursor for FvecsEachCursor {
     ) -> SqlResult<()> {
         self.index = 0;
         self.vectors = match (idx_num, args.first().map(|a| a.value())) {
-            (1, Some(SqlValue::Blob(b))) => parse_fvecs(b),
+            (1, Some(SqlValue::Blob(b) | SqlValue::Text(b))) => parse_fvecs(b),
             _ => Vec::new(),
         };
         Ok(())

@@ -44,6 +44,13 @@ const FIRST_VECTOR_COLUMN: i32 = 2;
 /// vec0's largest `k`; larger searches scan exactly instead.
 const VEC0_MAX_K: i64 = 4096;
 
+/// The float32s of a vector blob.
+fn floats(b: &[u8]) -> Vec<f32> {
+    b.chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect()
+}
+
 /// `"name"` with embedded quotes doubled.
 pub fn quote(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
@@ -214,10 +221,7 @@ impl VssTable {
             .into_iter()
             .filter_map(|r| match (&r[0], &r[1]) {
                 (OwnedValue::Integer(id), OwnedValue::Blob(b)) => {
-                    let v: Vec<f32> = b
-                        .chunks_exact(4)
-                        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-                        .collect();
+                    let v = floats(b);
                     let d = match metric {
                         Metric::L2 => l2_squared(query, &v),
                         Metric::InnerProduct => inner_product(query, &v),
@@ -294,14 +298,19 @@ impl VssTable {
         }
         let metric = self.columns[col].metric;
         let mut stmt = self.conn.prepare(&format!(
-            "select rowid, distance from {} where v match ?1 and k = ?2 order by distance",
+            "select rowid, distance, v from {} where v match ?1 and k = ?2 order by distance",
             self.hidden(col)
         ))?;
         let rows = stmt.query(&[SqlValue::Blob(&to_raw(&query)), SqlValue::Integer(k)])?;
         Ok(rows
             .into_iter()
-            .filter_map(|r| match (&r[0], &r[1]) {
-                (OwnedValue::Integer(id), OwnedValue::Real(d)) => {
+            .filter_map(|r| match (&r[0], &r[1], &r[2]) {
+                // Squared L2 is recomputed in float32 from the vector, as Faiss does, rather
+                // than squaring vec0's rounded square root.
+                (OwnedValue::Integer(id), _, OwnedValue::Blob(v)) if metric == Metric::L2 => {
+                    Some((*id, Some(l2_squared(&query, &floats(v)) as f64)))
+                }
+                (OwnedValue::Integer(id), OwnedValue::Real(d), _) => {
                     Some((*id, Some(metric.from_vec0_distance(*d))))
                 }
                 _ => None,
@@ -480,11 +489,7 @@ impl VssTable {
                 if new != old {
                     if let Some(bytes) = self.read_vector(i, old)? {
                         self.delete_vector(i, old)?;
-                        let v: Vec<f32> = bytes
-                            .chunks_exact(4)
-                            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-                            .collect();
-                        self.insert_vector(i, new, &v)?;
+                        self.insert_vector(i, new, &floats(&bytes))?;
                     }
                 }
                 continue;
