@@ -13,10 +13,9 @@ fn fixture() -> (tempfile::TempDir, std::path::PathBuf, serde_json::Value) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("vss.db");
     std::fs::copy(here.join("sqlite_vss_0.1.2.db"), &path).unwrap();
-    let answers: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(here.join("sqlite_vss_0.1.2.json")).unwrap(),
-    )
-    .unwrap();
+    let answers: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(here.join("sqlite_vss_0.1.2.json")).unwrap())
+            .unwrap();
     (dir, path, answers)
 }
 
@@ -32,12 +31,23 @@ fn sqlite_vss_files_are_converted_keeping_every_row() {
     let conn = open(&path);
     for (table, expected) in answers["rows"].as_object().unwrap() {
         let expected = expected.as_object().unwrap();
-        let columns: Vec<&String> = expected.values().next().unwrap().as_object().unwrap().keys().collect();
+        let columns: Vec<&String> = expected
+            .values()
+            .next()
+            .unwrap()
+            .as_object()
+            .unwrap()
+            .keys()
+            .collect();
         let got = rows(
             &conn,
             &format!(
                 "select rowid, {} from {table} order by rowid",
-                columns.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", ")
+                columns
+                    .iter()
+                    .map(|c| c.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         );
         assert_eq!(got.len(), expected.len(), "{table}");

@@ -41,7 +41,10 @@ fn vector0_functions_match_sqlite_vss() {
         3
     );
     assert_eq!(
-        real(&conn, "select vector_value_at(vector_from_json('[1,2,3]'), 1)"),
+        real(
+            &conn,
+            "select vector_value_at(vector_from_json('[1,2,3]'), 1)"
+        ),
         2.0
     );
     assert_eq!(
@@ -49,7 +52,10 @@ fn vector0_functions_match_sqlite_vss() {
         Value::Blob(vec![0x76, 0x01, 0, 0, 0x80, 0x3f])
     );
     assert_eq!(
-        one(&conn, "select vector_to_raw(vector_from_blob(x'76010000803f'))"),
+        one(
+            &conn,
+            "select vector_to_raw(vector_from_blob(x'76010000803f'))"
+        ),
         Value::Blob(vec![0, 0, 0x80, 0x3f])
     );
     assert_eq!(
@@ -117,20 +123,34 @@ fn vss_functions_match_sqlite_vss() {
     let conn = db();
     assert_eq!(text(&conn, "select vss_version()"), "v0.1.2");
     assert!(text(&conn, "select vss_debug()").starts_with("version: v0.1.2\n"));
-    assert_eq!(real(&conn, "select vss_distance_l2('[1,2]', '[3,5]')"), 13.0);
+    assert_eq!(
+        real(&conn, "select vss_distance_l2('[1,2]', '[3,5]')"),
+        13.0
+    );
     assert_eq!(real(&conn, "select vss_distance_l1('[1,2]', '[3,5]')"), 5.0);
-    assert_eq!(real(&conn, "select vss_distance_linf('[1,2]', '[3,5]')"), 3.0);
-    assert_eq!(real(&conn, "select vss_inner_product('[1,2]', '[3,5]')"), 13.0);
-    assert!(
-        (real(&conn, "select vss_cosine_similarity('[1,0]', '[1,1]')") - 0.70710677).abs()
-            < 1e-7
+    assert_eq!(
+        real(&conn, "select vss_distance_linf('[1,2]', '[3,5]')"),
+        3.0
     );
     assert_eq!(
-        text(&conn, "select vector_to_json(vss_fvec_add('[1,2]', '[3,5]'))"),
+        real(&conn, "select vss_inner_product('[1,2]', '[3,5]')"),
+        13.0
+    );
+    assert!(
+        (real(&conn, "select vss_cosine_similarity('[1,0]', '[1,1]')") - 0.70710677).abs() < 1e-7
+    );
+    assert_eq!(
+        text(
+            &conn,
+            "select vector_to_json(vss_fvec_add('[1,2]', '[3,5]'))"
+        ),
         "[4.0,7.0]"
     );
     assert_eq!(
-        text(&conn, "select vector_to_json(vss_fvec_sub('[1,2]', '[3,5]'))"),
+        text(
+            &conn,
+            "select vector_to_json(vss_fvec_sub('[1,2]', '[3,5]'))"
+        ),
         "[-2.0,-3.0]"
     );
     assert!(int(&conn, "select vss_memory_usage()") >= 0);
@@ -145,7 +165,10 @@ fn vss_functions_match_sqlite_vss() {
             "select vss_cosine_similarity('[0,0]', '[1,2]')",
             "One or both vectors are zero-vectors",
         ),
-        ("select vss_search_params(1, 2)", "1st argument is not a vector"),
+        (
+            "select vss_search_params(1, 2)",
+            "1st argument is not a vector",
+        ),
     ] {
         assert_eq!(error(&conn, sql), message, "{sql}");
     }
@@ -227,7 +250,10 @@ fn searches_answer_in_sqlite_vss_units_and_order() {
                            where vss_search(a, vss_search_params('[0,1]', 2)))
              select docs.body from hits join docs on docs.id = hits.rowid order by distance"
         ),
-        vec![vec![Value::Text("two".into())], vec![Value::Text("three".into())]]
+        vec![
+            vec![Value::Text("two".into())],
+            vec![Value::Text("three".into())]
+        ]
     );
     for (sql, message) in [
         (
@@ -292,7 +318,10 @@ fn writes_are_transactional_and_update_works() {
         0
     );
     // Training rows are accepted and not stored; rows without a rowid get one.
-    exec(&conn, "insert into t(operation, a) values ('training', '[5,5]')");
+    exec(
+        &conn,
+        "insert into t(operation, a) values ('training', '[5,5]')",
+    );
     exec(&conn, "insert into t(a) values ('[6,6]')");
     assert_eq!(ints(&conn, "select rowid from t"), vec![1, 3, 4, 5]);
     assert!(error(&conn, "insert into t(a) values ('not a vector')").contains("not a vector"));
@@ -335,9 +364,18 @@ fn factories_and_metrics_map_onto_vec0() {
         _ => panic!(),
     })
     .collect();
-    assert!(sql[0].contains("distance_metric=l2 indexed by hnsw()"), "{sql:?}");
-    assert!(sql[1].contains("indexed by hnsw(quantizer=int8)"), "{sql:?}");
-    assert!(sql[2].contains("distance_metric=l1") && !sql[2].contains("hnsw"), "{sql:?}");
+    assert!(
+        sql[0].contains("distance_metric=l2 indexed by hnsw()"),
+        "{sql:?}"
+    );
+    assert!(
+        sql[1].contains("indexed by hnsw(quantizer=int8)"),
+        "{sql:?}"
+    );
+    assert!(
+        sql[2].contains("distance_metric=l1") && !sql[2].contains("hnsw"),
+        "{sql:?}"
+    );
     assert!(error(
         &conn,
         r#"create virtual table g using vss0(x(4) metric_type=Linf)"#

@@ -740,7 +740,9 @@ unsafe extern "C" fn x_find_function<T: VTab>(
     vtab: *mut sqlite3_vtab,
     n_arg: c_int,
     name: *const c_char,
-    px_func: *mut Option<unsafe extern "C" fn(*mut sqlite3_context, c_int, *mut *mut sqlite3_value)>,
+    px_func: *mut Option<
+        unsafe extern "C" fn(*mut sqlite3_context, c_int, *mut *mut sqlite3_value),
+    >,
     pp_arg: *mut *mut std::ffi::c_void,
 ) -> c_int {
     let name = lossy(name);

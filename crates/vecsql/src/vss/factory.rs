@@ -191,8 +191,7 @@ pub fn plan_for(factory: &str, column: &str) -> SqlResult<IndexPlan> {
     let mut int8 = false;
     for token in factory.split(',').map(str::trim) {
         let base = token.split('_').next().unwrap_or(token);
-        if matches!(token, "Flat" | "IDMap" | "IDMap2" | "RFlat") || token.starts_with("Refine")
-        {
+        if matches!(token, "Flat" | "IDMap" | "IDMap2" | "RFlat") || token.starts_with("Refine") {
             continue;
         }
         if let Some(rest) = base.strip_prefix("HNSW") {

@@ -39,7 +39,10 @@ impl fmt::Display for FaissError {
                  vectors"
             ),
             FaissError::Unsupported(code) => {
-                write!(f, "its Faiss index class (code {code}) is not one vecsql can read")
+                write!(
+                    f,
+                    "its Faiss index class (code {code}) is not one vecsql can read"
+                )
             }
             FaissError::Malformed(what) => write!(f, "its Faiss index is malformed: {what}"),
         }

@@ -174,7 +174,10 @@ pub fn l1(a: &[f32], b: &[f32]) -> f32 {
 }
 
 pub fn linf(a: &[f32], b: &[f32]) -> f32 {
-    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
 }
 
 pub fn inner_product(a: &[f32], b: &[f32]) -> f32 {

@@ -50,8 +50,18 @@ const VSS_FUNCTIONS: &[(&str, i32, FunctionFlags, PointerScalarImpl)] = &[
     ("vss_debug", 0, PURE, functions::vss_debug),
     ("vss_distance_l1", 2, VOLATILE, functions::vss_distance_l1),
     ("vss_distance_l2", 2, VOLATILE, functions::vss_distance_l2),
-    ("vss_distance_linf", 2, VOLATILE, functions::vss_distance_linf),
-    ("vss_inner_product", 2, VOLATILE, functions::vss_inner_product),
+    (
+        "vss_distance_linf",
+        2,
+        VOLATILE,
+        functions::vss_distance_linf,
+    ),
+    (
+        "vss_inner_product",
+        2,
+        VOLATILE,
+        functions::vss_inner_product,
+    ),
     (
         "vss_cosine_similarity",
         2,
@@ -61,7 +71,12 @@ const VSS_FUNCTIONS: &[(&str, i32, FunctionFlags, PointerScalarImpl)] = &[
     ("vss_fvec_add", 2, VOLATILE, functions::vss_fvec_add),
     ("vss_fvec_sub", 2, VOLATILE, functions::vss_fvec_sub),
     ("vss_memory_usage", 0, VOLATILE, functions::vss_memory_usage),
-    ("vss_search_params", 2, VOLATILE, functions::vss_search_params),
+    (
+        "vss_search_params",
+        2,
+        VOLATILE,
+        functions::vss_search_params,
+    ),
     (
         "vss_range_search_params",
         2,

@@ -56,18 +56,11 @@ pub fn quote(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
-/// Why a `vss_search(col, vector)` query got no LIMIT. SQLite before 3.41 does not hand the
-/// LIMIT of a query with a function constraint to the table, so there (as in sqlite-vss) only
-/// `vss_search_params(vector, k)` works.
-fn missing_limit_message() -> &'static str {
+/// Whether SQLite hands the LIMIT of a query with a function constraint to the table: not
+/// before 3.41, where (as in sqlite-vss) only `vss_search_params(vector, k)` works.
+fn limit_reaches_tables() -> bool {
     // SAFETY: libversion_number takes no arguments and is present in every host.
-    let version = unsafe { crate::ffi::call!(libversion_number()) };
-    if version < 3_041_000 {
-        "vss_search() only support vss_search_params() as a 2nd parameter for SQLite versions \
-         below 3.41.0"
-    } else {
-        "LIMIT required on vss_search() queries"
-    }
+    unsafe { crate::ffi::call!(libversion_number()) >= 3_041_000 }
 }
 
 pub struct VssTable {
@@ -94,11 +87,7 @@ impl VssTable {
 
     /// The vec0 table holding column `col`, schema-qualified and quoted.
     fn hidden(&self, col: usize) -> String {
-        format!(
-            "{}.{}",
-            quote(&self.schema),
-            quote(&self.hidden_name(col))
-        )
+        format!("{}.{}", quote(&self.schema), quote(&self.hidden_name(col)))
     }
 
     fn table_exists(&self, name: &str) -> SqlResult<bool> {
@@ -140,7 +129,8 @@ impl VssTable {
                 self.shadow("index")
             ))?;
             let rows = stmt.query(&[SqlValue::Integer(i as i64)])?;
-            let Some(OwnedValue::Blob(stream)) = rows.into_iter().next().and_then(|r| r.into_iter().next())
+            let Some(OwnedValue::Blob(stream)) =
+                rows.into_iter().next().and_then(|r| r.into_iter().next())
             else {
                 return Err(SqlError::new(format!(
                     "vss0 table \"{}\": no stored index for column {} (row {i} of {}_index)",
@@ -198,9 +188,9 @@ impl VssTable {
         match result {
             Ok(()) => self.conn.execute_batch("release vecsql_vss_convert"),
             Err(e) => {
-                let _ = self.conn.execute_batch(
-                    "rollback to vecsql_vss_convert; release vecsql_vss_convert",
-                );
+                let _ = self
+                    .conn
+                    .execute_batch("rollback to vecsql_vss_convert; release vecsql_vss_convert");
                 Err(SqlError::new(format!(
                     "vss0 table \"{}\" was written by sqlite-vss and is converted to vecsql's \
                      storage on first use (the database must be writable): {}",
@@ -274,6 +264,11 @@ impl VssTable {
         let offset = extra(flags.contains('O')).unwrap_or(0).max(0);
         let (query, k) = if let Some(p) = args[0].pointer::<SearchParams>(SEARCH_PARAMS_POINTER) {
             (p.vector.clone(), p.k)
+        } else if !limit_reaches_tables() {
+            return Err(SqlError::new(
+                "vss_search() only support vss_search_params() as a 2nd parameter for SQLite \
+                 versions below 3.41.0",
+            ));
         } else {
             let vector = args[0]
                 .pointer::<Vec<f32>>(VECTOR_POINTER)
@@ -282,7 +277,7 @@ impl VssTable {
                 .ok_or_else(|| SqlError::new("2nd argument to vss_search() must be a vector"))?;
             match limit {
                 Some(l) => (vector, l.saturating_add(offset)),
-                None => return Err(SqlError::new(missing_limit_message())),
+                None => return Err(SqlError::new("LIMIT required on vss_search() queries")),
             }
         };
         self.check_dimensions(col, &query)?;
@@ -409,12 +404,17 @@ impl VssTable {
     fn read_vector(&self, col: usize, rowid: i64) -> SqlResult<Option<Vec<u8>>> {
         let rows = self
             .conn
-            .prepare(&format!("select v from {} where rowid = ?", self.hidden(col)))?
+            .prepare(&format!(
+                "select v from {} where rowid = ?",
+                self.hidden(col)
+            ))?
             .query(&[SqlValue::Integer(rowid)])?;
-        Ok(match rows.into_iter().next().and_then(|r| r.into_iter().next()) {
-            Some(OwnedValue::Blob(b)) => Some(b),
-            _ => None,
-        })
+        Ok(
+            match rows.into_iter().next().and_then(|r| r.into_iter().next()) {
+                Some(OwnedValue::Blob(b)) => Some(b),
+                _ => None,
+            },
+        )
     }
 
     fn insert(&self, change: &Change<'_>) -> SqlResult<Option<i64>> {
@@ -462,7 +462,10 @@ impl VssTable {
 
     fn delete(&self, rowid: i64) -> SqlResult<()> {
         self.conn
-            .prepare(&format!("delete from {} where rowid = ?", self.shadow("data")))?
+            .prepare(&format!(
+                "delete from {} where rowid = ?",
+                self.shadow("data")
+            ))?
             .execute(&[SqlValue::Integer(rowid)])?;
         for i in 0..self.columns.len() {
             self.delete_vector(i, rowid)?;
@@ -759,11 +762,9 @@ impl VTabCursor for VssCursor {
                 let mut readers = self.readers.borrow_mut();
                 let stmt = match readers.entry(col) {
                     std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-                    std::collections::hash_map::Entry::Vacant(e) => e.insert(
-                        table
-                            .conn
-                            .prepare(&format!("select v from {} where rowid = ?", table.hidden(col)))?,
-                    ),
+                    std::collections::hash_map::Entry::Vacant(e) => e.insert(table.conn.prepare(
+                        &format!("select v from {} where rowid = ?", table.hidden(col)),
+                    )?),
                 };
                 let rows = stmt.query(&[SqlValue::Integer(rowid)])?;
                 out.set(

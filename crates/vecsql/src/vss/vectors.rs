@@ -104,4 +104,3 @@ fn json_float(f: f32) -> String {
         format!("{text}.0")
     }
 }
-
