@@ -52,7 +52,7 @@ pub fn from_header_blob(b: &[u8]) -> Result<Vec<f32>, &'static str> {
 
 /// A raw little-endian float32 blob, with sqlite-vss's error text.
 pub fn from_raw_blob(b: &[u8]) -> Result<Vec<f32>, &'static str> {
-    if b.len() % 4 != 0 {
+    if !b.len().is_multiple_of(4) {
         return Err("Invalid raw blob length, blob must be divisible by 4");
     }
     Ok(floats(b))
