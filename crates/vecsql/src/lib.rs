@@ -234,6 +234,32 @@ mod tests {
     }
 
     #[test]
+    fn sqlite_vss_entry_points_load_in_its_order() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        let mut message: *mut c_char = std::ptr::null_mut();
+        for init in [sqlite3_vector_init, sqlite3_vss_init] {
+            // SAFETY: a real open connection, the linked SQLite's API table and a writable
+            // message pointer.
+            let rc = unsafe { init(conn.handle(), &mut message, &ApiRoutines::LINKED) };
+            assert_eq!(rc, rusqlite::ffi::SQLITE_OK);
+        }
+        conn.execute_batch(
+            "create virtual table t using vss0(a(2));
+             insert into t(rowid, a) values (1, '[1,2]'), (2, '[3,3]');",
+        )
+        .unwrap();
+        let (id, version): (i64, String) = conn
+            .query_row(
+                "select rowid, vss_version() from t
+                 where vss_search(a, vss_search_params('[3,3]', 1))",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!((id, version.as_str()), (2, "v0.1.2"));
+    }
+
+    #[test]
     fn a_null_api_table_is_refused() {
         // SAFETY: a null table is rejected before anything is dereferenced.
         let rc =
