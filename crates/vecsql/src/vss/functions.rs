@@ -55,13 +55,20 @@ pub fn vss_version(args: &[PointerArg<'_>]) -> SqlResult<SqlOutput> {
     vector_version(args)
 }
 
+/// Three lines, as sqlite-vss's (whose second and third name Faiss's version and options).
 pub fn vss_debug(_: &[PointerArg<'_>]) -> SqlResult<SqlOutput> {
     Ok(SqlOutput::Text(format!(
-        "version: {}\nengine: vecsql {} (no Faiss: vss0 columns are vec0 tables, approximate \
-         factories use vec0's HNSW index)",
+        "version: {}\nengine: vecsql {} (no Faiss)\nindex: vss0 columns are vec0 tables, \
+         approximate factories use vec0's HNSW index",
         SQLITE_VSS_API_VERSION,
         crate::VERSION
     )))
+}
+
+/// `vector0(ptr)`: sqlite-vss's handshake through which `vss0` found `vector0`'s C API. vecsql
+/// needs none; kept so code calling it gets NULL, as from sqlite-vss.
+pub fn vector0(_: &[PointerArg<'_>]) -> SqlResult<SqlOutput> {
+    Ok(SqlOutput::Null)
 }
 
 /// C's `%f` for one float.
@@ -143,6 +150,10 @@ pub fn vector_from_blob(args: &[PointerArg<'_>]) -> SqlResult<SqlOutput> {
 
 pub fn vector_to_raw(args: &[PointerArg<'_>]) -> SqlResult<SqlOutput> {
     let v = vector_or_null!(&args[0]);
+    if v.is_empty() {
+        // sqlite-vss returns a zero-length sqlite3_malloc result, which SQLite reads as NULL.
+        return Ok(SqlOutput::Null);
+    }
     Ok(SqlOutput::blob(to_raw(&v)))
 }
 

@@ -32,6 +32,7 @@ const JSON_OUT: FunctionFlags = FunctionFlags {
 
 /// sqlite-vss's `vector0` extension (`sqlite3_vector_init`).
 const VECTOR_FUNCTIONS: &[(&str, i32, FunctionFlags, PointerScalarImpl)] = &[
+    ("vector0", 1, VOLATILE, functions::vector0),
     ("vector_version", 0, PURE, functions::vector_version),
     ("vector_debug", 1, VOLATILE, functions::vector_debug),
     ("vector_length", 1, VOLATILE, functions::vector_length),
