@@ -139,7 +139,8 @@ pub unsafe fn register_all(db: *mut sqlite3) -> SqlResult<()> {
     unsafe { create_module::<vec_each::VecEach>(db, "vec_each", ())? };
     // SAFETY: forwarded from the caller.
     unsafe { create_module::<crate::vec0::table::Vec0Table>(db, "vec0", ())? };
-    Ok(())
+    // SAFETY: forwarded from the caller.
+    unsafe { crate::vss::register(db) }
 }
 
 /// What sqlite-vec's `sqlite3_vec_numpy_init` registers: `vec_npy_file()` and `vec_npy_each`.
