@@ -7,13 +7,14 @@
 //!   [`sqlite3_vec_init`], so the file can stand in for sqlite-vec's `vec0.so`, or
 //!   [`sqlite3_vector_init`]/[`sqlite3_vss_init`] for sqlite-vss's `vector0.so`/`vss0.so`).
 //!
-//! Both paths end in [`functions::register_all`] over the same [`ffi`] layer, which owns
+//! Both paths end in [`register_all`] over the same [`ffi`] layer, which owns
 //! every raw pointer; the vector logic itself is in the `vecsql-core` crate.
 
 pub mod error;
 pub mod ffi;
 pub mod functions;
 pub mod libsql;
+pub mod sql_vector;
 pub mod vec0;
 pub mod vss;
 
@@ -32,7 +33,7 @@ pub const SQLITE_VEC_API_VERSION: &str = "v0.1.9";
 
 /// Registers every vecsql function and virtual-table module on `conn`.
 pub fn register(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
-    register_with(conn, functions::register_all)
+    register_with(conn, register_all)
 }
 
 /// Entry point SQLite derives from the file name `libvecsql.so`.
@@ -135,6 +136,29 @@ pub fn register_static_blobs(conn: &rusqlite::Connection) -> rusqlite::Result<()
     register_with(conn, functions::register_static_blobs)
 }
 
+/// Registers everything vecsql offers on `db`: the scalar functions, `vec0` and its index
+/// status, libSQL's index, and sqlite-vss's table.
+///
+/// # Safety
+/// `db` must be an open connection used only from this thread during the call.
+unsafe fn register_all(db: *mut sqlite3) -> SqlResult<()> {
+    // SAFETY (all calls below): forwarded from the caller.
+    unsafe {
+        functions::register(db)?;
+        ffi::vtab::create_module::<vec0::table::Vec0Table>(db, "vec0", ())?;
+        for n_args in [1, 2] {
+            ffi::function::create_connection_scalar(
+                db,
+                "vec_index_status",
+                n_args,
+                functions::index_status::vec_index_status,
+            )?;
+        }
+        libsql::register(db)?;
+        vss::register(db)
+    }
+}
+
 type Registration = unsafe fn(*mut sqlite3) -> SqlResult<()>;
 
 fn register_with(conn: &rusqlite::Connection, registration: Registration) -> rusqlite::Result<()> {
@@ -152,7 +176,7 @@ unsafe fn extension_init(
     api: *const ApiRoutines,
 ) -> c_int {
     // SAFETY: forwarded from SQLite.
-    unsafe { init_with(db, err_out, api, functions::register_all) }
+    unsafe { init_with(db, err_out, api, register_all) }
 }
 
 unsafe fn init_with(

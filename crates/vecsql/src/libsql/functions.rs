@@ -37,7 +37,7 @@ pub fn libsql_vector_idx(args: &[SqlArg<'_>]) -> SqlResult<SqlOutput> {
         Some(SqlValue::Null | SqlValue::Text(_) | SqlValue::Blob(_)) => Ok(SqlOutput::Null),
         Some(other) => Err(SqlError::new(format!(
             "vector index(insert): unexpected value type: got {}, expected TEXT or BLOB",
-            crate::functions::args::storage_class(&other)
+            other.storage_class()
         ))),
         None => Err(SqlError::new(
             "vector index: libsql_vector_idx needs the vector column as its first argument",

@@ -492,7 +492,7 @@ pub fn index_vector(
         other => {
             return Err(SqlError::new(format!(
                 "{prefix}: unexpected value type: got {}, expected TEXT or BLOB",
-                crate::functions::args::storage_class(&other)
+                other.storage_class()
             )))
         }
     };

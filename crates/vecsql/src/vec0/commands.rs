@@ -29,7 +29,7 @@ impl Vec0Table {
                 return Err(SqlError::new(format!(
                     "vec0 table {}: a command must be TEXT, got {}; {COMMANDS}",
                     self.layout().table,
-                    crate::functions::args::storage_class(other)
+                    other.storage_class()
                 )))
             }
         };

@@ -107,7 +107,7 @@ impl Vec0Table {
             other => Err(SqlError::new(format!(
                 "vec0 table {}: a {} cannot be a key here",
                 self.layout().table,
-                crate::functions::args::storage_class(other)
+                other.storage_class()
             ))),
         }
     }

@@ -110,7 +110,7 @@ pub fn vector_length(args: &[PointerArg<'_>]) -> SqlResult<SqlOutput> {
 
 pub fn vector_value_at(args: &[PointerArg<'_>]) -> SqlResult<SqlOutput> {
     let v = vector_or_null!(&args[0]);
-    let pos = crate::functions::args::as_c_int(&args[1].arg.value);
+    let pos = crate::sql_vector::as_c_int(&args[1].arg.value);
     match usize::try_from(pos).ok().and_then(|i| v.get(i)) {
         Some(&f) => Ok(SqlOutput::Real(f as f64)),
         // The text of libstdc++'s std::out_of_range from vector::at, which sqlite-vss

@@ -67,7 +67,7 @@ pub fn integer_arg(value: &SqlValue<'_>, what: &str) -> SqlResult<i64> {
         OwnedValue::Real(f) if f.fract() == 0.0 => Ok(f as i64),
         other => Err(SqlError::new(format!(
             "{what} must be an integer, got {}",
-            crate::functions::args::storage_class(&other.as_value())
+            other.as_value().storage_class()
         ))),
     }
 }
@@ -169,7 +169,7 @@ impl KnnRequest {
                         other => {
                             return Err(SqlError::new(format!(
                                 "distance constraint must be a number, got {}",
-                                crate::functions::args::storage_class(&other)
+                                other.storage_class()
                             )))
                         }
                     };
