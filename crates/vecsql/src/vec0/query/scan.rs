@@ -17,7 +17,7 @@ use super::filter::RowFilter;
 use super::plan::FilterOp;
 use crate::error::{SqlError, SqlResult};
 use crate::vec0::layout::{Layout, Metric};
-use crate::vec0::storage::{ChunkInfo, RowLocation, Storage};
+use crate::vec0::storage::{self, ChunkInfo, RowLocation, Storage};
 
 /// One search result.
 #[derive(Debug, Clone, Copy)]
@@ -232,7 +232,11 @@ impl KnnSearch<'_> {
     /// filters read their column blobs; no vector is read).
     pub fn candidates(&self) -> SqlResult<Candidates> {
         let mut out = Vec::new();
-        for chunk in self.storage.chunks(&self.filter.partitions)? {
+        let chunks = self
+            .storage
+            .chunks(&self.filter.partitions)
+            .map_err(|e| storage::reword(e, "Error preparing stmtChunk", false))?;
+        for chunk in chunks {
             let slots = self.filter.candidates(self.storage, &chunk)?;
             if !slots.is_empty() {
                 out.push((chunk, slots));
