@@ -1106,6 +1106,12 @@ SHADOW_FAILURES = [
                                         "delete from t1 where rowid = 1"]),
     ("delete_validity_empty", T1 + ["update t1_chunks set validity = zeroblob(0)",
                                     "delete from t1 where rowid = 1"]),
+    ("knn_validity_size", T1 + ["update t1_chunks set validity = zeroblob(100)",
+                                "select rowid from t1 where aaa match '[1,1,1,1]' and k = 2"]),
+    ("knn_rowids_size", T1 + ["update t1_chunks set rowids = zeroblob(100)",
+                              "select rowid from t1 where aaa match '[1,1,1,1]' and k = 2"]),
+    ("knn_vectors_size", T1 + ["update t1_vector_chunks00 set vectors = zeroblob(100)",
+                               "select rowid from t1 where aaa match '[1,1,1,1]' and k = 2"]),
     ("read_metadata_text_denied", [
         "create virtual table v using vec0(vector float[1], t text)",
         "insert into v(vector, t) values ('[1]', 'aaaaaaaaaaaax')",

@@ -1044,13 +1044,15 @@ impl Storage {
         out: &mut [u8],
     ) -> SqlResult<()> {
         let blob = self.open_blob(&Layout::vector_chunks(column), "vectors", chunk_id, false)?;
-        if blob.len() < out.len() {
+        if blob.len() != out.len() {
+            // sqlite-vec's wording, then which chunk.
             return Err(SqlError::new(format!(
-                "vec0 table {}: vector chunk {chunk_id} of column \"{}\" has {} bytes, expected {}",
-                self.layout.table,
-                self.layout.vectors[column].name,
+                "vectors blob size doesn't match - expected {}, found {} (chunk {chunk_id} of \
+                 column \"{}\" in vec0 table {})",
+                out.len(),
                 blob.len(),
-                out.len()
+                self.layout.vectors[column].name,
+                self.layout.table,
             )));
         }
         blob.read(0, out)
