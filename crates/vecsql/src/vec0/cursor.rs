@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use super::layout::ColumnRole;
 use super::query::plan::{PlanArg, QueryPlan};
 use super::query::request::{Arg, KnnRequest};
-use super::storage::RowLocation;
+use super::storage::{self, RowLocation};
 use super::table::Vec0Table;
 use super::values;
 use crate::error::{SqlError, SqlResult};
@@ -175,7 +175,21 @@ impl VTabCursor for Vec0Cursor {
                 bytes: table.storage.read_vector(v, location()?)?,
                 subtype: values::vector_subtype(layout.vectors[v].element),
             },
-            ColumnRole::Metadata(m) => table.storage.read_metadata(m, location()?)?.to_output(),
+            ColumnRole::Metadata(m) => table
+                .storage
+                .read_metadata(m, location()?)
+                .map_err(|e| {
+                    let name = &layout.metadata[m].name;
+                    let rowid = row.rowid;
+                    storage::reword(
+                        e,
+                        &format!(
+                            "Could not extract metadata value for column {name} at rowid {rowid}"
+                        ),
+                        true,
+                    )
+                })?
+                .to_output(),
             ColumnRole::Partition(p) => table
                 .storage
                 .partition_values(location()?.chunk_id)?

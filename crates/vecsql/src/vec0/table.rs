@@ -84,7 +84,7 @@ impl VTab for Vec0Table {
     }
 
     fn begin(&mut self) -> SqlResult<()> {
-        self.storage.forget_open_chunk();
+        self.storage.begin();
         Ok(())
     }
 
