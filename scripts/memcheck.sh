@@ -80,7 +80,7 @@ done
 # The loadable extension in a C host: every function, vec0 with every column kind, KNN, the
 # ANN index, transactions, errors (whose messages SQLite frees), and DROP.
 ext="${CARGO_TARGET_DIR:-target}/release/libvecsql"
-cargo build --release -p vecsql >/dev/null 2>&1
+cargo build --release >/dev/null 2>&1
 set +e
 "${vg[@]}" sqlite3 :memory: >"$logs/shell.log" 2>&1 <<SQL
 .bail off
