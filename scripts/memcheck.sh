@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs vecsql under valgrind memcheck: the vecsql crate's test binaries (release build, with
 # symbols; build with `--profile profiling` for line numbers) and the loadable extension inside
-# the sqlite3 shell. Fails on any invalid read
-# or write, use of uninitialised memory, bad free, or definite leak.
+# the sqlite3 shell. Fails on any invalid read or write, use of uninitialised memory, bad
+# free, or definite leak.
 #
 #   scripts/memcheck.sh                 what CI runs (about 3 minutes on 2 cores after the build)
 #   MEMCHECK_ALL=1 scripts/memcheck.sh  every test, none skipped (about 10 minutes)
