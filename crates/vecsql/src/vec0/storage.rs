@@ -914,11 +914,24 @@ impl Storage {
 
     /// Chunks whose partition keys pass `partition_filter` (all chunks when empty), in id order.
     pub fn chunks(&self, partition_filter: &[ColumnFilter]) -> SqlResult<Vec<ChunkInfo>> {
+        self.chunks_among(partition_filter, None)
+    }
+
+    /// [`Storage::chunks`], restricted to the chunks `only` lists when given.
+    pub fn chunks_among(
+        &self,
+        partition_filter: &[ColumnFilter],
+        only: Option<&[i64]>,
+    ) -> SqlResult<Vec<ChunkInfo>> {
         let mut clauses = Vec::new();
         let mut owned = Vec::new();
         for f in partition_filter {
             let column = Layout::partition_column(f.column);
             filter::render_conditions(&column, [&f.condition], &mut clauses, &mut owned);
+        }
+        if let Some(ids) = only {
+            let list = Condition::In(ids.iter().map(|&id| OwnedValue::Integer(id)).collect());
+            filter::render_conditions("chunk_id", [&list], &mut clauses, &mut owned);
         }
         let params: Vec<SqlValue<'_>> = owned.iter().map(|v| v.as_value()).collect();
         let where_clause = if clauses.is_empty() {

@@ -38,7 +38,11 @@ pub fn run(
     }
     let mut filter = request.filter;
     if !request.text_key.is_empty() {
-        filter.allowed_rowids = Some(storage.rowids_with_text_key(&request.text_key)?);
+        let ids = storage.rowids_with_text_key(&request.text_key)?;
+        filter.allowed_rowids = Some(match filter.allowed_rowids.take() {
+            Some(before) => before.intersection(&ids).copied().collect(),
+            None => ids,
+        });
     }
     let search = KnnSearch {
         storage,

@@ -1,6 +1,8 @@
 //! A KNN request: xFilter's arguments bound to what they mean, checked and typed, before any
 //! row is read. Built from plain values ([`Arg`]), so it is testable without a cursor.
 
+use std::collections::HashSet;
+
 use super::filter::{ColumnFilter, Condition, RowFilter};
 use super::plan::{FilterOp, PlanArg};
 use super::scan::Query;
@@ -72,8 +74,9 @@ pub fn integer_arg(value: &SqlValue<'_>, what: &str) -> SqlResult<i64> {
     }
 }
 
-/// Integer keys are checked against each chunk's rowid array; text keys live in
-/// `{t}_rowids` and are resolved to rowids before the search.
+/// Integer keys are checked against each chunk's rowid array (an IN list as a set, which
+/// also tells the scan which chunks hold the listed rows); text keys live in `{t}_rowids` and
+/// are resolved to rowids before the search.
 fn key_condition(
     layout: &Layout,
     condition: Condition,
@@ -82,8 +85,25 @@ fn key_condition(
 ) {
     if layout.text_primary_key() {
         text_key.push(condition);
-    } else {
-        filter.rowid.push(condition);
+        return;
+    }
+    match condition {
+        Condition::In(list) => {
+            // A value that is not a whole number can equal no integer rowid.
+            let ids: HashSet<i64> = list
+                .iter()
+                .filter_map(|v| match v {
+                    OwnedValue::Integer(i) => Some(*i),
+                    OwnedValue::Real(f) if f.fract() == 0.0 && f.abs() < 9.2e18 => Some(*f as i64),
+                    _ => None,
+                })
+                .collect();
+            filter.allowed_rowids = Some(match filter.allowed_rowids.take() {
+                Some(before) => before.intersection(&ids).copied().collect(),
+                None => ids,
+            });
+        }
+        compare => filter.rowid.push(compare),
     }
 }
 

@@ -8,7 +8,7 @@
 //! bounded max-heap keeps the best k by (distance, rowid).
 
 use std::cmp::Ordering;
-use std::collections::BinaryHeap;
+use std::collections::{BTreeSet, BinaryHeap};
 
 use half::{bf16, f16};
 use vecsql_core::distance;
@@ -232,9 +232,13 @@ impl KnnSearch<'_> {
     /// filters read their column blobs; no vector is read).
     pub fn candidates(&self) -> SqlResult<Candidates> {
         let mut out = Vec::new();
+        let only = self.chunks_of_listed_keys()?;
+        if only.as_ref().is_some_and(|ids| ids.is_empty()) {
+            return Ok(out);
+        }
         let chunks = self
             .storage
-            .chunks(&self.filter.partitions)
+            .chunks_among(&self.filter.partitions, only.as_deref())
             .map_err(|e| storage::reword(e, "Error preparing stmtChunk", false))?;
         let (validity_bytes, rowids_bytes) = (
             self.storage.layout.validity_bytes(),
@@ -261,6 +265,28 @@ impl KnnSearch<'_> {
             }
         }
         Ok(out)
+    }
+
+    /// With `rowid IN (...)` (or a text-key filter), the chunks holding the listed rows, found
+    /// through `{t}_rowids` one lookup per key, so a pre-filter by a short list of keys (the
+    /// `rowid IN (SELECT ...)` pattern) costs what the list costs, not a pass over every chunk.
+    /// None when no such list restricts the search, or when it is long enough that reading
+    /// every chunk is cheaper.
+    fn chunks_of_listed_keys(&self) -> SqlResult<Option<Vec<i64>>> {
+        const MAX_LOOKUPS: usize = 4096;
+        let Some(keys) = &self.filter.allowed_rowids else {
+            return Ok(None);
+        };
+        if keys.len() > MAX_LOOKUPS {
+            return Ok(None);
+        }
+        let mut chunks = BTreeSet::new();
+        for &rowid in keys {
+            if let Some(loc) = self.storage.locate(rowid)? {
+                chunks.insert(loc.chunk_id);
+            }
+        }
+        Ok(Some(chunks.into_iter().collect()))
     }
 
     pub fn run(&self) -> SqlResult<Vec<Neighbour>> {
