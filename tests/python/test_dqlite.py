@@ -34,16 +34,14 @@ PRELOAD = os.environ.get(
     "VECSQL_PRELOAD", str(REPO / "target" / "release" / "libvecsql_preload.so")
 )
 
-pytestmark = [
-    pytest.mark.skipif(
-        DQLITE_DEMO is None or DQLITE is None,
-        reason="dqlite-demo / dqlite not installed (apt-get install go-dqlite)",
-    ),
-    pytest.mark.skipif(
-        not os.path.exists(PRELOAD),
-        reason=f"{PRELOAD} not built (cargo build --release)",
-    ),
-]
+SQLITE3_SHELL = shutil.which("sqlite3")
+pytestmark = pytest.mark.skipif(
+    not os.path.exists(PRELOAD), reason=f"{PRELOAD} not built (cargo build --release)"
+)
+needs_dqlite = pytest.mark.skipif(
+    DQLITE_DEMO is None or DQLITE is None,
+    reason="dqlite-demo / dqlite not installed (apt-get install go-dqlite)",
+)
 
 DIMS = 16
 DATABASE = "vec"
@@ -251,6 +249,35 @@ def reference_rows(ref, sql):
     ]
 
 
+def preloaded(cmd, **env):
+    return subprocess.run(
+        cmd,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env=dict(os.environ, LD_PRELOAD=PRELOAD, **env),
+    )
+
+
+@pytest.mark.skipif(SQLITE3_SHELL is None, reason="no sqlite3 shell (apt-get install sqlite3)")
+def test_the_preload_registers_vecsql_without_disturbing_sqlite_configuration():
+    # The sqlite3 shell configures SQLite before its first open, as go-dqlite does: a
+    # registration at load time would initialise SQLite first and make that fail.
+    run = preloaded([SQLITE3_SHELL, ":memory:", "select vecsql_version(), vec_length('[1,2,3]')"])
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip().endswith("|3") and run.stderr == "", (run.stdout, run.stderr)
+
+    # Without libvecsql.so the open still works, with one line saying why vec0 is missing.
+    run = preloaded([SQLITE3_SHELL, ":memory:", "select 1"], VECSQL_EXTENSION="/nonexistent.so")
+    assert run.stdout.strip() == "1"
+    assert run.stderr.startswith("vecsql-preload: vecsql not registered: cannot load"), run.stderr
+
+    # A program without SQLite is left alone.
+    run = preloaded(["sh", "-c", "echo ok"])
+    assert (run.returncode, run.stdout, run.stderr) == (0, "ok\n", "")
+
+
+@needs_dqlite
 def test_dqlite_cluster_with_the_preload_answers_like_a_single_node(tmp_path, ext_path):
     ref = sqlite3.connect(tmp_path / "single.db", isolation_level=None)
     ref.enable_load_extension(True)
