@@ -68,8 +68,9 @@ fn extension_path() -> Option<PathBuf> {
     if let Some(path) = std::env::var_os("VECSQL_EXTENSION") {
         return Some(PathBuf::from(path));
     }
-    // SAFETY: dladdr fills `info` for an address inside this library.
+    // SAFETY: Dl_info is plain pointers, for which zero is a valid value.
     let mut info: libc::Dl_info = unsafe { std::mem::zeroed() };
+    // SAFETY: dladdr fills `info` for an address inside this library.
     let found = unsafe { libc::dladdr(extension_path as *const c_void, &mut info) };
     if found == 0 || info.dli_fname.is_null() {
         return None;
