@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what vecsql's build, demo and tests need on a fresh Debian machine (idempotent):
 # the sqlite3 shell, a Python whose sqlite3 module can load extensions, and a venv in .venv;
-# Node.js, npm and what building better-sqlite3 needs, for the npm package's tests.
+# Node.js, npm and what building better-sqlite3 needs, for the npm package's tests; dqlite's
+# demo node and shell for the replication tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,10 +25,17 @@ node_prefix=$(dirname "$(dirname "$(readlink -f "$(command -v node 2>/dev/null |
 if [ ! -f "$node_prefix/include/node/node_api.h" ] && [ ! -f /usr/include/node/node_api.h ]; then
   need_apt+=(libnode-dev)
 fi
+if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
 if [ ${#need_apt[@]} -gt 0 ]; then
-  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+# dqlite (tests/python/test_dqlite.py): Debian's go-dqlite has the dqlite-demo node and the
+# dqlite shell. Best effort: where the package does not exist, that test skips.
+if ! command -v dqlite-demo >/dev/null 2>&1 || ! command -v dqlite >/dev/null 2>&1; then
+  { [ ${#need_apt[@]} -gt 0 ] || $SUDO apt-get update -qq; } &&
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq go-dqlite >/dev/null 2>&1 ||
+    echo "setup.sh: go-dqlite is not installable here; tests/python/test_dqlite.py will skip" >&2
 fi
 
 # Debian's Python is built with extension loading enabled (pyenv's default python3 is not).
