@@ -280,20 +280,33 @@ impl HnswIndex {
 
     /// The in-memory copy, rebuilt from the shadow tables if it is missing or stale.
     fn current<'a>(&'a self, storage: &Storage) -> SqlResult<RefMut<'a, Loaded>> {
+        self.current_for(storage, None)
+    }
+
+    /// [`current`](Self::current) for a write about `pending`, whose row is already in the
+    /// vector chunks but must not be linked by a reload: the caller links it itself, exactly
+    /// as a connection whose copy was already fresh would, so the graph (and the stored
+    /// bytes) do not depend on whether this connection had a fresh copy.
+    fn current_for<'a>(
+        &'a self,
+        storage: &Storage,
+        pending: Option<i64>,
+    ) -> SqlResult<RefMut<'a, Loaded>> {
         let generation = self.stored_generation(storage)?;
         let mut state = self.state.borrow_mut();
         let fresh = state.as_ref().is_some_and(|l| l.generation == generation);
         if !fresh {
             *state = None;
-            *state = Some(self.load(storage, generation)?);
+            *state = Some(self.load(storage, generation, pending)?);
         }
         Ok(RefMut::map(state, |s| s.as_mut().expect("just loaded")))
     }
 
     /// Reads the graph and the vectors it walks. Rows the graph lacks (e.g. in a table whose
-    /// index tables were emptied) are linked now, in rowid order, and graph nodes without a row
-    /// are removed; those repairs are written with the next write to the index.
-    fn load(&self, storage: &Storage, generation: i64) -> SqlResult<Loaded> {
+    /// index tables were emptied) are linked now, in rowid order, except `pending` (a row the
+    /// caller is about to link); graph nodes without a row are removed. Those repairs are
+    /// written with the next write to the index.
+    fn load(&self, storage: &Storage, generation: i64, pending: Option<i64>) -> SqlResult<Loaded> {
         self.read_tuning(storage)?;
         let header = storage.query(
             &format!(
@@ -365,6 +378,7 @@ impl HnswIndex {
                         set_location(&mut loaded.locations, id, loc);
                         present[id as usize] = true;
                     }
+                    _ if Some(loc.rowid) == pending => {}
                     _ => missing.push((loc, v)),
                 }
             }
@@ -483,7 +497,7 @@ impl HnswIndex {
 
     /// Links a new row (its vector as stored in the column's element type).
     pub fn insert(&self, storage: &Storage, loc: RowLocation, vector: &[u8]) -> SqlResult<()> {
-        let mut l = self.current(storage)?;
+        let mut l = self.current_for(storage, Some(loc.rowid))?;
         if l.graph.node_of(loc.rowid).is_some() {
             let Loaded { graph, nav, .. } = &mut *l;
             with_space!(nav, s => graph.remove(loc.rowid, s));
@@ -527,7 +541,7 @@ impl HnswIndex {
             &format!("DELETE FROM {} WHERE key = 'header'", self.meta(storage)),
             &[],
         )?;
-        let mut loaded = self.load(storage, generation)?;
+        let mut loaded = self.load(storage, generation, None)?;
         // Everything was linked by `load`: write it all.
         self.persist(storage, &mut loaded)?;
         *self.state.borrow_mut() = Some(loaded);
