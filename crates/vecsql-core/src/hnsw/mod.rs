@@ -213,6 +213,34 @@ pub struct Hnsw {
     pool: Mutex<Vec<Scratch>>,
 }
 
+impl Clone for Hnsw {
+    /// A deep copy (the search scratch pool is not copied: the copy starts its own).
+    fn clone(&self) -> Self {
+        Hnsw {
+            params: self.params,
+            m0: self.m0,
+            level_mult: self.level_mult,
+            rowids: self.rowids.clone(),
+            levels: self.levels.clone(),
+            state: self.state.clone(),
+            links0: self.links0.clone(),
+            upper: self.upper.clone(),
+            rev: self.rev.clone(),
+            rev_built: self.rev_built,
+            ids: self.ids.clone(),
+            free: self.free.clone(),
+            entry: self.entry,
+            max_level: self.max_level,
+            linked: self.linked,
+            dirty_flag: self.dirty_flag.clone(),
+            dirty: self.dirty.clone(),
+            removed: self.removed.clone(),
+            header_dirty: self.header_dirty,
+            pool: Mutex::new(Vec::new()),
+        }
+    }
+}
+
 impl std::fmt::Debug for Hnsw {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Hnsw")

@@ -104,9 +104,13 @@ impl Hnsw {
             self.rev[i] = Vec::new();
         }
         self.free.insert(id);
-        // Trailing free slots are dropped, so the id space is always one more than the largest
-        // id in use: exactly what a reload rebuilds from the rows (and the next new id is the
-        // smallest free one either way, so reloaded and original graphs stay identical).
+        self.trim();
+    }
+
+    /// Drops trailing free slots, so the id space is always one more than the largest id in
+    /// use: exactly what a reload rebuilds from the rows (and the next new id is the smallest
+    /// free one either way, so reloaded and original graphs stay identical).
+    pub(super) fn trim(&mut self) {
         while self.state.last() == Some(&FREE) {
             let last = self.state.len() - 1;
             self.free.remove(&(last as NodeId));
