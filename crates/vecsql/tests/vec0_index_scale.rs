@@ -129,13 +129,23 @@ enum Mode {
     /// One connection, closed and reopened halfway (and again after every 50th statement),
     /// with a reader connection that queries between writes.
     Reopen,
+    /// Two connections take turns, and the one that ran a statement is closed and reopened
+    /// after it: the other catches up from the change log.
+    Alternate,
 }
 
 fn replay(path: &Path, stmts: &[Stmt], mode: Mode) -> Vec<Vec<Vec<Value>>> {
     let mut conn = open(path);
+    let mut other = open(path);
     let reader = open(path);
     for (i, s) in stmts.iter().enumerate() {
         match mode {
+            Mode::Alternate => {
+                std::mem::swap(&mut conn, &mut other);
+                run(&conn, s);
+                conn = open(path);
+                continue;
+            }
             Mode::Long => {}
             Mode::PerStatement => conn = open(path),
             Mode::Reopen => {
@@ -169,7 +179,7 @@ fn stored_index_depends_only_on_the_statements() {
     let stmts = workload();
     let long = replay(&tmp(&dir, "long.db"), &stmts, Mode::Long);
     assert!(long[0].len() > 100, "{} nodes", long[0].len());
-    for mode in [Mode::PerStatement, Mode::Reopen] {
+    for mode in [Mode::PerStatement, Mode::Reopen, Mode::Alternate] {
         let other = replay(&tmp(&dir, &format!("{mode:?}.db")), &stmts, mode);
         assert_eq!(long[1], other[1], "{mode:?}: meta rows differ");
         let differ = long[0]
@@ -183,4 +193,140 @@ fn stored_index_depends_only_on_the_statements() {
             "{mode:?}: node rows differ from the long connection's"
         );
     }
+}
+
+/// How this process got its copies of `t`'s index: (full loads, refreshes, adoptions).
+fn process(conn: &Connection) -> (i64, i64, i64) {
+    let get = |what: &str| {
+        int(
+            conn,
+            &format!("select json_extract(vec_index_status('t'), '$[0].process.{what}')"),
+        )
+    };
+    (get("full_loads"), get("refreshes"), get("adoptions"))
+}
+
+fn nearest(conn: &Connection, q: &[f32], k: usize) -> Vec<i64> {
+    ints_with(
+        conn,
+        "select rowid from t where emb match ? and k = ? order by distance",
+        rusqlite::params![f32_blob(q), k as i64],
+    )
+}
+
+fn filled(dir: &tempfile::TempDir, n: i64) -> (PathBuf, Connection) {
+    let path = tmp(dir, "shared.db");
+    let conn = open(&path);
+    conn.pragma_update(None, "journal_mode", "wal").unwrap();
+    exec(
+        &conn,
+        &format!("create virtual table t using vec0(emb float[{DIMS}] indexed by hnsw(m=8))"),
+    );
+    let mut rng = Rng::new(7);
+    exec(&conn, "begin");
+    for i in 1..=n {
+        run(&conn, &Stmt::Insert(i, rng.vector(DIMS)));
+    }
+    exec(&conn, "commit");
+    (path, conn)
+}
+
+#[test]
+fn a_new_connection_uses_the_copy_another_connection_loaded() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, a) = filled(&dir, 300);
+    let q = [0.5; DIMS];
+    let want = nearest(&a, &q, 5);
+    let before = process(&a);
+    for _ in 0..3 {
+        let b = open(&path);
+        assert_eq!(nearest(&b, &q, 5), want);
+    }
+    let after = process(&a);
+    assert_eq!(after.0, before.0, "no connection loaded the index again");
+    assert_eq!(
+        after.2,
+        before.2 + 3,
+        "each new connection adopted the copy"
+    );
+}
+
+#[test]
+fn connections_see_each_others_commits_and_never_uncommitted_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, a) = filled(&dir, 200);
+    let b = open(&path);
+    let q = [9.0; DIMS];
+    let base = nearest(&b, &q, 3);
+    assert!(!base.contains(&5000));
+
+    // Uncommitted: a sees its row, b does not (before, during and after a's reads).
+    exec(&a, "begin");
+    run(&a, &Stmt::Insert(5000, q.to_vec()));
+    assert_eq!(nearest(&b, &q, 3), base);
+    assert_eq!(nearest(&a, &q, 1), [5000]);
+    assert_eq!(nearest(&b, &q, 3), base);
+    let c = open(&path);
+    assert_eq!(
+        nearest(&c, &q, 3),
+        base,
+        "a new connection sees only committed rows"
+    );
+
+    // Rolled back: nobody sees it, a included.
+    exec(&a, "rollback");
+    assert_eq!(nearest(&a, &q, 3), base);
+    assert_eq!(nearest(&b, &q, 3), base);
+
+    // A savepoint rolled back inside a transaction that then commits.
+    exec(&a, "begin; savepoint s");
+    run(&a, &Stmt::Insert(5001, q.to_vec()));
+    exec(&a, "rollback to s");
+    run(&a, &Stmt::Insert(5002, q.to_vec()));
+    assert_eq!(nearest(&b, &q, 3), base);
+    exec(&a, "commit");
+    assert_eq!(nearest(&b, &q, 1), [5002]);
+    assert_eq!(nearest(&c, &q, 1), [5002]);
+    assert_eq!(nearest(&a, &q, 1), [5002]);
+
+    // b writes, a and c see it; a delete, too.
+    run(&b, &Stmt::Delete(5002));
+    assert_eq!(nearest(&a, &q, 3), base);
+    assert_eq!(nearest(&c, &q, 3), base);
+}
+
+#[test]
+fn a_stale_copy_catches_up_from_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, a) = filled(&dir, 400);
+    drop(a);
+    let reader = open(&path);
+    let q = [3.0; DIMS];
+    nearest(&reader, &q, 5);
+    let (loads, refreshes, _) = process(&reader);
+    // Another connection commits a few rows and goes away (as another process would).
+    let w = open(&path);
+    run(&w, &Stmt::Insert(9000, q.to_vec()));
+    run(&w, &Stmt::Update(7, [2.9; DIMS].to_vec()));
+    run(&w, &Stmt::Delete(9000));
+    run(&w, &Stmt::Insert(9001, [3.1; DIMS].to_vec()));
+    drop(w);
+    assert_eq!(nearest(&reader, &q, 2), [7, 9001]);
+    let after = process(&reader);
+    assert_eq!(
+        (after.0, after.1),
+        (loads, refreshes + 1),
+        "refreshed, not reloaded"
+    );
+    // The refreshed copy answers like a full load of the file.
+    let got: Vec<Vec<i64>> = (0..20)
+        .map(|i| nearest(&reader, &[i as f32 * 0.3 - 3.0; DIMS], 10))
+        .collect();
+    drop(reader);
+    let fresh = open(&path);
+    let want: Vec<Vec<i64>> = (0..20)
+        .map(|i| nearest(&fresh, &[i as f32 * 0.3 - 3.0; DIMS], 10))
+        .collect();
+    assert_eq!(process(&fresh).0, loads + 1);
+    assert_eq!(got, want);
 }
