@@ -50,10 +50,11 @@ use vecsql_core::hnsw::{self, BinarySpace, F32Space, Hnsw, HnswParams, Int8Space
 
 use super::{IndexConfig, Knob, Quantizer, Tuning, MAX_EF};
 use crate::error::{SqlError, SqlResult};
+use crate::ffi::connection::Blob;
 use crate::ffi::{OwnedValue, SqlValue};
 use crate::vec0::knn::{chunk_distances, Neighbour, Query};
 use crate::vec0::layout::{Layout, Metric, VectorColumn, VectorElement};
-use crate::vec0::storage::{RowLocation, Storage};
+use crate::vec0::storage::{AlignedChunk, RowLocation, Storage};
 
 /// Seed of the level hash: fixed, so the same statements build the same graph everywhere.
 const LEVEL_SEED: u64 = 0x7665_6373_716c_0001;
@@ -970,21 +971,38 @@ impl HnswIndex {
         };
         let candidates =
             with_space!(&l.nav, s => l.graph.search(s.query_distance(&q), wanted, ef, filter_ref));
-        storage.validate_vector_cache()?;
+        // Rescoring reads just the candidates' vectors (one blob handle, moved from chunk to
+        // chunk), not whole chunks through the connection's chunk cache: a new connection, or
+        // one whose cache another commit just dropped, pays k small reads instead of k chunks,
+        // and connections do not each build a cache of the chunks their walks touch.
         let vb = self.vector.vector_bytes();
+        let mut buf = AlignedChunk::zeroed(vb);
+        let mut blob: Option<(Blob, i64)> = None;
         let mut out = Vec::with_capacity(candidates.len());
         for (_, id) in candidates {
             let Some(loc) = location(id) else { continue };
-            let chunk = storage.vector_chunk(self.column, loc.chunk_id)?;
+            match &mut blob {
+                Some((b, at)) if *at == loc.chunk_id => {}
+                Some((b, at)) => {
+                    b.reopen(loc.chunk_id)?;
+                    *at = loc.chunk_id;
+                }
+                None => {
+                    let b = storage.open_blob(
+                        &Layout::vector_chunks(self.column),
+                        "vectors",
+                        loc.chunk_id,
+                        false,
+                    )?;
+                    blob = Some((b, loc.chunk_id));
+                }
+            }
+            let (b, _) = blob.as_ref().expect("opened above");
+            b.read(loc.offset * vb, buf.bytes_mut())?;
             let mut distance = f64::NAN;
-            chunk_distances(
-                query,
-                self.vector.metric,
-                vb,
-                chunk.bytes(),
-                &[loc.offset],
-                |_, d| distance = if d == 0.0 { 0.0 } else { d },
-            )?;
+            chunk_distances(query, self.vector.metric, vb, buf.bytes(), &[0], |_, d| {
+                distance = if d == 0.0 { 0.0 } else { d }
+            })?;
             out.push(Neighbour {
                 location: loc,
                 distance,
