@@ -330,3 +330,25 @@ fn a_stale_copy_catches_up_from_the_log() {
     assert_eq!(process(&fresh).0, loads + 1);
     assert_eq!(got, want);
 }
+
+#[test]
+fn a_table_declared_again_differently_does_not_share_the_old_copy() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = tmp(&dir, "redeclared.db");
+    let a = open(&path);
+    exec(
+        &a,
+        "create virtual table t using vec0(emb float[2] indexed by hnsw())",
+    );
+    assert!(nearest(&a, &[0.0; 2], 1).is_empty()); // a holds an empty copy at generation 0
+    let b = open(&path);
+    exec(
+        &b,
+        &format!(
+            "drop table t; create virtual table t using vec0(emb float[{DIMS}] indexed by hnsw())"
+        ),
+    );
+    assert!(nearest(&b, &[0.0; DIMS], 1).is_empty());
+    run(&b, &Stmt::Insert(1, vec![1.0; DIMS]));
+    assert_eq!(nearest(&b, &[0.0; DIMS], 1), [1]);
+}

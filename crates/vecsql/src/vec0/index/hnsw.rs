@@ -118,8 +118,9 @@ struct Loaded {
     tuning: Tuning,
 }
 
-/// Which index a shared copy belongs to: database file, table, vector column.
-type Key = (String, String, usize);
+/// Which index a shared copy belongs to: database file, table, vector column, and the
+/// column's declaration (so a table dropped and declared again differently never shares).
+type Key = (String, String, usize, String);
 
 /// A process-wide copy and how connections got theirs.
 #[derive(Default)]
@@ -150,8 +151,14 @@ fn shared<R>(f: impl FnOnce(&mut HashMap<Key, Shared>) -> R) -> R {
 /// for `vec_index_status`.
 pub fn process_status(file: &str, table: &str, column: usize) -> serde_json::Value {
     shared(|map| {
-        let key = (file.to_string(), table.to_string(), column);
-        match map.get(&key) {
+        // The entry of the declaration in use: the one with a live copy, else any.
+        let mut entries: Vec<&Shared> = map
+            .iter()
+            .filter(|(k, _)| k.0 == file && k.1 == table && k.2 == column)
+            .map(|(_, s)| s)
+            .collect();
+        entries.sort_by_key(|s| s.copy.strong_count() == 0);
+        match entries.first() {
             None => serde_json::json!({"shared_generation": null, "full_loads": 0,
                 "refreshes": 0, "adoptions": 0, "copies": 0}),
             Some(s) => serde_json::json!({
@@ -433,9 +440,12 @@ impl HnswIndex {
                 &[SqlValue::Text(storage.layout.schema.as_bytes())],
             )?;
             let key = match rows.first().and_then(|r| r.first()) {
-                Some(OwnedValue::Text(f)) if !f.is_empty() => {
-                    Some((f.clone(), storage.layout.table.clone(), self.column))
-                }
+                Some(OwnedValue::Text(f)) if !f.is_empty() => Some((
+                    f.clone(),
+                    storage.layout.table.clone(),
+                    self.column,
+                    format!("{:?} {:?}", self.vector, self.config),
+                )),
                 _ => None,
             };
             let _ = self.key.set(key);
