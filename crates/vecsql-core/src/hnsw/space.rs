@@ -21,9 +21,10 @@ pub enum Metric {
     /// Squared Euclidean distance: ranks like L2 and saves a square root per distance; take
     /// `sqrt` of the results to report L2.
     L2,
-    /// Cosine distance `1 - cos`. [`F32Space`] stores unit-normalised copies, so this is
-    /// `1 - dot` at search time (as hnswlib does); a zero vector is kept as zeros and is at
-    /// distance 1 from everything (sqlite-vec would say NaN, which cannot be ranked).
+    /// Cosine distance `1 - cos`. [`F32Space`] stores the vectors as given with their inverse
+    /// norms, so this is `1 - dot * inv_a * inv_b` (the query is normalised once); a zero
+    /// vector is at distance 1 from everything (sqlite-vec would say NaN, which cannot be
+    /// ranked).
     Cosine,
     /// Negated inner product (maximum inner product search as a minimum).
     Dot,
@@ -47,6 +48,8 @@ pub struct F32Space {
     data: Vec<f32>,
     base: usize,
     slots: usize,
+    /// Under cosine, `1 / |v|` per slot (0 for a zero or non-finite norm).
+    inv_norms: Vec<f32>,
 }
 
 impl Clone for F32Space {
@@ -57,6 +60,7 @@ impl Clone for F32Space {
         c.slots = self.slots;
         let n = self.slots * self.stride;
         c.data[c.base..c.base + n].copy_from_slice(&self.data[self.base..self.base + n]);
+        c.inv_norms = self.inv_norms.clone();
         c
     }
 }
@@ -67,13 +71,25 @@ fn align_offset(v: &[f32]) -> usize {
     ((64 - addr % 64) % 64) / std::mem::size_of::<f32>()
 }
 
+/// The distance of two stored (or query) vectors; `scale` is the product of their inverse
+/// norms, used only under cosine.
 #[inline]
-fn f32_distance(metric: Metric, a: &[f32], b: &[f32]) -> f32 {
+fn f32_distance(metric: Metric, a: &[f32], b: &[f32], scale: f32) -> f32 {
     match metric {
         Metric::L2 => l2_squared_f32(a, b),
-        Metric::Cosine => 1.0 - dot_f32(a, b),
+        Metric::Cosine => 1.0 - dot_f32(a, b) * scale,
         Metric::Dot => -dot_f32(a, b),
         Metric::L1 => l1_f32(a, b),
+    }
+}
+
+/// `1 / |v|`, or 0 for a zero (or non-finite) norm.
+fn inv_norm(v: &[f32]) -> f32 {
+    let n = dot_f32(v, v).sqrt();
+    if n > 0.0 && n.is_finite() {
+        1.0 / n
+    } else {
+        0.0
     }
 }
 
@@ -102,6 +118,7 @@ impl F32Space {
             data: Vec::new(),
             base: 0,
             slots: 0,
+            inv_norms: Vec::new(),
         }
     }
 
@@ -140,8 +157,9 @@ impl F32Space {
         self.base = base;
     }
 
-    /// Store `v` at `id`, growing the store with zero slots as needed. Under
-    /// [`Metric::Cosine`] the stored copy is normalised. Panics if `v.len() != dims`.
+    /// Store `v` at `id`, growing the store with zero slots as needed. The vector is stored as
+    /// given (under [`Metric::Cosine`] with its inverse norm), so [`get`](Self::get) returns
+    /// exactly `v`. Panics if `v.len() != dims`.
     pub fn set(&mut self, id: NodeId, v: &[f32]) {
         assert_eq!(v.len(), self.dims, "vector length");
         let i = id as usize;
@@ -150,15 +168,27 @@ impl F32Space {
             self.slots = i + 1;
         }
         let at = self.base + i * self.stride;
-        let dst = &mut self.data[at..at + self.dims];
+        self.data[at..at + self.dims].copy_from_slice(v);
         if self.metric == Metric::Cosine {
-            dst.copy_from_slice(&normalised(v));
-        } else {
-            dst.copy_from_slice(v);
+            if self.inv_norms.len() < self.slots {
+                self.inv_norms.resize(self.slots, 0.0);
+            }
+            self.inv_norms[i] = inv_norm(v);
         }
     }
 
-    /// The stored vector at `id` (normalised under cosine). Panics past [`len`](Self::len).
+    /// The inverse norm of slot `id` under cosine (1 under the other metrics).
+    #[inline]
+    fn scale(&self, id: NodeId) -> f32 {
+        if self.metric == Metric::Cosine {
+            self.inv_norms.get(id as usize).copied().unwrap_or(0.0)
+        } else {
+            1.0
+        }
+    }
+
+    /// The stored vector at `id`, as given to [`set`](Self::set). Panics past
+    /// [`len`](Self::len).
     #[inline]
     pub fn get(&self, id: NodeId) -> &[f32] {
         let i = id as usize;
@@ -176,14 +206,19 @@ impl F32Space {
         } else {
             q.to_vec()
         };
-        move |id| f32_distance(self.metric, &q, self.get(id))
+        move |id| f32_distance(self.metric, &q, self.get(id), self.scale(id))
     }
 }
 
 impl Space for F32Space {
     #[inline]
     fn distance(&self, a: NodeId, b: NodeId) -> f32 {
-        f32_distance(self.metric, self.get(a), self.get(b))
+        f32_distance(
+            self.metric,
+            self.get(a),
+            self.get(b),
+            self.scale(a) * self.scale(b),
+        )
     }
 
     #[inline]

@@ -50,11 +50,10 @@ use vecsql_core::hnsw::{self, BinarySpace, F32Space, Hnsw, HnswParams, Int8Space
 
 use super::{IndexConfig, Knob, Quantizer, Tuning, MAX_EF};
 use crate::error::{SqlError, SqlResult};
-use crate::ffi::connection::Blob;
 use crate::ffi::{OwnedValue, SqlValue};
 use crate::vec0::knn::{chunk_distances, Neighbour, Query};
 use crate::vec0::layout::{Layout, Metric, VectorColumn, VectorElement};
-use crate::vec0::storage::{AlignedChunk, RowLocation, Storage};
+use crate::vec0::storage::{RowLocation, Storage};
 
 /// Seed of the level hash: fixed, so the same statements build the same graph everywhere.
 const LEVEL_SEED: u64 = 0x7665_6373_716c_0001;
@@ -981,38 +980,39 @@ impl HnswIndex {
         };
         let candidates =
             with_space!(&l.nav, s => l.graph.search(s.query_distance(&q), wanted, ef, filter_ref));
-        // Rescoring reads just the candidates' vectors (one blob handle, moved from chunk to
-        // chunk), not whole chunks through the connection's chunk cache: a new connection, or
-        // one whose cache another commit just dropped, pays k small reads instead of k chunks,
-        // and connections do not each build a cache of the chunks their walks touch.
+        // Rescoring: a float32 column walked in full precision keeps the column's exact
+        // values in the (shared) copy, so the exact kernel runs on them with no read at all.
+        // Otherwise the candidates' chunks come through the connection's chunk cache.
+        let exact_in_copy = match &l.nav {
+            Nav::F32(s) if self.vector.element == VectorElement::Float32 => Some(s),
+            _ => None,
+        };
+        if exact_in_copy.is_none() {
+            storage.validate_vector_cache()?;
+        }
         let vb = self.vector.vector_bytes();
-        let mut buf = AlignedChunk::zeroed(vb);
-        let mut blob: Option<(Blob, i64)> = None;
         let mut out = Vec::with_capacity(candidates.len());
         for (_, id) in candidates {
             let Some(loc) = location(id) else { continue };
-            match &mut blob {
-                Some((b, at)) if *at == loc.chunk_id => {}
-                Some((b, at)) => {
-                    b.reopen(loc.chunk_id)?;
-                    *at = loc.chunk_id;
+            let mut distance = f64::NAN;
+            let mut emit = |_, d: f64| distance = if d == 0.0 { 0.0 } else { d };
+            match exact_in_copy {
+                Some(s) => {
+                    let bytes: &[u8] = bytemuck::cast_slice(s.get(id));
+                    chunk_distances(query, self.vector.metric, vb, bytes, &[0], &mut emit)?;
                 }
                 None => {
-                    let b = storage.open_blob(
-                        &Layout::vector_chunks(self.column),
-                        "vectors",
-                        loc.chunk_id,
-                        false,
+                    let chunk = storage.vector_chunk(self.column, loc.chunk_id)?;
+                    chunk_distances(
+                        query,
+                        self.vector.metric,
+                        vb,
+                        chunk.bytes(),
+                        &[loc.offset],
+                        &mut emit,
                     )?;
-                    blob = Some((b, loc.chunk_id));
                 }
             }
-            let (b, _) = blob.as_ref().expect("opened above");
-            b.read(loc.offset * vb, buf.bytes_mut())?;
-            let mut distance = f64::NAN;
-            chunk_distances(query, self.vector.metric, vb, buf.bytes(), &[0], |_, d| {
-                distance = if d == 0.0 { 0.0 } else { d }
-            })?;
             out.push(Neighbour {
                 location: loc,
                 distance,
