@@ -34,33 +34,52 @@ pub enum Metric {
 
 /// Full-precision `f32` vectors, `dims` per node, stored by id.
 ///
-/// Each vector starts on a 64-byte boundary (a padded stride, and a start offset into the
-/// buffer chosen from its address): a 384-d vector is then exactly 24 cache lines, not 25, and
-/// no 64-byte SIMD load straddles two lines. Both show in a build, which is bound by
+/// Each vector starts on a 64-byte boundary (a padded stride, and a start offset into each
+/// page's buffer chosen from its address): a 384-d vector is then exactly 24 cache lines, not
+/// 25, and no 64-byte SIMD load straddles two lines. Both show in a build, which is bound by
 /// fetching vectors from memory.
-#[derive(Debug)]
+///
+/// Vectors live in pages of [`PAGE_SLOTS`] slots, each behind an `Arc`: a clone shares every
+/// page and copies one only when it is written (copy on write), so copying a store that
+/// another owner keeps using (a writer's private copy of an index that readers share) costs
+/// the pages it then changes, not the whole store.
+#[derive(Debug, Clone)]
 pub struct F32Space {
     dims: usize,
     /// Floats per slot: `dims` rounded up to 16 (64 bytes) from 16 dimensions on.
     stride: usize,
     metric: Metric,
-    /// `slots * stride` floats from `base`, plus alignment slack.
-    data: Vec<f32>,
-    base: usize,
+    pages: Vec<std::sync::Arc<Page>>,
     slots: usize,
     /// Under cosine, `1 / |v|` per slot (0 for a zero or non-finite norm).
     inv_norms: Vec<f32>,
 }
 
-impl Clone for F32Space {
+/// Slots per page of an [`F32Space`] (a power of two).
+pub const PAGE_SLOTS: usize = 256;
+const PAGE_SHIFT: u32 = PAGE_SLOTS.trailing_zeros();
+
+/// `PAGE_SLOTS * stride` floats from `base` (64-byte aligned), plus alignment slack.
+#[derive(Debug)]
+struct Page {
+    data: Vec<f32>,
+    base: usize,
+}
+
+impl Page {
+    fn zeroed(stride: usize) -> Page {
+        let data = vec![0.0f32; PAGE_SLOTS * stride + 15];
+        let base = align_offset(&data);
+        Page { data, base }
+    }
+}
+
+impl Clone for Page {
     fn clone(&self) -> Self {
-        // A clone is a new allocation with its own alignment offset.
-        let mut c = F32Space::new(self.dims, self.metric);
-        c.reserve_slots(self.slots);
-        c.slots = self.slots;
-        let n = self.slots * self.stride;
+        // A new allocation with its own alignment offset.
+        let n = self.data.len() - 15;
+        let mut c = Page::zeroed(n / PAGE_SLOTS);
         c.data[c.base..c.base + n].copy_from_slice(&self.data[self.base..self.base + n]);
-        c.inv_norms = self.inv_norms.clone();
         c
     }
 }
@@ -115,8 +134,7 @@ impl F32Space {
                 dims
             },
             metric,
-            data: Vec::new(),
-            base: 0,
+            pages: Vec::new(),
             slots: 0,
             inv_norms: Vec::new(),
         }
@@ -142,21 +160,6 @@ impl F32Space {
         self.slots == 0
     }
 
-    /// Make room for `slots` slots (zeroed), reallocating to at least twice the current room.
-    fn reserve_slots(&mut self, slots: usize) {
-        let room = (self.data.len().saturating_sub(self.base + 15)) / self.stride;
-        if slots <= room {
-            return;
-        }
-        let room = slots.max(2 * room).max(16);
-        let mut data = vec![0.0f32; room * self.stride + 15];
-        let base = align_offset(&data);
-        let n = self.slots * self.stride;
-        data[base..base + n].copy_from_slice(&self.data[self.base..self.base + n]);
-        self.data = data;
-        self.base = base;
-    }
-
     /// Store `v` at `id`, growing the store with zero slots as needed. The vector is stored as
     /// given (under [`Metric::Cosine`] with its inverse norm), so [`get`](Self::get) returns
     /// exactly `v`. Panics if `v.len() != dims`.
@@ -164,11 +167,15 @@ impl F32Space {
         assert_eq!(v.len(), self.dims, "vector length");
         let i = id as usize;
         if i >= self.slots {
-            self.reserve_slots(i + 1);
             self.slots = i + 1;
+            while self.pages.len() << PAGE_SHIFT < self.slots {
+                self.pages
+                    .push(std::sync::Arc::new(Page::zeroed(self.stride)));
+            }
         }
-        let at = self.base + i * self.stride;
-        self.data[at..at + self.dims].copy_from_slice(v);
+        let page = std::sync::Arc::make_mut(&mut self.pages[i >> PAGE_SHIFT]);
+        let at = page.base + (i & (PAGE_SLOTS - 1)) * self.stride;
+        page.data[at..at + self.dims].copy_from_slice(v);
         if self.metric == Metric::Cosine {
             if self.inv_norms.len() < self.slots {
                 self.inv_norms.resize(self.slots, 0.0);
@@ -193,8 +200,9 @@ impl F32Space {
     pub fn get(&self, id: NodeId) -> &[f32] {
         let i = id as usize;
         assert!(i < self.slots, "id {i} beyond the store");
-        let at = self.base + i * self.stride;
-        &self.data[at..at + self.dims]
+        let page = &self.pages[i >> PAGE_SHIFT];
+        let at = page.base + (i & (PAGE_SLOTS - 1)) * self.stride;
+        &page.data[at..at + self.dims]
     }
 
     /// The distance function of a query vector, for [`Hnsw::search`](super::Hnsw::search).
@@ -223,8 +231,10 @@ impl Space for F32Space {
 
     #[inline]
     fn touch(&self, id: NodeId) {
-        if let Some(x) = self.data.get(self.base + id as usize * self.stride) {
-            std::hint::black_box(*x);
+        let i = id as usize;
+        if let Some(page) = self.pages.get(i >> PAGE_SHIFT) {
+            let at = page.base + (i & (PAGE_SLOTS - 1)) * self.stride;
+            std::hint::black_box(page.data[at]);
         }
     }
 }
