@@ -207,7 +207,6 @@ impl Hnsw {
             ef_construction,
             seed,
         });
-        let stride = 1 + g.m0;
 
         // Pass 1a: read each row's fixed part, without allocating anything by the header's
         // word: the id space must be exactly `1 + the largest id` (see `free_slot`), so a
@@ -251,7 +250,7 @@ impl Hnsw {
         }
 
         // Pass 1b: place ids, rowids and levels.
-        g.links0 = vec![0; capacity * stride];
+        g.links0.resize(capacity);
         g.rowids = vec![0; capacity];
         g.levels = vec![0; capacity];
         g.state = vec![super::FREE; capacity];
@@ -329,13 +328,9 @@ impl Hnsw {
                     seen[nid as usize] = stamp;
                     list.push(nid);
                 }
-                let s = if layer == 0 {
-                    i * stride
-                } else {
-                    (layer - 1) * (1 + m)
-                };
+                let s = if layer == 0 { 0 } else { (layer - 1) * (1 + m) };
                 let block: &mut [NodeId] = if layer == 0 {
-                    &mut g.links0
+                    g.links0.node_mut(id)
                 } else {
                     &mut g.upper[i]
                 };
@@ -397,7 +392,6 @@ impl Hnsw {
         self.params.ef_construction = h.ef_construction;
         self.rev = Vec::new();
         self.rev_built = false;
-        let stride = 1 + self.m0;
         let m = self.params.m;
 
         // Pass 1: unmap every listed rowid (its row is placed again below if it still exists).
@@ -409,7 +403,7 @@ impl Hnsw {
                     self.linked -= 1;
                 }
                 self.state[i] = FREE;
-                self.links0[i * stride] = 0;
+                self.links0.node_mut(id)[0] = 0;
                 self.upper[i] = Vec::new();
                 old.insert((*rowid, id));
             }
@@ -449,7 +443,7 @@ impl Hnsw {
                 self.rowids.resize(n, 0);
                 self.levels.resize(n, 0);
                 self.state.resize(n, FREE);
-                self.links0.resize(n * stride, 0);
+                self.links0.resize(n);
                 self.upper.resize(n, Vec::new());
                 self.dirty_flag.resize(n, false);
             }
@@ -465,7 +459,7 @@ impl Hnsw {
             self.rowids[i] = rowid;
             self.levels[i] = (layers - 1) as u8;
             self.state[i] = LINKED;
-            self.links0[i * stride] = 0;
+            self.links0.node_mut(id)[0] = 0;
             self.upper[i] = vec![0; (layers - 1) * (1 + m)];
             self.linked += 1;
             placed.push((id, r.at, blob));
@@ -507,7 +501,7 @@ impl Hnsw {
                     list.push(nid);
                 }
                 let (block, s): (&mut [NodeId], usize) = if layer == 0 {
-                    (&mut self.links0, i * stride)
+                    (self.links0.node_mut(id), 0)
                 } else {
                     (&mut self.upper[i], (layer - 1) * (1 + m))
                 };

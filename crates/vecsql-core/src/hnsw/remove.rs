@@ -98,7 +98,7 @@ impl Hnsw {
     fn free_slot(&mut self, id: NodeId) {
         let i = id as usize;
         self.state[i] = FREE;
-        self.links0[i * (1 + self.m0)] = 0;
+        self.links0.node_mut(id)[0] = 0;
         self.upper[i] = Vec::new();
         if self.rev_built {
             self.rev[i] = Vec::new();
@@ -119,7 +119,7 @@ impl Hnsw {
             self.levels.pop();
             self.upper.pop();
             self.dirty_flag.pop();
-            self.links0.truncate(last * (1 + self.m0));
+            self.links0.resize(last);
             if self.rev_built {
                 self.rev.pop();
             }
