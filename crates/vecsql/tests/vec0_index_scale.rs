@@ -50,11 +50,10 @@ fn run(conn: &Connection, s: &Stmt) {
 
 /// Inserts, deletes, vector updates, a multi-row transaction, a knob change and a rebuild,
 /// with many duplicate vectors (ties everywhere).
-fn workload() -> Vec<Stmt> {
+fn workload(column: &str) -> Vec<Stmt> {
     let mut rng = Rng::new(16);
     let mut out = vec![Stmt::Sql(format!(
-        "create virtual table t using vec0(emb float[{DIMS}] distance_metric=cosine \
-         indexed by hnsw(m=4, ef_construction=16), chunk_size=64)"
+        "create virtual table t using vec0(emb float[{DIMS}] {column}, chunk_size=64)"
     ))];
     let mut live: Vec<i64> = Vec::new();
     let vector = |rng: &mut Rng| {
@@ -175,11 +174,26 @@ fn tmp(dir: &tempfile::TempDir, name: &str) -> PathBuf {
 
 #[test]
 fn stored_index_depends_only_on_the_statements() {
+    same_bytes_every_way(
+        "distance_metric=cosine indexed by hnsw(m=4, ef_construction=16)",
+        &[Mode::PerStatement, Mode::Reopen, Mode::Alternate],
+    );
+}
+
+#[test]
+fn stored_index_depends_only_on_the_statements_quantized_l2() {
+    same_bytes_every_way(
+        "indexed by hnsw(m=6, ef_construction=20, quantizer=int8)",
+        &[Mode::Reopen, Mode::Alternate],
+    );
+}
+
+fn same_bytes_every_way(column: &str, modes: &[Mode]) {
     let dir = tempfile::tempdir().unwrap();
-    let stmts = workload();
+    let stmts = workload(column);
     let long = replay(&tmp(&dir, "long.db"), &stmts, Mode::Long);
     assert!(long[0].len() > 100, "{} nodes", long[0].len());
-    for mode in [Mode::PerStatement, Mode::Reopen, Mode::Alternate] {
+    for &mode in modes {
         let other = replay(&tmp(&dir, &format!("{mode:?}.db")), &stmts, mode);
         assert_eq!(long[1], other[1], "{mode:?}: meta rows differ");
         let differ = long[0]
@@ -351,4 +365,51 @@ fn a_table_declared_again_differently_does_not_share_the_old_copy() {
     assert!(nearest(&b, &[0.0; DIMS], 1).is_empty());
     run(&b, &Stmt::Insert(1, vec![1.0; DIMS]));
     assert_eq!(nearest(&b, &[0.0; DIMS], 1), [1]);
+}
+
+#[test]
+fn connections_in_several_threads_share_one_copy_safely() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, a) = filled(&dir, 300);
+    drop(a);
+    let q = [0.25; DIMS];
+    let readers: Vec<_> = (0..3)
+        .map(|_| {
+            let path = path.clone();
+            std::thread::spawn(move || {
+                let c = open(&path);
+                c.busy_timeout(std::time::Duration::from_secs(10)).unwrap();
+                for _ in 0..200 {
+                    let got = nearest(&c, &q, 5);
+                    assert_eq!(got.len(), 5);
+                    assert!(got
+                        .iter()
+                        .all(|&r| (1..=300).contains(&r) || (10_000..10_080).contains(&r)));
+                }
+            })
+        })
+        .collect();
+    let w = open(&path);
+    w.busy_timeout(std::time::Duration::from_secs(10)).unwrap();
+    let mut rng = Rng::new(99);
+    for i in 0..40i64 {
+        exec(&w, "begin");
+        run(&w, &Stmt::Insert(10_000 + 2 * i, rng.vector(DIMS)));
+        run(&w, &Stmt::Insert(10_001 + 2 * i, rng.vector(DIMS)));
+        if i % 4 == 0 {
+            run(&w, &Stmt::Delete(1 + i));
+        }
+        exec(&w, "commit");
+    }
+    for r in readers {
+        r.join().unwrap();
+    }
+    // Every connection ends with the same answers as a fresh load.
+    let fresh_answers = nearest(&w, &q, 10);
+    let c = open(&path);
+    assert_eq!(nearest(&c, &q, 10), fresh_answers);
+    assert_eq!(
+        int(&c, "select count(*) from t_hnsw00_nodes"),
+        300 + 80 - 10
+    );
 }
