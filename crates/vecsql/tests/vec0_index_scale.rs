@@ -413,3 +413,24 @@ fn connections_in_several_threads_share_one_copy_safely() {
         300 + 80 - 10
     );
 }
+
+#[test]
+fn a_commit_is_published_and_the_others_take_it_without_reading() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, a) = filled(&dir, 300);
+    let b = open(&path);
+    let q = [0.75; DIMS];
+    nearest(&b, &q, 3);
+    let before = process(&a);
+    for i in 0..5 {
+        run(&a, &Stmt::Insert(20_000 + i, q.to_vec()));
+        assert_eq!(nearest(&b, &q, 1).len(), 1);
+        assert!(nearest(&b, &q, 6).contains(&(20_000 + i)));
+    }
+    let after = process(&a);
+    assert_eq!(
+        (after.0, after.1, after.2),
+        (before.0, before.1, before.2 + 5),
+        "b adopted a's committed copy each time"
+    );
+}
