@@ -181,6 +181,9 @@ enum Via {
 /// copy is newer (a connection reading an older snapshot).
 fn publish(key: &Key, l: &Arc<Loaded>) {
     shared(|m| {
+        // Entries whose copy nobody uses any more go (a process opening many files keeps no
+        // trace of them), except this one's counters.
+        m.retain(|k, s| k == key || s.copy.strong_count() > 0);
         let s = m.entry(key.clone()).or_default();
         if s.copy
             .upgrade()
