@@ -53,7 +53,7 @@ use crate::error::{SqlError, SqlResult};
 use crate::ffi::{OwnedValue, SqlValue};
 use crate::vec0::knn::{chunk_distances, Neighbour, Query};
 use crate::vec0::layout::{Layout, Metric, VectorColumn, VectorElement};
-use crate::vec0::storage::{RowLocation, Storage};
+use crate::vec0::storage::{AlignedChunk, RowLocation, Storage};
 
 /// Seed of the level hash: fixed, so the same statements build the same graph everywhere.
 const LEVEL_SEED: u64 = 0x7665_6373_716c_0001;
@@ -714,8 +714,13 @@ impl HnswIndex {
         let mut present = vec![false; graph.capacity()];
         let dims = self.vector.dims;
         let vb = self.vector.vector_bytes();
+        // One aligned buffer for every chunk, and float32 vectors used in place.
+        let mut buf = AlignedChunk::zeroed(storage.layout.chunk_size * vb);
+        let mut converted: Vec<f32>;
+        loaded.locations.reserve(graph.capacity());
         for chunk in storage.chunks(&[])? {
-            let bytes = storage.read_vector_chunk(self.column, chunk.chunk_id)?;
+            storage.read_vector_chunk_into(self.column, chunk.chunk_id, buf.bytes_mut())?;
+            let bytes = buf.bytes();
             for slot in 0..storage.layout.chunk_size {
                 if !chunk.is_valid(slot) {
                     continue;
@@ -725,19 +730,22 @@ impl HnswIndex {
                     chunk_id: chunk.chunk_id,
                     offset: slot,
                 };
-                let v = to_f32(
-                    self.vector.element,
-                    &bytes[slot * vb..(slot + 1) * vb],
-                    dims,
-                );
+                let raw = &bytes[slot * vb..(slot + 1) * vb];
+                let v: &[f32] = match self.vector.element {
+                    VectorElement::Float32 => bytemuck::cast_slice(raw),
+                    element => {
+                        converted = to_f32(element, raw, dims);
+                        &converted
+                    }
+                };
                 match graph.node_of(loc.rowid) {
                     Some(id) if graph.is_linked(id) => {
-                        loaded.nav.set(id, &v);
+                        loaded.nav.set(id, v);
                         set_location(&mut loaded.locations, id, loc);
                         present[id as usize] = true;
                     }
                     _ if Some(loc.rowid) == pending => {}
-                    _ => missing.push((loc, v)),
+                    _ => missing.push((loc, v.to_vec())),
                 }
             }
         }
