@@ -10,6 +10,8 @@ Systems (all on one thread, all answering k = 10 cosine KNN one query at a time 
                       table cannot be created, or if neither the knob nor vec_index_status()
                       exists (the syntax parses but no index is behind it).
 3. sqlite-vec 0.1.9   exact vec0 (brute force)
+3b. vecsql libSQL API  the same SQL as libSQL DiskANN (F32_BLOB table, libsql_vector_idx index,
+                      vector_top_k) on stock SQLite with vecsql: the index is vec0's HNSW;
 4. libSQL DiskANN     `pip install libsql`: `F32_BLOB(384)` column,
                       `create index ... on t(libsql_vector_idx(emb, 'metric=cosine'))`, queries
                       through `vector_top_k(...)` joined back to the table
@@ -71,7 +73,8 @@ DEFAULT_DATA = os.path.join(os.path.dirname(REPO), "shared", "data")
 DEFAULT_EXT = os.path.join(REPO, "target", "release", "libvecsql")
 DEFAULT_OUT = os.path.join(REPO, "bench", "results", "ann_vs_peers.md")
 DEFAULT_PLOT = os.path.join(REPO, "bench", "results", "ann_recall_vs_qps.png")
-SYSTEMS = ["vecsql-exact", "vecsql-hnsw", "sqlite-vec", "libsql", "hnswlib", "usearch", "filtered"]
+SYSTEMS = ["vecsql-exact", "vecsql-hnsw", "vecsql-libsql", "sqlite-vec", "libsql", "hnswlib", "usearch",
+           "filtered"]
 SELECTIVITIES = [0.5, 0.1, 0.01, 0.001]
 BUCKETS = 1000  # bucket in 0..999; `bucket < S * 1000` keeps a fraction S of the rows
 TARGET_RECALL = 0.95
@@ -333,6 +336,53 @@ def run_vecsql_hnsw(ctx, quantizer=None, keep=True, file_tag=""):
         ctx.vecsql_hnsw_result = r
     else:
         c.close()
+    return r
+
+
+def run_vecsql_libsql_api(ctx):
+    """libSQL's API on stock SQLite with vecsql: an F32_BLOB table filled first, then
+    `CREATE INDEX ... libsql_vector_idx(...)`; build = CREATE INDEX + the first vector_top_k
+    (vecsql fills the index's hidden vec0 HNSW table there), then vector_top_k with vecsql's
+    optional fourth argument (search_l, vec0's ef_search) swept."""
+    name = "vecsql libSQL API"
+    path = os.path.join(ctx.tmp, "vecsql-libsql-api.db")
+    c = connect_sqlite(path, ctx.ext)
+    c.execute("create table t (id integer primary key, emb F32_BLOB(384))")
+    t0 = time.perf_counter()
+    c.execute("begin")
+    c.executemany("insert into t(id, emb) values (?, ?)",
+                  ((i + 1, ctx.base[i].tobytes()) for i in range(len(ctx.base))))
+    c.execute("commit")
+    insert_s = time.perf_counter() - t0
+    plain = file_size(path)
+    opts = ctx.args.libsql_options
+    index_sql = f"create index t_idx on t(libsql_vector_idx(emb, '{opts}'))"
+    t0, c0 = time.perf_counter(), time.process_time()
+    c.execute(index_sql)
+    c.execute("select id from vector_top_k('t_idx', ?, ?)", (ctx.qblobs[0], ctx.k)).fetchall()
+    build_s, build_cpu_s = time.perf_counter() - t0, time.process_time() - c0
+    size = file_size(path)
+    log(f"   insert {insert_s:.1f}s; `{index_sql}` + first search {build_s:.1f}s, "
+        f"{(size - plain) / len(ctx.base):,.0f} index bytes/vector")
+    r = {"system": name, "rows": len(ctx.base), "build_s": build_s, "build_cpu_s": build_cpu_s,
+         "size_bytes": size, "plain_size_bytes": plain,
+         "index_bytes_per_vec": (size - plain) / len(ctx.base), "points": [], "kind": "sweep",
+         "index_sql": index_sql}
+    sql = "select id from vector_top_k('t_idx', ?, ?)"
+    answers, times, wall = time_queries(
+        lambda q: [x[0] - 1 for x in c.execute(sql, (q, ctx.k)).fetchall()], ctx.qblobs)
+    p = point("default", answers, times, wall, ctx.truth)
+    r["default_point"] = p
+    log(f"   {fmt_point(p)}")
+    sql = "select id from vector_top_k('t_idx', ?, ?, ?)"
+    for ef in ctx.efs:
+        answers, times, wall = time_queries(
+            lambda q: [x[0] - 1 for x in c.execute(sql, (q, ctx.k, ef)).fetchall()], ctx.qblobs)
+        p = point(f"search_l={ef}", answers, times, wall, ctx.truth, ef=ef)
+        log(f"   {fmt_point(p)}")
+        r["points"].append(p)
+    r["sql"] = sql
+    c.close()
     return r
 
 
@@ -870,7 +920,7 @@ def main():
         ctx.tmp = tmp
         # A private copy of the extension: a rebuild during the run cannot pull it away.
         src = args.ext if os.path.exists(args.ext) else args.ext + ".so"
-        needs_vecsql = chosen & {"vecsql-exact", "vecsql-hnsw", "filtered"}
+        needs_vecsql = chosen & {"vecsql-exact", "vecsql-hnsw", "vecsql-libsql", "filtered"}
         if needs_vecsql:
             ctx.ext = os.path.join(tmp, "libvecsql.so")
             shutil.copy(src, ctx.ext)
@@ -917,6 +967,8 @@ def main():
             attempt("vecsql hnsw", run_vecsql_hnsw, ctx, None)
             for qz in [q.strip() for q in args.quantizers.split(",") if q.strip()]:
                 attempt(f"vecsql hnsw {qz}", run_vecsql_hnsw, ctx, qz)
+        if "vecsql-libsql" in chosen:
+            attempt("vecsql libSQL API", run_vecsql_libsql_api, ctx)
         if "sqlite-vec" in chosen:
             attempt("sqlite-vec", run_vec0_exact, "sqlite-vec", ctx, True)
         if "hnswlib" in chosen:

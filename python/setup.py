@@ -1,7 +1,8 @@
 """Build glue for the `vecsql` wheel: compiles the extension with cargo and ships it.
 
 `pip install ./python` (from a clone of the repository, with Rust installed) runs
-`cargo build --release -p vecsql` in the enclosing Cargo workspace, copies the library
+`cargo build --release` in the enclosing Cargo workspace (the whole workspace, so that its
+feature set, and so its build, is the one every other command of the project shares), copies the library
 (`libvecsql.so`, `.dylib` or `vecsql.dll`) into the `vecsql` package, strips its debug info,
 and tags the wheel `py3-none-<platform>`: it holds no Python extension module, so it works
 with any Python 3 on that platform.
@@ -67,8 +68,8 @@ def build_library() -> pathlib.Path:
         return path
     root = workspace_root()
     cargo = find_cargo()
-    print(f"vecsql: cargo build --release -p vecsql in {root}", flush=True)
-    subprocess.run([cargo, "build", "--release", "-p", "vecsql"], cwd=root, check=True)
+    print(f"vecsql: cargo build --release in {root}", flush=True)
+    subprocess.run([cargo, "build", "--release"], cwd=root, check=True)
     metadata = subprocess.run(
         [cargo, "metadata", "--format-version", "1", "--no-deps"],
         cwd=root,

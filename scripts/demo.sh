@@ -4,7 +4,7 @@
 # Usage: scripts/demo.sh ["text of a package description"] [more `vecsql search` options, e.g. -k 5]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release -q -p vecsql-cli
+cargo build --release -q             # the workspace: the same build as the tests and pip install
 vecsql="${CARGO_TARGET_DIR:-target}/release/vecsql"
 db=target/demo.db
 rm -f "$db" "$db-wal" "$db-shm"   # importing 5,000 vectors takes a fraction of a second

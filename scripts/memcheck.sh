@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs vecsql under valgrind memcheck: the vecsql crate's test binaries (release build, with
-# line tables) and the loadable extension inside the sqlite3 shell. Fails on any invalid read
-# or write, use of uninitialised memory, bad free, or definite leak.
+# symbols; build with `--profile profiling` for line numbers) and the loadable extension inside
+# the sqlite3 shell. Fails on any invalid read or write, use of uninitialised memory, bad
+# free, or definite leak.
 #
 #   scripts/memcheck.sh                 what CI runs (about 3 minutes on 2 cores after the build)
 #   MEMCHECK_ALL=1 scripts/memcheck.sh  every test, none skipped (about 10 minutes)
@@ -80,7 +81,7 @@ done
 # The loadable extension in a C host: every function, vec0 with every column kind, KNN, the
 # ANN index, transactions, errors (whose messages SQLite frees), and DROP.
 ext="${CARGO_TARGET_DIR:-target}/release/libvecsql"
-cargo build --release -p vecsql >/dev/null 2>&1
+cargo build --release >/dev/null 2>&1
 set +e
 "${vg[@]}" sqlite3 :memory: >"$logs/shell.log" 2>&1 <<SQL
 .bail off

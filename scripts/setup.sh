@@ -12,6 +12,10 @@ command -v sqlite3 >/dev/null 2>&1 || need_apt+=(sqlite3)
 # C headers, make and g++. An existing Node (NodeSource's packages carry the headers) is kept;
 # Debian's own nodejs needs libnode-dev for them (Debian 12's Node 18 is too old for
 # better-sqlite3 12, so node_tests.sh then reports the tests as skipped).
+# sqlite-vss (the reference in tests/python/test_vss_compat.py) links OpenMP, BLAS and LAPACK.
+for lib in libgomp1 libblas3 liblapack3; do
+  dpkg -s "$lib" >/dev/null 2>&1 || need_apt+=("$lib")
+done
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
 command -v npm >/dev/null 2>&1 || need_apt+=(npm)
 command -v make >/dev/null 2>&1 || need_apt+=(make)

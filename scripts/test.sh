@@ -7,8 +7,9 @@ scripts/setup.sh
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
-cargo build --release -p vecsql
-cargo build --release -p vecsql-cli     # the vecsql binary, for tests/python/test_cli.py
+# The whole workspace in one build (the library and the vecsql binary for test_cli.py): building
+# one package alone resolves other dependency features and rebuilds what the other one built.
+cargo build --release
 .venv/bin/pip install -q ./python       # the Python package (wheel with the built library)
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --workspace --no-fail-fast

@@ -1038,3 +1038,112 @@ def test_limit_form_under_apsw(ext_path):
         assert same_rows(a, b), (sql, a, b)
     for c in conns:
         c.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# SQLite failing underneath: an authorizer denying a shadow-table statement, or a damaged
+# shadow table. vecsql's message must start with sqlite-vec's (vecsql appends SQLite's reason
+# where sqlite-vec drops it), with the same exception class.
+# ---------------------------------------------------------------------------------------------
+
+T1 = [
+    "create virtual table t1 using vec0(aaa float[4], chunk_size=8)",
+    "insert into t1(aaa) values ('[1,1,1,1]'), ('[2,1,1,1]'), ('[3,1,1,1]'), ('[4,1,1,1]'), "
+    "('[5,1,1,1]'), ('[6,1,1,1]')",
+]
+CREATE_T1 = "create virtual table t1 using vec0(aaa float[4], chunk_size=8)"
+CREATE_ALL = ("create virtual table t1 using vec0(aaa float[4], m integer, s text, +x text, "
+              "chunk_size=8)")
+
+
+def _deny(op, table, column=None):
+    return ("deny", getattr(sqlite3, op), table, column)
+
+
+# (name, steps): every step but the last must succeed on both; the last is compared.
+# A step is SQL text or `_deny(...)` (an authorizer answering SQLITE_DENY to that one action).
+SHADOW_FAILURES = [
+    ("create_info_denied", [_deny("SQLITE_CREATE_TABLE", "t1_info"), CREATE_T1]),
+    ("create_chunks_denied", [_deny("SQLITE_CREATE_TABLE", "t1_chunks"), CREATE_T1]),
+    ("create_rowids_denied", [_deny("SQLITE_CREATE_TABLE", "t1_rowids"), CREATE_T1]),
+    ("create_vector_chunks_denied", [_deny("SQLITE_CREATE_TABLE", "t1_vector_chunks00"), CREATE_T1]),
+    ("create_metadatatext_denied", [_deny("SQLITE_CREATE_TABLE", "t1_metadatatext01"), CREATE_ALL]),
+    ("create_auxiliary_denied", [_deny("SQLITE_CREATE_TABLE", "t1_auxiliary"), CREATE_ALL]),
+    ("knn_chunks_denied", T1 + [_deny("SQLITE_READ", "t1_chunks", "chunk_id"),
+                                "select rowid from t1 where aaa match '[1,1,1,1]' and k = 5"]),
+    ("knn_chunks_denied_empty", [CREATE_T1, _deny("SQLITE_READ", "t1_chunks", "chunk_id"),
+                                 "select rowid from t1 where aaa match '[1,1,1,1]' and k = 5"]),
+    # sqlite-vec prepares its statement for an explicit rowid afresh on every insert
+    ("insert_rowid_denied", T1 + ["insert into t1 values (10, '[1,1,1,1]')",
+                                  _deny("SQLITE_INSERT", "t1_rowids"),
+                                  "insert into t1 values (11, '[2,2,2,2]')"]),
+    ("insert_auto_rowid_denied", T1 + [_deny("SQLITE_INSERT", "t1_rowids"),
+                                       "insert into t1(aaa) values ('[2,2,2,2]')"]),
+    ("insert_auto_rowid_denied_first", [_deny("SQLITE_INSERT", "t1_rowids"), CREATE_T1,
+                                        "insert into t1(aaa) values ('[2,2,2,2]')"]),
+    ("insert_text_key_denied", [
+        "create virtual table t using vec0(id text primary key, aaa float[4])",
+        "insert into t(id, aaa) values ('a', '[1,2,3,4]')",
+        _deny("SQLITE_INSERT", "t_rowids"),
+        "insert into t(id, aaa) values ('b', '[2,2,2,2]')"]),
+    ("insert_chunks_read_denied", T1 + [_deny("SQLITE_READ", "t1_chunks", "chunk_id"),
+                                        "insert into t1 values (999, '[2,2,2,2]')"]),
+    ("insert_position_denied_first", [_deny("SQLITE_UPDATE", "t1_rowids", "chunk_id"), CREATE_T1,
+                                      "insert into t1(aaa) values (X'AABBCCDD')"]),
+    ("insert_validity_dropped", T1 + ["alter table t1_chunks drop column validity",
+                                      "insert into t1 values (9999, '[2,2,2,2]')"]),
+    ("insert_validity_size", T1 + ["update t1_chunks set validity = zeroblob(101)",
+                                   "insert into t1 values (9999, '[2,2,2,2]')"]),
+    ("insert_vectors_size", T1 + ["update t1_vector_chunks00 set vectors = zeroblob(101)",
+                                  "insert into t1 values (9999, '[2,2,2,2]')"]),
+    ("insert_rowids_dropped", T1 + ["alter table t1_chunks drop column rowids",
+                                    "insert into t1 values (9999, '[2,2,2,2]')"]),
+    ("insert_rowids_size", T1 + ["update t1_chunks set rowids = zeroblob(101)",
+                                 "insert into t1 values (9999, '[2,2,2,2]')"]),
+    ("delete_validity_dropped", T1 + ["alter table t1_chunks drop column validity",
+                                      "delete from t1 where rowid = 1"]),
+    ("delete_validity_bit_unset", T1 + ["update t1_chunks set validity = zeroblob(1)",
+                                        "delete from t1 where rowid = 1"]),
+    ("delete_validity_empty", T1 + ["update t1_chunks set validity = zeroblob(0)",
+                                    "delete from t1 where rowid = 1"]),
+    ("knn_validity_size", T1 + ["update t1_chunks set validity = zeroblob(100)",
+                                "select rowid from t1 where aaa match '[1,1,1,1]' and k = 2"]),
+    ("knn_rowids_size", T1 + ["update t1_chunks set rowids = zeroblob(100)",
+                              "select rowid from t1 where aaa match '[1,1,1,1]' and k = 2"]),
+    ("knn_vectors_size", T1 + ["update t1_vector_chunks00 set vectors = zeroblob(100)",
+                               "select rowid from t1 where aaa match '[1,1,1,1]' and k = 2"]),
+    ("read_metadata_text_denied", [
+        "create virtual table v using vec0(vector float[1], t text)",
+        "insert into v(vector, t) values ('[1]', 'aaaaaaaaaaaax')",
+        _deny("SQLITE_READ", "v_metadatatext00", "data"),
+        "select * from v"]),
+]
+
+
+def _run_steps(conn, steps):
+    for i, step in enumerate(steps):
+        if isinstance(step, tuple):
+            _, op, table, column = step
+
+            def auth(action, p1, p2, p3, p4, op=op, table=table, column=column):
+                return sqlite3.SQLITE_DENY if (action, p1, p2) == (op, table, column) else sqlite3.SQLITE_OK
+
+            conn.set_authorizer(auth)
+        elif i == len(steps) - 1:
+            return run(conn, step)
+        else:
+            conn.execute(step)
+
+
+@pytest.mark.parametrize("name,steps", [pytest.param(n, s, id=n) for n, s in SHADOW_FAILURES])
+def test_shadow_failure(ext_path, name, steps):
+    vec, ours = open_sqlite_vec(), open_vecsql(ext_path)
+    try:
+        a, b = _run_steps(vec, steps), _run_steps(ours, steps)
+        detail = f"\n  sqlite-vec: {a}\n  vecsql:     {b}"
+        assert not a.ok, f"sqlite-vec accepted it{detail}"
+        assert not b.ok and same_message(a.error, b.error), detail
+        assert a.error_type == b.error_type, f"same message, different error class{detail}"
+    finally:
+        vec.close()
+        ours.close()

@@ -4,15 +4,19 @@
 //! - as a Rust library, [`register`] adds every function and module to a
 //!   [`rusqlite::Connection`] (SQLite linked into the same binary);
 //! - as a loadable extension (`libvecsql.so`), SQLite calls [`sqlite3_vecsql_init`] (or
-//!   [`sqlite3_vec_init`], so the file can stand in for sqlite-vec's `vec0.so`).
+//!   [`sqlite3_vec_init`], so the file can stand in for sqlite-vec's `vec0.so`, or
+//!   [`sqlite3_vector_init`]/[`sqlite3_vss_init`] for sqlite-vss's `vector0.so`/`vss0.so`).
 //!
-//! Both paths end in [`functions::register_all`] over the same [`ffi`] layer, which owns
+//! Both paths end in [`register_all`] over the same [`ffi`] layer, which owns
 //! every raw pointer; the vector logic itself is in the `vecsql-core` crate.
 
 pub mod error;
 pub mod ffi;
 pub mod functions;
+pub mod libsql;
+pub mod sql_vector;
 pub mod vec0;
+pub mod vss;
 
 use std::ffi::{c_char, c_int};
 
@@ -29,7 +33,7 @@ pub const SQLITE_VEC_API_VERSION: &str = "v0.1.9";
 
 /// Registers every vecsql function and virtual-table module on `conn`.
 pub fn register(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
-    register_with(conn, functions::register_all)
+    register_with(conn, register_all)
 }
 
 /// Entry point SQLite derives from the file name `libvecsql.so`.
@@ -52,6 +56,37 @@ pub unsafe extern "C" fn sqlite3_vecsql_init(
 /// Called by SQLite's extension loader with a valid connection and API table.
 #[no_mangle]
 pub unsafe extern "C" fn sqlite3_vec_init(
+    db: *mut sqlite3,
+    err_out: *mut *mut c_char,
+    api: *const ApiRoutines,
+) -> c_int {
+    // SAFETY: forwarded from SQLite.
+    unsafe { extension_init(db, err_out, api) }
+}
+
+/// sqlite-vss's `vector0` entry point, so the library copied or linked to `vector0.so` loads
+/// where sqlite-vss's did. Registers everything, like [`sqlite3_vecsql_init`] (loading it and
+/// then `vss0`, in sqlite-vss's order, is harmless).
+///
+/// # Safety
+/// Called by SQLite's extension loader with a valid connection and API table.
+#[no_mangle]
+pub unsafe extern "C" fn sqlite3_vector_init(
+    db: *mut sqlite3,
+    err_out: *mut *mut c_char,
+    api: *const ApiRoutines,
+) -> c_int {
+    // SAFETY: forwarded from SQLite.
+    unsafe { extension_init(db, err_out, api) }
+}
+
+/// sqlite-vss's `vss0` entry point (see [`sqlite3_vector_init`]); unlike sqlite-vss it does
+/// not need `vector0` loaded first.
+///
+/// # Safety
+/// Called by SQLite's extension loader with a valid connection and API table.
+#[no_mangle]
+pub unsafe extern "C" fn sqlite3_vss_init(
     db: *mut sqlite3,
     err_out: *mut *mut c_char,
     api: *const ApiRoutines,
@@ -101,6 +136,29 @@ pub fn register_static_blobs(conn: &rusqlite::Connection) -> rusqlite::Result<()
     register_with(conn, functions::register_static_blobs)
 }
 
+/// Registers everything vecsql offers on `db`: the scalar functions, `vec0` and its index
+/// status, libSQL's index, and sqlite-vss's table.
+///
+/// # Safety
+/// `db` must be an open connection used only from this thread during the call.
+unsafe fn register_all(db: *mut sqlite3) -> SqlResult<()> {
+    // SAFETY (all calls below): forwarded from the caller.
+    unsafe {
+        functions::register(db)?;
+        ffi::vtab::create_module::<vec0::table::Vec0Table>(db, "vec0", ())?;
+        for n_args in [1, 2] {
+            ffi::function::create_connection_scalar(
+                db,
+                "vec_index_status",
+                n_args,
+                functions::index_status::vec_index_status,
+            )?;
+        }
+        libsql::register(db)?;
+        vss::register(db)
+    }
+}
+
 type Registration = unsafe fn(*mut sqlite3) -> SqlResult<()>;
 
 fn register_with(conn: &rusqlite::Connection, registration: Registration) -> rusqlite::Result<()> {
@@ -118,7 +176,7 @@ unsafe fn extension_init(
     api: *const ApiRoutines,
 ) -> c_int {
     // SAFETY: forwarded from SQLite.
-    unsafe { init_with(db, err_out, api, functions::register_all) }
+    unsafe { init_with(db, err_out, api, register_all) }
 }
 
 unsafe fn init_with(
@@ -198,6 +256,32 @@ mod tests {
             text,
             "vecsql needs SQLite 3.38.0 or newer; this host is 3.37.2"
         );
+    }
+
+    #[test]
+    fn sqlite_vss_entry_points_load_in_its_order() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        let mut message: *mut c_char = std::ptr::null_mut();
+        for init in [sqlite3_vector_init, sqlite3_vss_init] {
+            // SAFETY: a real open connection, the linked SQLite's API table and a writable
+            // message pointer.
+            let rc = unsafe { init(conn.handle(), &mut message, &ApiRoutines::LINKED) };
+            assert_eq!(rc, rusqlite::ffi::SQLITE_OK);
+        }
+        conn.execute_batch(
+            "create virtual table t using vss0(a(2));
+             insert into t(rowid, a) values (1, '[1,2]'), (2, '[3,3]');",
+        )
+        .unwrap();
+        let (id, version): (i64, String) = conn
+            .query_row(
+                "select rowid, vss_version() from t
+                 where vss_search(a, vss_search_params('[3,3]', 1))",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!((id, version.as_str()), (2, "v0.1.2"));
     }
 
     #[test]

@@ -112,7 +112,10 @@ fn sorted(mut v: Vec<i64>) -> Vec<i64> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
+    // 256 cases unless PROPTEST_CASES says otherwise (memcheck runs 4 under valgrind).
+    #![proptest_config(ProptestConfig::with_cases(
+        std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(256)
+    ))]
 
     #[test]
     fn filters_compare_like_an_ordinary_table(

@@ -9,16 +9,14 @@
 //! recall (ties counted as hits) must stay above a floor on average. After every workload the
 //! index holds exactly one node per row.
 
-#[path = "vec0_support/index.rs"]
-mod index_support;
 mod vec0_support;
 
 use std::collections::BTreeMap;
 
-use index_support::{assert_ordered, oracle_knn, recall, unreachable, Metric};
 use proptest::prelude::*;
 use rusqlite::types::Value;
 use rusqlite::Connection;
+use vec0_support::index::{assert_ordered, oracle_knn, recall, unreachable, Metric};
 use vec0_support::*;
 
 /// Rowids are drawn from this range, so inserts collide with live rows now and then.

@@ -2,15 +2,13 @@
 //! statements, one in-memory copy is shared by the connections of a process, and that copy
 //! stays exactly as fresh as the database file.
 
-#[path = "vec0_support/index.rs"]
-mod index_support;
 mod vec0_support;
 
 use std::path::{Path, PathBuf};
 
-use index_support::Rng;
 use rusqlite::types::Value;
 use rusqlite::Connection;
+use vec0_support::index::Rng;
 use vec0_support::*;
 
 const DIMS: usize = 8;

@@ -27,6 +27,8 @@ from typing import Any, Iterable
 __all__ = [
     "__version__",
     "loadable_path",
+    "vss_loadable_path",
+    "vector_loadable_path",
     "load",
     "serialize_float32",
     "serialize_int8",
@@ -60,6 +62,19 @@ def loadable_path() -> str:
             "`pip install ./python` from the repository so that the wheel carries it"
         )
     return path
+
+
+def vss_loadable_path() -> str:
+    """sqlite-vss's ``sqlite_vss.vss_loadable_path()``: the same library, which exports
+    sqlite-vss's ``sqlite3_vss_init`` entry point (pass it as the entry point, or just call
+    :func:`load`, which registers sqlite-vss's functions and ``vss0`` table too)."""
+    return loadable_path()
+
+
+def vector_loadable_path() -> str:
+    """sqlite-vss's ``sqlite_vss.vector_loadable_path()``: the same library (entry point
+    ``sqlite3_vector_init``); see :func:`vss_loadable_path`."""
+    return loadable_path()
 
 
 def _is_apsw(conn: Any) -> bool:

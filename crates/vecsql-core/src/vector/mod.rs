@@ -54,15 +54,6 @@ impl ElementType {
             _ => None,
         }
     }
-
-    pub fn from_sqlite_vec_subtype(subtype: u32) -> Option<ElementType> {
-        match subtype {
-            SUBTYPE_FLOAT32 => Some(ElementType::Float32),
-            SUBTYPE_INT8 => Some(ElementType::Int8),
-            SUBTYPE_BIT => Some(ElementType::Bit),
-            _ => None,
-        }
-    }
 }
 
 /// A packed bit vector. Bits past `dims` in the last byte are zero.

@@ -15,6 +15,29 @@ pub type ScalarImpl = fn(&[SqlArg<'_>]) -> SqlResult<SqlOutput>;
 pub type ConnectionScalarImpl =
     fn(&super::connection::Connection, &[SqlArg<'_>]) -> SqlResult<SqlOutput>;
 
+/// A function body that may also read pointer values (sqlite-vss's vectors and search
+/// parameters travel as SQLite pointer values; see [`super::pointer`]).
+pub type PointerScalarImpl = fn(&[PointerArg<'_>]) -> SqlResult<SqlOutput>;
+
+/// A function argument: its value, and the object behind it if it is a pointer value.
+#[derive(Clone, Copy)]
+pub struct PointerArg<'a> {
+    pub arg: SqlArg<'a>,
+    raw: *mut sqlite3_value,
+}
+
+impl PointerArg<'_> {
+    /// The object behind a pointer value of type `name` (see [`super::pointer::read`]).
+    pub fn pointer<T: std::any::Any + Send + Sync>(
+        &self,
+        name: &std::ffi::CStr,
+    ) -> Option<std::sync::Arc<T>> {
+        // SAFETY: the value is live for the call the argument was made for, which bounds
+        // this borrow.
+        unsafe { super::pointer::read(self.raw, name) }
+    }
+}
+
 /// What SQLite may assume about a function.
 #[derive(Debug, Clone, Copy)]
 pub struct FunctionFlags {
@@ -103,6 +126,30 @@ pub unsafe fn create_connection_scalar(
     }
 }
 
+/// Registers `body`, whose arguments can be read as pointer values too, as `name`.
+///
+/// # Safety
+/// As [`create_scalar`].
+pub unsafe fn create_pointer_scalar(
+    db: *mut sqlite3,
+    name: &str,
+    n_args: c_int,
+    flags: FunctionFlags,
+    body: PointerScalarImpl,
+) -> SqlResult<()> {
+    // SAFETY: forwarded from the caller; the trampoline reads a `PointerScalarImpl`.
+    unsafe {
+        register(
+            db,
+            name,
+            n_args,
+            flags,
+            body as *const () as *mut c_void,
+            Kind::PointerScalar,
+        )
+    }
+}
+
 type Trampoline = unsafe extern "C" fn(*mut sqlite3_context, c_int, *mut *mut sqlite3_value);
 
 /// Which trampoline a function is called through.
@@ -110,6 +157,7 @@ type Trampoline = unsafe extern "C" fn(*mut sqlite3_context, c_int, *mut *mut sq
 enum Kind {
     Scalar,
     ConnectionScalar,
+    PointerScalar,
 }
 
 /// The trampoline of `kind` bound to API slot `slot` (see [`super::API_SLOTS`]).
@@ -132,6 +180,7 @@ fn trampoline(kind: Kind, slot: usize) -> Trampoline {
     match kind {
         Kind::Scalar => by_slot!(scalar_trampoline),
         Kind::ConnectionScalar => by_slot!(connection_scalar_trampoline),
+        Kind::PointerScalar => by_slot!(pointer_scalar_trampoline),
     }
 }
 
@@ -225,6 +274,38 @@ unsafe extern "C" fn connection_scalar_trampoline<const SLOT: usize>(
             (body, conn, arguments(argc, argv))
         };
         body(&conn, &args)
+    });
+    // SAFETY: ctx is the live context of this call.
+    unsafe { finish(ctx, outcome) }
+}
+
+unsafe extern "C" fn pointer_scalar_trampoline<const SLOT: usize>(
+    ctx: *mut sqlite3_context,
+    argc: c_int,
+    argv: *mut *mut sqlite3_value,
+) {
+    let _api = super::ApiScope::enter(super::slot_api(SLOT));
+    let outcome = guard("a SQL function", || {
+        // SAFETY: SQLite passes the user-data pointer given at registration, which is a
+        // `PointerScalarImpl`, and `argc` valid values in `argv` that live for this call.
+        let (body, args) = unsafe {
+            let body: PointerScalarImpl =
+                std::mem::transmute::<*mut c_void, PointerScalarImpl>(call!(user_data(ctx)));
+            let raw: &[*mut sqlite3_value] = if argc <= 0 || argv.is_null() {
+                &[]
+            } else {
+                std::slice::from_raw_parts(argv, argc as usize)
+            };
+            let args: Vec<PointerArg<'_>> = raw
+                .iter()
+                .map(|&v| PointerArg {
+                    arg: SqlArg::from_raw(v),
+                    raw: v,
+                })
+                .collect();
+            (body, args)
+        };
+        body(&args)
     });
     // SAFETY: ctx is the live context of this call.
     unsafe { finish(ctx, outcome) }

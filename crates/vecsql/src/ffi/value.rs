@@ -83,6 +83,19 @@ pub struct SqlArg<'a> {
     pub subtype: u32,
 }
 
+impl SqlValue<'_> {
+    /// The storage class in upper case, as sqlite-vec names it in type errors.
+    pub fn storage_class(&self) -> &'static str {
+        match self {
+            SqlValue::Null => "NULL",
+            SqlValue::Integer(_) => "INTEGER",
+            SqlValue::Real(_) => "FLOAT",
+            SqlValue::Text(_) => "TEXT",
+            SqlValue::Blob(_) => "BLOB",
+        }
+    }
+}
+
 impl<'a> SqlArg<'a> {
     pub fn plain(value: SqlValue<'a>) -> SqlArg<'a> {
         SqlArg { value, subtype: 0 }

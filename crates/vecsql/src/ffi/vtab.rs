@@ -94,6 +94,18 @@ pub trait VTab: Sized + 'static {
     fn is_shadow_name(_suffix: &str) -> bool {
         false
     }
+    /// xFindFunction: whether `name(column, ...)` called with `n_args` arguments, its first
+    /// argument a column of this table, is an operator of this table. Returning `Some(op)`
+    /// (`op` >= `SQLITE_INDEX_CONSTRAINT_FUNCTION`, 150) makes SQLite offer the call to
+    /// [`VTab::best_index`] as a constraint on that column with operator
+    /// [`ConstraintOp::Function`]`(op)` (sqlite-vss's `vss_search(col, ...)` works this way).
+    /// Should the call still be evaluated row by row (a constraint best_index did not omit, or
+    /// one in an OR), it returns NULL, as the overloaded function is a no-op.
+    ///
+    /// [`ConstraintOp::Function`]: super::index_info::ConstraintOp::Function
+    fn find_function(&self, _n_args: i32, _name: &str) -> Option<u8> {
+        None
+    }
     /// `PRAGMA integrity_check`: a description of the first problem found, if any.
     fn integrity(&mut self, _schema: &str, _table: &str) -> SqlResult<Option<String>> {
         Ok(None)
@@ -289,7 +301,7 @@ pub unsafe fn create_module<T: VTab>(db: *mut sqlite3, name: &str, aux: T::Aux) 
         xSync: Some(x_sync::<T>),
         xCommit: Some(x_commit::<T>),
         xRollback: Some(x_rollback::<T>),
-        xFindFunction: None,
+        xFindFunction: Some(x_find_function::<T>),
         xRename: Some(x_rename::<T>),
         xSavepoint: Some(x_savepoint::<T>),
         xRelease: Some(x_release::<T>),
@@ -712,6 +724,48 @@ unsafe extern "C" fn x_rename<T: VTab>(vtab: *mut sqlite3_vtab, new_name: *const
     unsafe { with_table::<T>(vtab, "xRename", |t| t.rename(&new_name)) }
 }
 
+/// The function that stands for an overloaded call (see [`VTab::find_function`]) when SQLite
+/// evaluates it per row: it sets no result, which SQLite reads as NULL (false).
+unsafe extern "C" fn overloaded_function_placeholder(
+    _ctx: *mut sqlite3_context,
+    _argc: c_int,
+    _argv: *mut *mut sqlite3_value,
+) {
+}
+
+/// Function codes below this are SQLite's own constraint operators.
+const FIRST_FUNCTION_CONSTRAINT: u8 = ffi::SQLITE_INDEX_CONSTRAINT_FUNCTION as u8;
+
+unsafe extern "C" fn x_find_function<T: VTab>(
+    vtab: *mut sqlite3_vtab,
+    n_arg: c_int,
+    name: *const c_char,
+    px_func: *mut Option<
+        unsafe extern "C" fn(*mut sqlite3_context, c_int, *mut *mut sqlite3_value),
+    >,
+    pp_arg: *mut *mut std::ffi::c_void,
+) -> c_int {
+    let name = lossy(name);
+    // SAFETY: SQLite passes our live handle; the table is only read.
+    let _api = unsafe { enter_table::<T>(vtab) };
+    // SAFETY: as above.
+    let table = unsafe { &(*(vtab as *const TableHandle<T>)).table };
+    let found = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        table.find_function(n_arg, &name)
+    }));
+    match found {
+        Ok(Some(op)) if op >= FIRST_FUNCTION_CONSTRAINT => {
+            // SAFETY: SQLite gives writable out-pointers for the function and its user data.
+            unsafe {
+                *px_func = Some(overloaded_function_placeholder);
+                *pp_arg = std::ptr::null_mut();
+            }
+            op as c_int
+        }
+        _ => 0,
+    }
+}
+
 unsafe extern "C" fn x_shadow_name<T: VTab>(suffix: *const c_char) -> c_int {
     let suffix = lossy(suffix);
     std::panic::catch_unwind(|| T::is_shadow_name(&suffix) as c_int).unwrap_or(0)
@@ -810,5 +864,106 @@ mod tests {
                 .unwrap(),
             2
         );
+    }
+
+    /// A table whose `near(v, x)` overload becomes a constraint: it returns one row, x itself,
+    /// when best_index received the call, and nothing from a plain scan.
+    struct Overloading;
+    struct OverloadingCursor {
+        value: Option<i64>,
+    }
+
+    impl VTab for Overloading {
+        type Aux = ();
+        type Cursor = OverloadingCursor;
+        const KIND: ModuleKind = ModuleKind::EponymousOnly;
+
+        fn connect(_: &Connection, _: &(), _: &CreateArgs, _: bool) -> SqlResult<(String, Self)> {
+            Ok(("CREATE TABLE x(v)".into(), Overloading))
+        }
+        fn best_index(&self, info: &mut IndexInfo<'_>) -> SqlResult<()> {
+            use super::super::index_info::ConstraintOp;
+            for c in info.constraints() {
+                if c.usable && c.column == 0 && c.op == ConstraintOp::Function(151) {
+                    info.use_constraint(c.index, 1, true);
+                    info.set_idx_num(1);
+                }
+            }
+            Ok(())
+        }
+        fn open(&self) -> SqlResult<OverloadingCursor> {
+            Ok(OverloadingCursor { value: None })
+        }
+        fn find_function(&self, n_args: i32, name: &str) -> Option<u8> {
+            (n_args == 2 && name.eq_ignore_ascii_case("near")).then_some(151)
+        }
+    }
+
+    impl VTabCursor for OverloadingCursor {
+        type Table = Overloading;
+        fn filter(
+            &mut self,
+            _: &Overloading,
+            idx_num: i32,
+            _: Option<&str>,
+            args: &[FilterArg<'_>],
+        ) -> SqlResult<()> {
+            self.value = match (idx_num, args.first().map(|a| a.value())) {
+                (1, Some(SqlValue::Integer(i))) => Some(i),
+                _ => None,
+            };
+            Ok(())
+        }
+        fn next(&mut self, _: &Overloading) -> SqlResult<()> {
+            self.value = None;
+            Ok(())
+        }
+        fn eof(&self) -> bool {
+            self.value.is_none()
+        }
+        fn column(&self, _: &Overloading, _: i32, out: &mut ColumnContext) -> SqlResult<()> {
+            out.set(SqlOutput::Integer(self.value.unwrap_or(0)));
+            Ok(())
+        }
+        fn rowid(&self, _: &Overloading) -> SqlResult<i64> {
+            Ok(1)
+        }
+    }
+
+    fn null_function(_: &[SqlArg<'_>]) -> SqlResult<SqlOutput> {
+        Ok(SqlOutput::Null)
+    }
+
+    #[test]
+    fn an_overloaded_function_becomes_a_constraint_of_the_table() {
+        crate::ffi::set_api(&ApiRoutines::LINKED);
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        // SAFETY: an open connection used on this thread only.
+        unsafe {
+            create_module::<Overloading>(conn.handle(), "overloading", ()).unwrap();
+            crate::ffi::function::create_scalar(
+                conn.handle(),
+                "near",
+                2,
+                crate::ffi::function::FunctionFlags::PURE,
+                null_function,
+            )
+            .unwrap();
+        }
+        let v: i64 = conn
+            .query_row("select v from overloading where near(v, 42)", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(v, 42);
+        // Not a column of the table as first argument: the global function, NULL, no rows.
+        let n: i64 = conn
+            .query_row(
+                "select count(*) from overloading where near(1, 42)",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(n, 0);
     }
 }

@@ -26,7 +26,7 @@ fn input(fname: &str, arg: &SqlArg<'_>, text_type: ElementType) -> SqlResult<Vec
         other => {
             return Err(SqlError::new(format!(
                 "vector: unexpected value type: got {}, expected TEXT or BLOB",
-                super::args::storage_class(&other)
+                other.storage_class()
             )))
         }
     };

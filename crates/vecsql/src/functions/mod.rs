@@ -2,7 +2,6 @@
 //! by origin (sqlite-vec's `vec_*`, libSQL's `vector*`). Function bodies are plain Rust over
 //! [`crate::ffi::SqlArg`]; registration is the only place that touches the connection.
 
-pub mod args;
 pub mod index_status;
 pub mod libsql;
 pub mod numpy;
@@ -13,7 +12,7 @@ pub mod vec_each;
 use rusqlite::ffi::sqlite3;
 
 use crate::error::SqlResult;
-use crate::ffi::function::{create_connection_scalar, create_scalar, FunctionFlags, ScalarImpl};
+use crate::ffi::function::{create_scalar, FunctionFlags, ScalarImpl};
 use crate::ffi::vtab::create_module;
 
 /// Flags for functions that read vector subtypes and return typed vectors.
@@ -113,37 +112,23 @@ const SCALARS: &[(&str, i32, FunctionFlags, ScalarImpl)] = &[
     ),
 ];
 
-/// Registers everything on `db`.
+/// Registers the scalar functions and `vec_each` on `db`.
 ///
 /// # Safety
 /// `db` must be an open connection used only from this thread during the call.
-pub unsafe fn register_all(db: *mut sqlite3) -> SqlResult<()> {
+pub unsafe fn register(db: *mut sqlite3) -> SqlResult<()> {
     for &(name, n_args, flags, body) in SCALARS {
         // SAFETY: forwarded from the caller.
         unsafe { create_scalar(db, name, n_args, flags, body)? };
     }
-    for n_args in [1, 2] {
-        // SAFETY: forwarded from the caller.
-        unsafe {
-            create_connection_scalar(
-                db,
-                "vec_index_status",
-                n_args,
-                index_status::vec_index_status,
-            )?
-        };
-    }
     // SAFETY: forwarded from the caller.
-    unsafe { create_module::<vec_each::VecEach>(db, "vec_each", ())? };
-    // SAFETY: forwarded from the caller.
-    unsafe { create_module::<crate::vec0::table::Vec0Table>(db, "vec0", ())? };
-    Ok(())
+    unsafe { create_module::<vec_each::VecEach>(db, "vec_each", ()) }
 }
 
 /// What sqlite-vec's `sqlite3_vec_numpy_init` registers: `vec_npy_file()` and `vec_npy_each`.
 ///
 /// # Safety
-/// As for [`register_all`].
+/// As for [`register`].
 pub unsafe fn register_numpy(db: *mut sqlite3) -> SqlResult<()> {
     // Not deterministic: the file behind a path can change between calls.
     let flags = FunctionFlags {
@@ -161,7 +146,7 @@ pub unsafe fn register_numpy(db: *mut sqlite3) -> SqlResult<()> {
 /// `vec_static_blobs` and `vec_static_blob_entries`, sharing one registry per call.
 ///
 /// # Safety
-/// As for [`register_all`].
+/// As for [`register`].
 pub unsafe fn register_static_blobs(db: *mut sqlite3) -> SqlResult<()> {
     let registry = static_blobs::SharedRegistry::default();
     // SAFETY: forwarded from the caller.

@@ -5,9 +5,9 @@ use vecsql_core::distance;
 use vecsql_core::quantize;
 use vecsql_core::Vector;
 
-use super::args::{as_c_int, f32_vector, i8_vector, vector, vector_output, vector_pair};
 use crate::error::{SqlError, SqlResult};
 use crate::ffi::{SqlArg, SqlOutput, SqlValue};
+use crate::sql_vector::{as_c_int, f32_vector, i8_vector, vector, vector_output, vector_pair};
 
 /// The sqlite-vec API level vecsql implements: tools that check `vec_version()` for features
 /// must see a version that has them. `vecsql_version()` and `vec_debug()` name vecsql itself.

@@ -19,7 +19,6 @@ use std::sync::{Arc, Mutex};
 
 use vecsql_core::Vector;
 
-use super::args::{storage_class, vector};
 use crate::error::{SqlError, SqlResult};
 use crate::ffi::connection::Connection;
 use crate::ffi::index_info::{ConstraintOp, IndexInfo};
@@ -28,6 +27,7 @@ use crate::ffi::vtab::{
     Change, ColumnContext, CreateArgs, FilterArg, ModuleKind, VTab, VTabCursor,
 };
 use crate::ffi::{SqlArg, SqlOutput, SqlValue};
+use crate::sql_vector::vector;
 
 /// Pointer-type name of `vec_static_blob_from_raw()` results (not sqlite-vec's, so the two
 /// extensions never read each other's objects).
@@ -194,7 +194,7 @@ impl VTab for VecStaticBlobs {
             .ok_or_else(|| {
                 SqlError::new(format!(
                     "vec_static_blobs: data must be a vec_static_blob_from_raw() value, found {}",
-                    storage_class(&data.value.value)
+                    data.value.value.storage_class()
                 ))
             })?;
         let mut registry = lock(&self.registry);

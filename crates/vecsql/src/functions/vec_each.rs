@@ -2,12 +2,12 @@
 
 use vecsql_core::Vector;
 
-use super::args::vector;
 use crate::error::{SqlError, SqlResult};
 use crate::ffi::connection::Connection;
 use crate::ffi::index_info::{ConstraintOp, IndexInfo};
 use crate::ffi::vtab::{ColumnContext, CreateArgs, FilterArg, ModuleKind, VTab, VTabCursor};
 use crate::ffi::SqlOutput;
+use crate::sql_vector::vector;
 
 const COLUMN_VALUE: i32 = 0;
 const COLUMN_VECTOR: i32 = 1;

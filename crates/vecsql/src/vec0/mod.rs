@@ -4,20 +4,22 @@
 //! - [`schema`] parses `CREATE VIRTUAL TABLE ... USING vec0(...)`;
 //! - [`layout`] derives the shadow tables and byte offsets from the definition;
 //! - [`shadow`] creates, drops and renames them; [`storage`] reads and writes rows;
-//! - [`affinity`] applies SQLite's type affinity and comparison rules to filter values;
-//! - [`plan`] turns xBestIndex constraints into a [`plan::QueryPlan`];
-//! - [`filter`] and [`knn`] run exact KNN with filters; [`index`] holds the ANN (HNSW) index
-//!   of `indexed by` columns; [`values`] converts SQL values;
-//! - [`table`] implements the virtual table on top of all of them.
+//! - [`values`] turns SQL values into stored bytes; [`affinity`] applies SQLite's type
+//!   affinity and comparison rules, as an ordinary table with the same declared types would;
+//! - [`query`] is the KNN query, from xBestIndex's plan to the exact scan or the graph walk;
+//!   [`index`] holds the ANN (HNSW) index of `indexed by` columns;
+//! - [`table`] implements the virtual table's callbacks, [`write`] its INSERT/UPDATE/DELETE,
+//!   [`commands`] its `insert into t(t) values (...)` commands, [`cursor`] its reads.
 
 pub mod affinity;
-pub mod filter;
+pub mod commands;
+pub mod cursor;
 pub mod index;
-pub mod knn;
 pub mod layout;
-pub mod plan;
+pub mod query;
 pub mod schema;
 pub mod shadow;
 pub mod storage;
 pub mod table;
 pub mod values;
+pub mod write;

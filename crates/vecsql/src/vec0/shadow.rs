@@ -2,6 +2,7 @@
 
 use super::index::hnsw;
 use super::layout::{quote, Layout, MetadataKind};
+use super::storage::reword;
 use crate::error::SqlResult;
 use crate::ffi::connection::Connection;
 use crate::ffi::{OwnedValue, SqlValue};
@@ -58,79 +59,110 @@ pub fn suffixes(layout: &Layout) -> Vec<String> {
 
 pub fn create(conn: &Connection, layout: &Layout) -> SqlResult<()> {
     let t = |s: &str| layout.qualified(s);
-    let mut sql = String::new();
-    sql.push_str(&format!(
-        "CREATE TABLE {}(key TEXT PRIMARY KEY, value ANY);",
-        t("info")
-    ));
-    sql.push_str(&format!(
-        "INSERT INTO {}(key, value) VALUES ('CREATE_VERSION', 'vecsql {}'), \
-         ('VECSQL_FORMAT', {FORMAT_VERSION});",
-        t("info"),
-        crate::VERSION
-    ));
+    // (what sqlite-vec calls the table in its "Could not create" message, SQL)
+    let mut steps: Vec<(String, String)> = Vec::new();
+    let mut step = |label: String, sql: String| steps.push((label, sql));
+    step(
+        "'_info'".into(),
+        format!(
+            "CREATE TABLE {info}(key TEXT PRIMARY KEY, value ANY);\
+             INSERT INTO {info}(key, value) VALUES ('CREATE_VERSION', 'vecsql {}'), \
+             ('VECSQL_FORMAT', {FORMAT_VERSION});",
+            crate::VERSION,
+            info = t("info"),
+        ),
+    );
     let partitions: String = (0..layout.partitions.len())
         .map(|i| format!("{},", Layout::partition_column(i)))
         .collect();
-    sql.push_str(&format!(
-        "CREATE TABLE {}(chunk_id INTEGER PRIMARY KEY AUTOINCREMENT, size INTEGER NOT NULL, \
-         sequence_id INTEGER, {partitions} validity BLOB NOT NULL, rowids BLOB NOT NULL);",
-        t("chunks")
-    ));
+    step(
+        "'_chunks'".into(),
+        format!(
+            "CREATE TABLE {}(chunk_id INTEGER PRIMARY KEY AUTOINCREMENT, size INTEGER NOT NULL, \
+             sequence_id INTEGER, {partitions} validity BLOB NOT NULL, rowids BLOB NOT NULL);",
+            t("chunks")
+        ),
+    );
     let id = if layout.text_primary_key() {
         "id TEXT UNIQUE NOT NULL"
     } else {
         "id"
     };
-    sql.push_str(&format!(
-        "CREATE TABLE {}(rowid INTEGER PRIMARY KEY AUTOINCREMENT, {id}, chunk_id INTEGER, \
-         chunk_offset INTEGER);",
-        t("rowids")
-    ));
+    step(
+        "'_rowids'".into(),
+        format!(
+            "CREATE TABLE {}(rowid INTEGER PRIMARY KEY AUTOINCREMENT, {id}, chunk_id INTEGER, \
+             chunk_offset INTEGER);",
+            t("rowids")
+        ),
+    );
     if is_leftover_free_list(conn, layout)? {
         // sqlite-vec's DROP TABLE does not know `{t}_free` and leaves it behind; it is ours
         // (the same single column), so start it afresh instead of failing on the name.
-        sql.push_str(&format!("DELETE FROM {};", t("free")));
+        step("'_free'".into(), format!("DELETE FROM {};", t("free")));
     } else {
-        sql.push_str(&format!(
-            "CREATE TABLE {}(chunk_id INTEGER PRIMARY KEY);",
-            t("free")
-        ));
+        step(
+            "'_free'".into(),
+            format!("CREATE TABLE {}(chunk_id INTEGER PRIMARY KEY);", t("free")),
+        );
     }
     for i in 0..layout.vectors.len() {
-        sql.push_str(&format!(
-            "CREATE TABLE {}(rowid INTEGER PRIMARY KEY, vectors BLOB NOT NULL);",
-            t(&Layout::vector_chunks(i))
-        ));
+        let suffix = Layout::vector_chunks(i);
+        step(
+            format!("'_{suffix}'"),
+            format!(
+                "CREATE TABLE {}(rowid INTEGER PRIMARY KEY, vectors BLOB NOT NULL);",
+                t(&suffix)
+            ),
+        );
     }
     for (i, m) in layout.metadata.iter().enumerate() {
-        sql.push_str(&format!(
-            "CREATE TABLE {}(rowid INTEGER PRIMARY KEY, data BLOB NOT NULL);",
-            t(&Layout::metadata_chunks(i))
-        ));
+        let suffix = Layout::metadata_chunks(i);
+        step(
+            format!("'_{suffix}'"),
+            format!(
+                "CREATE TABLE {}(rowid INTEGER PRIMARY KEY, data BLOB NOT NULL);",
+                t(&suffix)
+            ),
+        );
         if m.kind == MetadataKind::Text {
-            sql.push_str(&format!(
-                "CREATE TABLE {}(rowid INTEGER PRIMARY KEY, data TEXT);",
-                t(&Layout::metadata_text(i))
-            ));
+            let suffix = Layout::metadata_text(i);
+            step(
+                format!("'_{suffix}'"),
+                format!(
+                    "CREATE TABLE {}(rowid INTEGER PRIMARY KEY, data TEXT);",
+                    t(&suffix)
+                ),
+            );
         }
     }
     if !layout.auxiliary.is_empty() {
         let cols: Vec<String> = (0..layout.auxiliary.len())
             .map(Layout::auxiliary_column)
             .collect();
-        sql.push_str(&format!(
-            "CREATE TABLE {}(rowid INTEGER PRIMARY KEY, {});",
-            t("auxiliary"),
-            cols.join(", ")
-        ));
+        step(
+            "auxiliary".into(),
+            format!(
+                "CREATE TABLE {}(rowid INTEGER PRIMARY KEY, {});",
+                t("auxiliary"),
+                cols.join(", ")
+            ),
+        );
     }
     for (i, v) in layout.vectors.iter().enumerate() {
         if let Some(config) = &v.index {
-            sql.push_str(&hnsw::create_sql(layout, i, config));
+            step(
+                format!("'_{}'", hnsw::nodes_suffix(i)),
+                hnsw::create_sql(layout, i, config),
+            );
         }
     }
-    conn.execute_batch(&sql)
+    for (label, sql) in steps {
+        // sqlite-vec's wording when SQLite refuses one (an authorizer, a name in use).
+        conn.execute_batch(&sql)
+            .map_err(|e| reword(e, &format!("Could not create {label} shadow table"), true))?;
+    }
+    Ok(())
 }
 
 pub fn drop_all(conn: &Connection, layout: &Layout) -> SqlResult<()> {

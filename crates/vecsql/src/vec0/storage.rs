@@ -11,13 +11,15 @@
 //!   was filled; if so it is dropped too. Stale vectors are therefore never served.
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ffi::CString;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use super::filter::{ColumnFilter, Condition};
+use rusqlite::ffi;
+
 use super::layout::{quote, Layout, MetadataKind, TEXT_INLINE_BYTES, TEXT_SLOT_BYTES};
+use super::query::filter::{self, ColumnFilter, Condition};
 use crate::error::{SqlError, SqlResult};
 use crate::ffi::connection::{Blob, Connection, Statement};
 use crate::ffi::{OwnedValue, SqlValue};
@@ -95,10 +97,39 @@ impl VectorCache {
     }
 }
 
+/// Whether SQLite failed while preparing (or re-preparing) a statement: an authorizer's denial
+/// (`SQLITE_AUTH`) or a schema problem such as a missing shadow column (`SQLITE_ERROR`). Only
+/// these get sqlite-vec's wording as a prefix; a full disk, a busy database or an interrupt
+/// keep SQLite's message unchanged.
+pub fn prepare_class(e: &SqlError) -> bool {
+    matches!(e.code & 0xff, ffi::SQLITE_AUTH | ffi::SQLITE_ERROR)
+}
+
+/// `e` with sqlite-vec's wording in front of SQLite's reason, as an `SQLITE_ERROR` (sqlite-vec
+/// reports these as plain errors) when `as_error`, else with SQLite's code; other failures
+/// unchanged (see [`prepare_class`]).
+pub fn reword(e: SqlError, prefix: &str, as_error: bool) -> SqlError {
+    if !prepare_class(&e) {
+        return e;
+    }
+    let code = if as_error { ffi::SQLITE_ERROR } else { e.code };
+    SqlError::with_code(code, format!("{prefix}: {}", e.message))
+}
+
+/// A statement that failed, and whether it was one this transaction had not run yet (sqlite-vec
+/// prepares its statements per transaction and words those failures differently).
+struct StatementFailure {
+    error: SqlError,
+    first_use: bool,
+}
+
 pub struct Storage {
     pub conn: Connection,
     pub layout: Layout,
-    statements: RefCell<HashMap<Rc<str>, Statement>>,
+    /// Cached statements, each with the transaction (see `transaction`) it last ran in.
+    statements: RefCell<HashMap<Rc<str>, (Statement, u64)>>,
+    /// Counts write transactions (xBegin), for [`StatementFailure::first_use`].
+    transaction: Cell<u64>,
     /// SQL text of the fixed statements, built once per (name, column).
     sql_text: RefCell<HashMap<(&'static str, usize), Rc<str>>>,
     /// Whether `{t}_free` is known to exist (it may not, in a file sqlite-vec wrote).
@@ -144,6 +175,7 @@ impl Storage {
             conn,
             layout,
             statements: RefCell::new(HashMap::new()),
+            transaction: Cell::new(0),
             sql_text: RefCell::new(HashMap::new()),
             free_table_ready: Cell::new(false),
             vector_cache: RefCell::new(VectorCache::default()),
@@ -166,8 +198,13 @@ impl Storage {
         self.forget_open_chunk();
     }
 
-    /// Called when a write transaction starts: another connection may have changed the chunks
-    /// since this one last wrote.
+    /// Called when a write transaction starts (xBegin).
+    pub fn begin(&self) {
+        self.transaction.set(self.transaction.get() + 1);
+        self.forget_open_chunk();
+    }
+
+    /// Another connection may have changed the chunks since this one last wrote.
     pub fn forget_open_chunk(&self) {
         self.open_chunk.borrow_mut().take();
     }
@@ -188,15 +225,38 @@ impl Storage {
         sql: Rc<str>,
         f: impl FnOnce(&mut Statement) -> SqlResult<R>,
     ) -> SqlResult<R> {
+        self.with_statement_phased(sql, f).map_err(|e| e.error)
+    }
+
+    /// [`Storage::with_statement`], saying on failure whether the statement had run before in
+    /// this transaction.
+    fn with_statement_phased<R>(
+        &self,
+        sql: Rc<str>,
+        f: impl FnOnce(&mut Statement) -> SqlResult<R>,
+    ) -> Result<R, StatementFailure> {
+        let now = self.transaction.get();
         let cached = self.statements.borrow_mut().remove(&*sql);
-        let mut stmt = match cached {
+        let (mut stmt, last) = match cached {
             Some(s) => s,
-            None => self.conn.prepare(&sql)?,
+            None => match self.conn.prepare(&sql) {
+                Ok(s) => (s, now.wrapping_sub(1)),
+                Err(error) => {
+                    return Err(StatementFailure {
+                        error,
+                        first_use: true,
+                    })
+                }
+            },
         };
         let result = f(&mut stmt);
         stmt.reset();
-        self.statements.borrow_mut().insert(sql, stmt);
-        result
+        let ran = if result.is_ok() { now } else { last };
+        self.statements.borrow_mut().insert(sql, (stmt, ran));
+        result.map_err(|error| StatementFailure {
+            error,
+            first_use: last != now,
+        })
     }
 
     pub fn query(&self, sql: &str, params: &[SqlValue<'_>]) -> SqlResult<Vec<Vec<OwnedValue>>> {
@@ -261,6 +321,61 @@ impl Storage {
             .open_blob_c(&n.schema_c, &n.table_c, &n.column_c, rowid, writable)
     }
 
+    /// `schema.table.rowid` of a shadow row, as sqlite-vec names it in messages.
+    fn blob_label(&self, suffix: &str, rowid: i64) -> String {
+        format!(
+            "{}.{}.{rowid}",
+            self.layout.schema,
+            self.layout.shadow(suffix)
+        )
+    }
+
+    /// Opens `{t}_chunks.column` of `chunk_id` (`validity` or `rowids`) for an insert
+    /// (`insert`) or a delete, with sqlite-vec's messages when it cannot be opened or has
+    /// not the size the chunk size gives it.
+    fn open_chunk_blob(
+        &self,
+        column: &'static str,
+        chunk_id: i64,
+        insert: bool,
+    ) -> SqlResult<Blob> {
+        let label = self.blob_label("chunks", chunk_id);
+        let blob = self
+            .open_blob("chunks", column, chunk_id, true)
+            .map_err(|e| {
+                let prefix = if insert {
+                    format!("Internal sqlite-vec error: could not open {column} blob on {label}")
+                } else {
+                    format!("could not open {column} blob for {label}")
+                };
+                reword(e, &prefix, true)
+            })?;
+        let (expected, actual) = match column {
+            "validity" => (self.layout.validity_bytes(), blob.len()),
+            _ => (self.layout.chunk_size * 8, blob.len()),
+        };
+        // A delete reads one validity byte; sqlite-vec reports a blob too short for it so.
+        if (insert || column != "validity") && expected != actual {
+            return Err(SqlError::new(if column == "validity" {
+                format!(
+                    "Internal sqlite-vec error: validity blob size mismatch on {label}, expected \
+                     {expected} but received {actual}."
+                )
+            } else {
+                format!(
+                    "Internal sqlite-vec error: {column} blob size mismatch on {label}. Expected \
+                     {expected}, actual {actual}"
+                )
+            }));
+        }
+        Ok(blob)
+    }
+
+    /// `{t}_chunks.validity` of `chunk_id`, opened for an insert.
+    fn open_validity(&self, chunk_id: i64) -> SqlResult<Blob> {
+        self.open_chunk_blob("validity", chunk_id, true)
+    }
+
     // ---- rows -------------------------------------------------------------------------
 
     pub fn locate(&self, rowid: i64) -> SqlResult<Option<RowLocation>> {
@@ -296,6 +411,26 @@ impl Storage {
         rows.first().map(|r| value_i64(&r[0])).transpose()
     }
 
+    /// Rowids whose text primary key satisfies every one of `conditions`.
+    pub fn rowids_with_text_key(&self, conditions: &[Condition]) -> SqlResult<HashSet<i64>> {
+        let mut clauses = Vec::new();
+        let mut owned = Vec::new();
+        filter::render_conditions("id", conditions, &mut clauses, &mut owned);
+        let sql = format!(
+            "SELECT rowid FROM {} WHERE {}",
+            self.t("rowids"),
+            clauses.join(" AND ")
+        );
+        let params: Vec<SqlValue<'_>> = owned.iter().map(|v| v.as_value()).collect();
+        self.query(&sql, &params)?
+            .into_iter()
+            .map(|r| match r.first() {
+                Some(OwnedValue::Integer(i)) => Ok(*i),
+                other => Err(SqlError::internal(format!("rowid is {other:?}"))),
+            })
+            .collect()
+    }
+
     pub fn text_key(&self, rowid: i64) -> SqlResult<OwnedValue> {
         let rows = self.query_named(
             "text_key",
@@ -321,41 +456,74 @@ impl Storage {
     ) -> SqlResult<i64> {
         let rowid_value = rowid.map_or(SqlValue::Null, SqlValue::Integer);
         let key = text_key.map_or(SqlValue::Null, SqlValue::Text);
-        self.execute_named(
-            "insert_rowid",
-            0,
-            || {
-                format!(
-                    "INSERT INTO {}(rowid, id, chunk_id, chunk_offset) VALUES (?, ?, ?, ?)",
-                    self.t("rowids")
-                )
-            },
-            &[
-                rowid_value,
-                key,
-                slot.map_or(SqlValue::Null, |(c, _)| SqlValue::Integer(c)),
-                slot.map_or(SqlValue::Null, |(_, o)| SqlValue::Integer(o as i64)),
-            ],
-        )?;
+        let sql = self.sql("insert_rowid", 0, || {
+            format!(
+                "INSERT INTO {}(rowid, id, chunk_id, chunk_offset) VALUES (?, ?, ?, ?)",
+                self.t("rowids")
+            )
+        });
+        let params = [
+            rowid_value,
+            key,
+            slot.map_or(SqlValue::Null, |(c, _)| SqlValue::Integer(c)),
+            slot.map_or(SqlValue::Null, |(_, o)| SqlValue::Integer(o as i64)),
+        ];
+        self.with_statement_phased(sql, |s| s.execute(&params))
+            .map_err(|f| {
+                // sqlite-vec's statement for an explicit rowid vs. its one for an id.
+                let name = if rowid.is_some() {
+                    "insert rowids"
+                } else {
+                    "insert rowids id"
+                };
+                if f.first_use {
+                    reword(
+                        f.error,
+                        &format!(
+                            "Internal sqlite-vec error: could not initialize '{name}' statement"
+                        ),
+                        false,
+                    )
+                } else {
+                    reword(f.error, "Error inserting id into rowids shadow table", true)
+                }
+            })?;
         Ok(rowid.unwrap_or_else(|| self.conn.last_insert_rowid()))
     }
 
     pub fn set_location(&self, loc: RowLocation) -> SqlResult<()> {
-        self.execute_named(
-            "set_location",
-            0,
-            || {
-                format!(
-                    "UPDATE {} SET chunk_id = ?, chunk_offset = ? WHERE rowid = ?",
-                    self.t("rowids")
-                )
-            },
-            &[
-                SqlValue::Integer(loc.chunk_id),
-                SqlValue::Integer(loc.offset as i64),
-                SqlValue::Integer(loc.rowid),
-            ],
-        )
+        let sql = self.sql("set_location", 0, || {
+            format!(
+                "UPDATE {} SET chunk_id = ?, chunk_offset = ? WHERE rowid = ?",
+                self.t("rowids")
+            )
+        });
+        let params = [
+            SqlValue::Integer(loc.chunk_id),
+            SqlValue::Integer(loc.offset as i64),
+            SqlValue::Integer(loc.rowid),
+        ];
+        self.with_statement_phased(sql, |s| s.execute(&params))
+            .map_err(|f| {
+                if f.first_use {
+                    reword(
+                        f.error,
+                        "Internal sqlite-vec error: could not initialize 'update rowids position' \
+                         statement",
+                        false,
+                    )
+                } else {
+                    let (rowid, chunk, offset) = (loc.rowid, loc.chunk_id, loc.offset);
+                    reword(
+                        f.error,
+                        &format!(
+                            "Internal sqlite-vec error: could not update rowids position for \
+                             rowid={rowid}, chunk_rowid={chunk}, chunk_offset={offset}"
+                        ),
+                        true,
+                    )
+                }
+            })
     }
 
     pub fn delete_rowid(&self, rowid: i64) -> SqlResult<()> {
@@ -413,31 +581,47 @@ impl Storage {
         }
         self.ensure_free_table()?;
         let params: Vec<SqlValue<'_>> = partition.iter().map(|v| v.as_value()).collect();
-        let rows = self.query_named(
-            "allocate",
-            0,
-            || {
-                format!(
-                    "SELECT f.chunk_id, c.validity FROM {} f JOIN {} c ON c.chunk_id = f.chunk_id{} \
-                     ORDER BY f.chunk_id LIMIT 1",
-                    self.t("free"),
-                    self.t("chunks"),
-                    self.partition_where("c")
-                )
-            },
-            &params,
-        )?;
+        let sql = self.sql("allocate", 0, || {
+            format!(
+                "SELECT f.chunk_id FROM {} f JOIN {} c ON c.chunk_id = f.chunk_id{} \
+                 ORDER BY f.chunk_id LIMIT 1",
+                self.t("free"),
+                self.t("chunks"),
+                self.partition_where("c")
+            )
+        });
+        let rows = self
+            .with_statement_phased(sql, |s| s.query(&params))
+            .map_err(|f| {
+                if f.first_use {
+                    reword(
+                        f.error,
+                        "Internal sqlite-vec error: could not initialize 'latest chunk' statement",
+                        false,
+                    )
+                } else {
+                    reword(
+                        f.error,
+                        "Internal sqlite-vec error: Could not find latest chunk",
+                        true,
+                    )
+                }
+            })?;
         if let Some(row) = rows.first() {
             let chunk_id = value_i64(&row[0])?;
-            if let OwnedValue::Blob(validity) = &row[1] {
-                if let Some(offset) = first_zero_bit(validity, self.layout.chunk_size) {
-                    *self.open_chunk.borrow_mut() = Some(OpenChunk {
-                        partition: partition.to_vec(),
-                        chunk_id,
-                        validity: validity.clone(),
-                    });
-                    return Ok(Some((chunk_id, offset)));
-                }
+            let validity = {
+                let blob = self.open_validity(chunk_id)?;
+                let mut v = vec![0; blob.len()];
+                blob.read(0, &mut v)?;
+                v
+            };
+            if let Some(offset) = first_zero_bit(&validity, self.layout.chunk_size) {
+                *self.open_chunk.borrow_mut() = Some(OpenChunk {
+                    partition: partition.to_vec(),
+                    chunk_id,
+                    validity,
+                });
+                return Ok(Some((chunk_id, offset)));
             }
             // A full chunk left in the free list (e.g. by an interrupted writer): drop it.
             self.execute(
@@ -545,7 +729,26 @@ impl Storage {
     pub fn set_slot(&self, chunk_id: i64, offset: usize, rowid: Option<i64>) -> SqlResult<()> {
         // A delete from a table sqlite-vec wrote reaches here before any insert made the list.
         self.ensure_free_table()?;
-        let mut validity_blob = self.open_blob("chunks", "validity", chunk_id, true)?;
+        let insert = rowid.is_some();
+        let mut validity_blob = self.open_chunk_blob("validity", chunk_id, insert)?;
+        let (byte, bit) = (offset / 8, offset % 8);
+        if !insert {
+            let label = self.blob_label("chunks", chunk_id);
+            let expected = self.layout.validity_bytes();
+            let actual = validity_blob.len();
+            if actual <= byte {
+                return Err(SqlError::new(format!(
+                    "could not read validity blob for {label} at {byte}: the blob has {actual} \
+                     bytes, {expected} expected"
+                )));
+            }
+            if actual != expected {
+                return Err(SqlError::new(format!(
+                    "validity blob size mismatch on {label}, expected {expected} but received \
+                     {actual}."
+                )));
+            }
+        }
         let mut open = self.open_chunk.borrow_mut();
         let cached = match open.as_mut() {
             Some(o) if rowid.is_some() && o.chunk_id == chunk_id => Some(&mut o.validity),
@@ -560,10 +763,15 @@ impl Storage {
                 &mut read
             }
         };
-        let (byte, bit) = (offset / 8, offset % 8);
         if rowid.is_some() {
             validity[byte] |= 1 << bit;
         } else {
+            if validity[byte] & (1 << bit) == 0 {
+                return Err(SqlError::new(format!(
+                    "vec0 deletion error: validity bit is not set for {} at {byte}",
+                    self.blob_label("chunks", chunk_id)
+                )));
+            }
             validity[byte] &= !(1 << bit);
         }
         validity_blob.write(byte, &validity[byte..byte + 1])?;
@@ -575,7 +783,7 @@ impl Storage {
             open.take();
         }
         drop(open);
-        let mut rowids = self.open_blob("chunks", "rowids", chunk_id, true)?;
+        let mut rowids = self.open_chunk_blob("rowids", chunk_id, insert)?;
         rowids.write(offset * 8, &rowid.unwrap_or(0).to_le_bytes())?;
         drop(rowids);
 
@@ -707,21 +915,12 @@ impl Storage {
     /// Chunks whose partition keys pass `partition_filter` (all chunks when empty), in id order.
     pub fn chunks(&self, partition_filter: &[ColumnFilter]) -> SqlResult<Vec<ChunkInfo>> {
         let mut clauses = Vec::new();
-        let mut params = Vec::new();
+        let mut owned = Vec::new();
         for f in partition_filter {
-            let col = Layout::partition_column(f.column);
-            match &f.condition {
-                Condition::Compare(op, value) => {
-                    clauses.push(format!("{col} {} ?", op.sql()));
-                    params.push(value.as_value());
-                }
-                Condition::In(values) => {
-                    let marks: Vec<&str> = values.iter().map(|_| "?").collect();
-                    clauses.push(format!("{col} IN ({})", marks.join(", ")));
-                    params.extend(values.iter().map(|v| v.as_value()));
-                }
-            }
+            let column = Layout::partition_column(f.column);
+            filter::render_conditions(&column, [&f.condition], &mut clauses, &mut owned);
         }
+        let params: Vec<SqlValue<'_>> = owned.iter().map(|v| v.as_value()).collect();
         let where_clause = if clauses.is_empty() {
             String::new()
         } else {
@@ -775,12 +974,17 @@ impl Storage {
     pub fn write_vector(&self, column: usize, loc: RowLocation, bytes: &[u8]) -> SqlResult<()> {
         self.forget_chunk(loc.chunk_id);
         let vb = self.layout.vectors[column].vector_bytes();
-        let mut blob = self.open_blob(
-            &Layout::vector_chunks(column),
-            "vectors",
-            loc.chunk_id,
-            true,
-        )?;
+        let suffix = Layout::vector_chunks(column);
+        let mut blob = self.open_blob(&suffix, "vectors", loc.chunk_id, true)?;
+        let expected = self.layout.chunk_size * vb;
+        if blob.len() != expected {
+            return Err(SqlError::new(format!(
+                "Internal sqlite-vec error: vector blob size mismatch on {}. Expected {expected}, \
+                 actual {}",
+                self.blob_label(&suffix, loc.chunk_id),
+                blob.len()
+            )));
+        }
         blob.write(loc.offset * vb, bytes)
     }
 
@@ -840,13 +1044,15 @@ impl Storage {
         out: &mut [u8],
     ) -> SqlResult<()> {
         let blob = self.open_blob(&Layout::vector_chunks(column), "vectors", chunk_id, false)?;
-        if blob.len() < out.len() {
+        if blob.len() != out.len() {
+            // sqlite-vec's wording, then which chunk.
             return Err(SqlError::new(format!(
-                "vec0 table {}: vector chunk {chunk_id} of column \"{}\" has {} bytes, expected {}",
-                self.layout.table,
-                self.layout.vectors[column].name,
+                "vectors blob size doesn't match - expected {}, found {} (chunk {chunk_id} of \
+                 column \"{}\" in vec0 table {})",
+                out.len(),
                 blob.len(),
-                out.len()
+                self.layout.vectors[column].name,
+                self.layout.table,
             )));
         }
         blob.read(0, out)

@@ -6,13 +6,13 @@ use vecsql_core::format::sqlite_vec;
 use vecsql_core::vector::{SUBTYPE_BIT, SUBTYPE_FLOAT32, SUBTYPE_INT8};
 use vecsql_core::Vector;
 
-use super::knn::Query;
 use super::layout::{ColumnRole, Layout, MetadataKind, VectorColumn, VectorElement};
+use super::query::scan::Query;
 use super::schema::AuxiliaryType;
 use crate::error::{SqlError, SqlResult};
 use crate::ffi::value::SUBTYPE_JSON;
 use crate::ffi::{OwnedValue, SqlArg, SqlValue};
-use crate::functions::args;
+use crate::sql_vector;
 
 /// Whether a vector is being inserted, updated or used as a query, for messages (each has
 /// its own wording in sqlite-vec).
@@ -100,9 +100,9 @@ pub fn vector_bytes(
     let vector = match (column.element, arg.subtype) {
         // JSON text for a non-float32 column is read in the column's type.
         (VectorElement::Int8, 0 | SUBTYPE_JSON) if matches!(arg.value, SqlValue::Text(_)) => {
-            args::i8_vector(&arg.value).map(Vector::Int8)
+            sql_vector::i8_vector(&arg.value).map(Vector::Int8)
         }
-        _ => args::vector(arg),
+        _ => sql_vector::vector(arg),
     }
     .map_err(|e| purpose.invalid(column, e))?;
     let got = vector.element_type();
@@ -199,7 +199,7 @@ pub fn metadata_value(
         .affinity(ColumnRole::Metadata(column))
         .store(value.to_owned_value());
     let value = &stored.as_value();
-    let got = args::storage_class(value);
+    let got = value.storage_class();
     let expected = |what: &str| {
         SqlError::new(format!(
             "Expected {what} for {} metadata column {}, received {got}",
@@ -252,7 +252,7 @@ pub fn partition_value(
              provided.",
             part.name,
             if part.integer { "INTEGER" } else { "TEXT" },
-            args::storage_class(&other.as_value())
+            other.as_value().storage_class()
         ))),
     }
 }
@@ -287,7 +287,7 @@ pub fn auxiliary_value(layout: &Layout, column: usize, value: OwnedValue) -> Sql
                 AuxiliaryType::Float => "FLOAT",
                 _ => "BLOB",
             },
-            args::storage_class(&stored.as_value())
+            stored.as_value().storage_class()
         ),
     ))
 }

@@ -1,16 +1,15 @@
 //! Helpers for the ANN index tests (`vec0_index*.rs`): a seeded generator, a brute-force
 //! oracle in f64, KNN through SQL, recall that tolerates ties, and the index shadow tables.
 //!
-//! Declared from the test files with `#[path = "vec0_support/index.rs"] mod index_support;`
-//! next to `mod vec0_support;`.
+//! Reached as `vec0_support::index`.
 #![allow(dead_code)]
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 
 use rusqlite::types::Value;
 use rusqlite::Connection;
 
-use crate::vec0_support::*;
+use super::*;
 
 /// splitmix64: a small seeded generator, so every test sees the same data on every run.
 #[derive(Debug, Clone)]
@@ -366,4 +365,254 @@ pub fn unreachable(conn: &Connection, table: &str) -> Vec<i64> {
         .collect();
     out.sort();
     out
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fixtures and checks shared by the vec0_index_*.rs files
+
+/// Rows of a float table as the oracle knows them.
+pub type Rows = BTreeMap<i64, Vec<f32>>;
+
+/// The query options that make a KNN query walk the graph. The planner scans tables of up to
+/// 50 x ef_search rows (and every table here is that small) unless the query gives
+/// `ef_search`, so queries meant to exercise the index give it: 64, the default.
+pub fn walk(extra: &str) -> String {
+    if extra.contains("ef_search") || extra.contains("exact") {
+        extra.to_string()
+    } else {
+        format!("{extra} and ef_search = 64")
+    }
+}
+
+/// KNN through the graph walk (see [`walk`]).
+pub fn walk_knn(
+    conn: &Connection,
+    table: &str,
+    column: &str,
+    query: &Value,
+    k: i64,
+    extra: &str,
+) -> Vec<(i64, f64)> {
+    knn(conn, table, column, query, k, &walk(extra))
+}
+
+/// KNN as the planner chooses (a scan on small tables, a walk on large ones).
+pub fn planned_knn(
+    conn: &Connection,
+    table: &str,
+    column: &str,
+    query: &Value,
+    k: i64,
+    extra: &str,
+) -> Vec<(i64, f64)> {
+    knn(conn, table, column, query, k, extra)
+}
+
+/// `n` Gaussian rows with rowids `1..=n`.
+pub fn gaussian_rows(rng: &mut Rng, n: i64, dims: usize) -> Rows {
+    (1..=n).map(|i| (i, rng.vector(dims))).collect()
+}
+
+pub fn create(conn: &Connection, table: &str, columns: &str) {
+    exec(
+        conn,
+        &format!("create virtual table {table} using vec0({columns})"),
+    );
+}
+
+pub fn fill(conn: &Connection, table: &str, rows: &Rows) {
+    let v: Vec<(i64, Vec<f32>)> = rows.iter().map(|(r, v)| (*r, v.clone())).collect();
+    insert_vectors(conn, table, &v);
+}
+
+/// Distances from the f32 kernels and the f64 oracle agree to this (relative) tolerance.
+pub fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-4 * (1.0 + a.abs().max(b.abs()))
+}
+
+/// Runs the KNN query `extra` for each of `queries` on `table.emb`, through the graph walk and
+/// (when `extra` gives no ef_search or exact) as the planner chooses, and checks it against the
+/// oracle of `rows`: every result is a live row with its exact distance, results ascend by
+/// (distance, rowid) without repeats, there are min(k, rows) of them. Returns the lower of the
+/// two mean tie-tolerant recalls.
+pub fn oracle_recall(
+    conn: &Connection,
+    table: &str,
+    rows: &Rows,
+    metric: Metric,
+    queries: &[Vec<f32>],
+    k: usize,
+    extra: &str,
+) -> f64 {
+    let mut variants = vec![walk(extra)];
+    if walk(extra) != extra {
+        variants.push(extra.to_string());
+    }
+    let mut worst = f64::INFINITY;
+    for extra in &variants {
+        worst = worst.min(oracle_recall_of(
+            conn, table, rows, metric, queries, k, extra,
+        ));
+    }
+    worst
+}
+
+/// [`oracle_recall`] of exactly the query `extra` (no ef_search added).
+pub fn oracle_recall_of(
+    conn: &Connection,
+    table: &str,
+    rows: &Rows,
+    metric: Metric,
+    queries: &[Vec<f32>],
+    k: usize,
+    extra: &str,
+) -> f64 {
+    let mut recalls = Vec::new();
+    for (qi, q) in queries.iter().enumerate() {
+        let got = planned_knn(conn, table, "emb", &blob(q), k as i64, extra);
+        let context = format!("{table} query {qi} ({extra})");
+        assert_ordered(&got, &context);
+        assert_eq!(
+            got.len(),
+            k.min(rows.len()),
+            "{context}: count must be min(k, rows)"
+        );
+        for &(rowid, d) in &got {
+            let v = rows
+                .get(&rowid)
+                .unwrap_or_else(|| panic!("{context}: returned row {rowid}, which does not exist"));
+            let want = metric.distance(q, v);
+            assert!(
+                close(d, want),
+                "{context}: row {rowid} distance {d}, exact {want}"
+            );
+        }
+        let exact = oracle_knn(rows.iter().map(|(r, v)| (*r, v.as_slice())), k, |v| {
+            metric.distance(q, v)
+        });
+        recalls.push(recall(
+            &got,
+            &exact,
+            |r| metric.distance(q, &rows[&r]),
+            1e-6,
+        ));
+    }
+    mean(&recalls)
+}
+
+/// Every returned row's `distance` equals, bit for bit, what `exact = 1` reports for it.
+pub fn assert_distances_equal_exact_scan(conn: &Connection, table: &str, query: &Value, k: i64) {
+    let approx = walk_knn(conn, table, "emb", query, k, "");
+    let exact: BTreeMap<i64, f64> = walk_knn(conn, table, "emb", query, 4096, "and exact = 1")
+        .into_iter()
+        .collect();
+    for (rowid, d) in approx {
+        assert_eq!(
+            Some(&d),
+            exact.get(&rowid),
+            "{table}: row {rowid}: indexed distance differs from the exact scan's"
+        );
+    }
+}
+
+/// Mean recall of the indexed query `extra` against `exact = 1` on the same table (tie-tolerant:
+/// a result counts when its distance is within the exact k-th distance).
+pub fn recall_vs_exact_scan(
+    conn: &Connection,
+    table: &str,
+    queries: &[Value],
+    k: i64,
+    extra: &str,
+) -> f64 {
+    let mut recalls = Vec::new();
+    for (qi, q) in queries.iter().enumerate() {
+        let got = walk_knn(conn, table, "emb", q, k, extra);
+        let exact = walk_knn(conn, table, "emb", q, k, &format!("{extra} and exact = 1"));
+        let context = format!("{table} query {qi} ({extra})");
+        assert_ordered(&got, &context);
+        assert_eq!(got.len(), exact.len(), "{context}: count");
+        let worst = exact.last().map_or(f64::INFINITY, |e| e.1);
+        let hits = got.iter().filter(|g| g.1 <= worst + 1e-9).count();
+        recalls.push(if exact.is_empty() {
+            1.0
+        } else {
+            hits as f64 / exact.len() as f64
+        });
+    }
+    mean(&recalls)
+}
+
+pub fn queries(rng: &mut Rng, n: usize, dims: usize) -> Vec<Vec<f32>> {
+    (0..n).map(|_| rng.vector(dims)).collect()
+}
+
+/// The row is among the k = 10 nearest of its own vector (nothing is lost from the graph).
+pub fn assert_every_row_findable(conn: &Connection, table: &str, rows: &Rows) {
+    let mut lost = Vec::new();
+    for (rowid, v) in rows {
+        let got = walk_knn(conn, table, "emb", &blob(v), 10, "");
+        if !got.iter().any(|g| g.0 == *rowid) {
+            lost.push(*rowid);
+        }
+    }
+    assert!(
+        lost.is_empty(),
+        "{table}: {} of {} rows are not found by their own vector: {:?}",
+        lost.len(),
+        rows.len(),
+        &lost[..lost.len().min(20)]
+    );
+}
+
+/// A table `t(emb float[4] indexed, cat integer, p integer partition key)` with rows 1..=n.
+pub fn tx_fixture(conn: &Connection, rng: &mut Rng, n: i64) -> Rows {
+    create(
+        conn,
+        "t",
+        "emb float[4] indexed by hnsw(ef_construction=32), cat integer, p integer partition key, chunk_size=16",
+    );
+    let rows = gaussian_rows(rng, n, 4);
+    exec(conn, "begin");
+    for (r, v) in &rows {
+        conn.execute(
+            "insert into t(rowid, emb, cat, p) values (?, ?, ?, ?)",
+            rusqlite::params![r, f32_blob(v), r % 10, r % 3],
+        )
+        .unwrap();
+    }
+    exec(conn, "commit");
+    rows
+}
+
+/// Everything a KNN query can show matches the oracle `rows`, no rolled-back row appears, and
+/// every surviving row can still be found.
+pub fn assert_matches_oracle(conn: &Connection, rows: &Rows, rng: &mut Rng, context: &str) {
+    let qs = queries(rng, 15, 4);
+    let r = oracle_recall(conn, "t", rows, Metric::L2, &qs, 10, "");
+    assert!(r >= 0.95, "{context}: recall {r}");
+    // All rows at once: exactly the surviving ones.
+    let all = walk_knn(conn, "t", "emb", &blob(&qs[0]), 4096, "");
+    let got: Vec<i64> = {
+        let mut v: Vec<i64> = all.iter().map(|r| r.0).collect();
+        v.sort();
+        v
+    };
+    assert_eq!(
+        got,
+        rows.keys().copied().collect::<Vec<_>>(),
+        "{context}: k covering the table must return exactly the surviving rows"
+    );
+    assert_eq!(
+        node_rowids(conn, "t"),
+        rows.keys().copied().collect::<Vec<_>>(),
+        "{context}"
+    );
+    for (rowid, v) in rows {
+        let got = walk_knn(conn, "t", "emb", &blob(v), 1, "");
+        assert_eq!(
+            got.first().map(|g| g.1),
+            Some(0.0),
+            "{context}: row {rowid}"
+        );
+    }
 }

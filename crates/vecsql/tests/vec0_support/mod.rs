@@ -2,6 +2,8 @@
 //! collection, error capture and dumps of a vec0 table with all of its shadow tables.
 #![allow(dead_code)]
 
+pub mod index;
+
 use rusqlite::types::Value;
 use rusqlite::{Connection, Params};
 

@@ -51,8 +51,8 @@ use vecsql_core::hnsw::{self, BinarySpace, F32Space, Hnsw, HnswParams, Int8Space
 use super::{IndexConfig, Knob, Quantizer, Tuning, MAX_EF};
 use crate::error::{SqlError, SqlResult};
 use crate::ffi::{OwnedValue, SqlValue};
-use crate::vec0::knn::{chunk_distances, Neighbour, Query};
 use crate::vec0::layout::{Layout, Metric, VectorColumn, VectorElement};
+use crate::vec0::query::scan::{chunk_distances, Neighbour, Query};
 use crate::vec0::storage::{AlignedChunk, RowLocation, Storage};
 
 /// Seed of the level hash: fixed, so the same statements build the same graph everywhere.

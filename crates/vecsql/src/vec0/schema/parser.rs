@@ -93,6 +93,11 @@ impl Definition {
         match first {
             Token::Punct('+') => {
                 a.form = Form::Auxiliary;
+                // The count first, as sqlite-vec does: one past the limit is refused whatever
+                // follows it.
+                if self.count(|k| matches!(k, ColumnKind::Auxiliary(_))) >= MAX_AUXILIARY_COLUMNS {
+                    return Err(SchemaError::TooManyAuxiliaryColumns);
+                }
                 self.auxiliary(&mut a)
             }
             Token::Word(key) if a.peek() == Some(&Token::Punct('=')) => {
@@ -264,6 +269,10 @@ impl Definition {
             });
         };
         a.form = Form::Metadata;
+        // The count before the rest of the argument (see auxiliary columns).
+        if self.count(|k| matches!(k, ColumnKind::Metadata(_))) >= MAX_METADATA_COLUMNS {
+            return Err(SchemaError::TooManyMetadataColumns);
+        }
         constraints(a, false)?;
         self.push(name, ColumnKind::Metadata(metadata))
     }

@@ -361,6 +361,16 @@ fn column_limits() {
             format!("vec0 constructor error: {message}")
         );
     }
+    // The 17th auxiliary or metadata column is refused for the count before its own syntax
+    // is read, as sqlite-vec does (its suite forgets a comma after the 17th).
+    assert_eq!(
+        err(&format!("{} v float[1]", columns("+", "integer", 17))),
+        "vec0 constructor error: More than 16 auxiliary columns were provided"
+    );
+    assert_eq!(
+        err(&format!("{} v float[1]", columns("", "integer", 17))),
+        "vec0 constructor error: More than 16 metadata columns were provided"
+    );
     // The vector count is checked before the dimension, as sqlite-vec does.
     assert_eq!(
         err(&format!("{}, x float[9000]", columns("", "float[1]", 16))),

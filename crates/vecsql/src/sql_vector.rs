@@ -10,17 +10,6 @@ use crate::error::{SqlError, SqlResult};
 use crate::ffi::value::SUBTYPE_JSON;
 use crate::ffi::{SqlArg, SqlOutput, SqlValue};
 
-/// sqlite-vec's upper-case storage-class names used in its type errors.
-pub fn storage_class(value: &SqlValue<'_>) -> &'static str {
-    match value {
-        SqlValue::Null => "NULL",
-        SqlValue::Integer(_) => "INTEGER",
-        SqlValue::Real(_) => "FLOAT",
-        SqlValue::Text(_) => "TEXT",
-        SqlValue::Blob(_) => "BLOB",
-    }
-}
-
 /// Parses JSON text into numbers, with sqlite-vec's message for text that is not an array.
 pub fn json_numbers(text: &[u8]) -> SqlResult<Vec<f64>> {
     json_values(text, parse_json_array)
@@ -80,7 +69,7 @@ pub fn f32_vector(value: &SqlValue<'_>) -> SqlResult<Vec<f32>> {
         other => {
             return Err(SqlError::new(format!(
                 "Input must have type BLOB (compact format) or TEXT (JSON), found {}",
-                storage_class(other)
+                other.storage_class()
             )))
         }
     };

@@ -14,10 +14,10 @@ use half::{bf16, f16};
 use vecsql_core::distance;
 
 use super::filter::RowFilter;
-use super::layout::{Layout, Metric};
 use super::plan::FilterOp;
-use super::storage::{ChunkInfo, RowLocation, Storage};
 use crate::error::{SqlError, SqlResult};
+use crate::vec0::layout::{Layout, Metric};
+use crate::vec0::storage::{self, ChunkInfo, RowLocation, Storage};
 
 /// One search result.
 #[derive(Debug, Clone, Copy)]
@@ -85,6 +85,7 @@ impl Ord for Ranked {
 }
 
 /// The query vector, decoded once into the column's element type.
+#[derive(Debug)]
 pub enum Query {
     Float32(Vec<f32>),
     Int8(Vec<i8>),
@@ -231,7 +232,29 @@ impl KnnSearch<'_> {
     /// filters read their column blobs; no vector is read).
     pub fn candidates(&self) -> SqlResult<Candidates> {
         let mut out = Vec::new();
-        for chunk in self.storage.chunks(&self.filter.partitions)? {
+        let chunks = self
+            .storage
+            .chunks(&self.filter.partitions)
+            .map_err(|e| storage::reword(e, "Error preparing stmtChunk", false))?;
+        let (validity_bytes, rowids_bytes) = (
+            self.storage.layout.validity_bytes(),
+            self.storage.layout.chunk_size * 8,
+        );
+        for chunk in chunks {
+            // sqlite-vec's checks of a damaged `{t}_chunks` row.
+            for (what, expected, found) in [
+                ("validity", validity_bytes, chunk.validity.len()),
+                ("rowids", rowids_bytes, chunk.rowids.len()),
+            ] {
+                if expected != found {
+                    return Err(SqlError::new(format!(
+                        "chunk {what} size doesn't match - expected {expected}, found {found} \
+                         (chunk {} of {})",
+                        chunk.chunk_id,
+                        self.storage.layout.shadow("chunks")
+                    )));
+                }
+            }
             let slots = self.filter.candidates(self.storage, &chunk)?;
             if !slots.is_empty() {
                 out.push((chunk, slots));

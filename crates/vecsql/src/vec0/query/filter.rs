@@ -3,18 +3,41 @@
 use std::cmp::Ordering;
 use std::collections::HashSet;
 
-use super::affinity;
-use super::layout::{Layout, MetadataKind, TEXT_INLINE_BYTES, TEXT_SLOT_BYTES};
 use super::plan::FilterOp;
-use super::storage::{ChunkInfo, Storage};
 use crate::error::SqlResult;
 use crate::ffi::OwnedValue;
+use crate::vec0::affinity;
+use crate::vec0::layout::{Layout, MetadataKind, TEXT_INLINE_BYTES, TEXT_SLOT_BYTES};
+use crate::vec0::storage::{ChunkInfo, Storage};
 
 /// A condition on one value.
 #[derive(Debug, Clone)]
 pub enum Condition {
     Compare(FilterOp, OwnedValue),
     In(Vec<OwnedValue>),
+}
+
+/// `conditions` on the SQL column `column`, as WHERE clause terms (`col < ?`, `col IN (?, ?)`) and their parameters, for the filters
+/// answered in SQL: partition keys against `{t}_chunks`, text primary keys against `{t}_rowids`.
+pub fn render_conditions<'c>(
+    column: &str,
+    conditions: impl IntoIterator<Item = &'c Condition>,
+    clauses: &mut Vec<String>,
+    params: &mut Vec<OwnedValue>,
+) {
+    for condition in conditions {
+        match condition {
+            Condition::Compare(op, value) => {
+                clauses.push(format!("{column} {} ?", op.sql()));
+                params.push(value.clone());
+            }
+            Condition::In(list) => {
+                let marks: Vec<&str> = list.iter().map(|_| "?").collect();
+                clauses.push(format!("{column} IN ({})", marks.join(", ")));
+                params.extend(list.iter().cloned());
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -3,9 +3,9 @@
 
 use std::fmt;
 
-use super::layout::{ColumnRole, Layout};
 use crate::error::{SqlError, SqlResult};
 use crate::ffi::index_info::{ConstraintOp, IndexInfo};
+use crate::vec0::layout::{ColumnRole, Layout};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FilterOp {

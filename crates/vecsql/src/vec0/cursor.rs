@@ -1,0 +1,215 @@
+//! The vec0 cursor: runs the plan xBestIndex chose (a full scan, a key lookup, or a KNN
+//! query through [`super::query`]) and hands SQLite the rows' columns.
+
+use std::collections::HashSet;
+
+use super::layout::ColumnRole;
+use super::query::plan::{PlanArg, QueryPlan};
+use super::query::request::{Arg, KnnRequest};
+use super::storage::{self, RowLocation};
+use super::table::Vec0Table;
+use super::values;
+use crate::error::{SqlError, SqlResult};
+use crate::ffi::vtab::{ColumnContext, FilterArg, VTabCursor};
+use crate::ffi::{OwnedValue, SqlOutput};
+
+struct CursorRow {
+    rowid: i64,
+    location: Option<RowLocation>,
+    distance: Option<f64>,
+}
+
+#[derive(Default)]
+pub struct Vec0Cursor {
+    rows: Vec<CursorRow>,
+    position: usize,
+    k: Option<i64>,
+}
+
+impl Vec0Cursor {
+    fn current(&self) -> SqlResult<&CursorRow> {
+        self.rows
+            .get(self.position)
+            .ok_or_else(|| SqlError::internal("vec0 cursor read past its end"))
+    }
+
+    fn knn(
+        &mut self,
+        table: &Vec0Table,
+        vector_column: usize,
+        plan_args: &[PlanArg],
+        args: &[FilterArg<'_>],
+    ) -> SqlResult<()> {
+        let args = plan_args
+            .iter()
+            .zip(args)
+            .map(|(plan_arg, arg)| {
+                Ok(match plan_arg {
+                    PlanArg::MetadataIn(_) | PlanArg::PartitionIn(_) | PlanArg::KeyIn => {
+                        Arg::List(arg.in_values()?)
+                    }
+                    _ => Arg::Value(arg.arg()),
+                })
+            })
+            .collect::<SqlResult<Vec<_>>>()?;
+        let request = KnnRequest::bind(table.layout(), vector_column, plan_args, &args)?;
+        self.k = Some(request.k);
+        let index = table.index_of(vector_column);
+        let neighbours = super::query::run(&table.storage, index, request)?;
+        self.rows = neighbours
+            .into_iter()
+            .map(|n| CursorRow {
+                rowid: n.location.rowid,
+                location: Some(n.location),
+                distance: Some(n.distance),
+            })
+            .collect();
+        Ok(())
+    }
+}
+
+impl VTabCursor for Vec0Cursor {
+    type Table = Vec0Table;
+
+    fn filter(
+        &mut self,
+        table: &Vec0Table,
+        _: i32,
+        idx_str: Option<&str>,
+        args: &[FilterArg<'_>],
+    ) -> SqlResult<()> {
+        self.position = 0;
+        self.k = None;
+        self.rows.clear();
+        let plan = QueryPlan::parse(idx_str.unwrap_or("scan"))?;
+        match plan {
+            QueryPlan::FullScan => {
+                self.rows = table
+                    .storage
+                    .all_rowids()?
+                    .into_iter()
+                    .map(|rowid| CursorRow {
+                        rowid,
+                        location: None,
+                        distance: None,
+                    })
+                    .collect();
+            }
+            QueryPlan::Point { arg } => {
+                let arg0 = args
+                    .first()
+                    .ok_or_else(|| SqlError::internal("point plan without a key"))?;
+                let keys: Vec<OwnedValue> = match arg {
+                    PlanArg::KeyIn => arg0.in_values()?,
+                    _ => vec![arg0.value().to_owned_value()],
+                };
+                let affinity = table.layout().affinity(ColumnRole::Key);
+                let keys = keys.into_iter().map(|k| affinity.apply(k));
+                let mut seen = HashSet::new();
+                for key in keys {
+                    let rowid = match (&key, table.layout().text_primary_key()) {
+                        (OwnedValue::Integer(i), false) => {
+                            table.storage.locate(*i)?.map(|l| l.rowid)
+                        }
+                        (OwnedValue::Real(f), false) if f.fract() == 0.0 => {
+                            table.storage.locate(*f as i64)?.map(|l| l.rowid)
+                        }
+                        (OwnedValue::Text(t), true) => {
+                            table.storage.rowid_for_text_key(t.as_bytes())?
+                        }
+                        _ => None,
+                    };
+                    if let Some(rowid) = rowid {
+                        if seen.insert(rowid) {
+                            self.rows.push(CursorRow {
+                                rowid,
+                                location: None,
+                                distance: None,
+                            });
+                        }
+                    }
+                }
+                self.rows.sort_by_key(|r| r.rowid);
+            }
+            QueryPlan::Knn {
+                vector_column,
+                args: plan_args,
+            } => {
+                self.knn(table, vector_column, &plan_args, args)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn next(&mut self, _: &Vec0Table) -> SqlResult<()> {
+        self.position += 1;
+        Ok(())
+    }
+
+    fn eof(&self) -> bool {
+        self.position >= self.rows.len()
+    }
+
+    fn column(&self, table: &Vec0Table, column: i32, out: &mut ColumnContext) -> SqlResult<()> {
+        let layout = table.layout();
+        let row = self.current()?;
+        let role = *layout
+            .columns
+            .get(column as usize)
+            .ok_or_else(|| SqlError::internal(format!("vec0 has no column {column}")))?;
+        if out.no_change() && !matches!(role, ColumnRole::Key) {
+            return Ok(());
+        }
+        let location = || -> SqlResult<RowLocation> {
+            match row.location {
+                Some(l) => Ok(l),
+                None => table
+                    .storage
+                    .locate(row.rowid)?
+                    .ok_or_else(|| SqlError::internal(format!("row {} vanished", row.rowid))),
+            }
+        };
+        let value = match role {
+            ColumnRole::Key => table.key_value(row.rowid)?.to_output(),
+            ColumnRole::Vector(v) => SqlOutput::Blob {
+                bytes: table.storage.read_vector(v, location()?)?,
+                subtype: values::vector_subtype(layout.vectors[v].element),
+            },
+            ColumnRole::Metadata(m) => table
+                .storage
+                .read_metadata(m, location()?)
+                .map_err(|e| {
+                    let name = &layout.metadata[m].name;
+                    let rowid = row.rowid;
+                    storage::reword(
+                        e,
+                        &format!(
+                            "Could not extract metadata value for column {name} at rowid {rowid}"
+                        ),
+                        true,
+                    )
+                })?
+                .to_output(),
+            ColumnRole::Partition(p) => table
+                .storage
+                .partition_values(location()?.chunk_id)?
+                .get(p)
+                .cloned()
+                .unwrap_or(OwnedValue::Null)
+                .to_output(),
+            ColumnRole::Auxiliary(a) => table.storage.read_auxiliary(row.rowid, a)?.to_output(),
+            ColumnRole::Distance => match row.distance {
+                Some(d) if !d.is_nan() => SqlOutput::Real(d),
+                _ => SqlOutput::Null,
+            },
+            ColumnRole::K => self.k.map_or(SqlOutput::Null, SqlOutput::Integer),
+            ColumnRole::Command | ColumnRole::EfSearch | ColumnRole::Exact => SqlOutput::Null,
+        };
+        out.set(value);
+        Ok(())
+    }
+
+    fn rowid(&self, _: &Vec0Table) -> SqlResult<i64> {
+        Ok(self.current()?.rowid)
+    }
+}
