@@ -2,14 +2,78 @@
 //! index and the dirty set in step. Every change to a list goes through `set_links` or
 //! `push_link`, so persistence and removal can trust both indexes.
 
+use std::sync::Arc;
+
 use super::{Hnsw, NodeId};
 
-impl Hnsw {
-    /// Where `id`'s list on `layer` starts in its storage: (is layer 0, offset of the count).
+/// Nodes per page of [`Links0`] (a power of two).
+const PAGE_NODES: usize = 256;
+const PAGE_SHIFT: u32 = PAGE_NODES.trailing_zeros();
+
+/// The layer-0 lists: `stride = 1 + M0` slots per node (count, then neighbours), in pages of
+/// [`PAGE_NODES`] nodes behind `Arc`s. A clone shares every page and copies one only when a
+/// list on it changes, so a private copy of a graph that others keep using costs the pages
+/// it changes. A node's list never crosses a page.
+#[derive(Debug, Clone)]
+pub(super) struct Links0 {
+    stride: usize,
+    pages: Vec<Arc<Vec<NodeId>>>,
+    nodes: usize,
+}
+
+impl Links0 {
+    pub fn new(stride: usize) -> Links0 {
+        Links0 {
+            stride,
+            pages: Vec::new(),
+            nodes: 0,
+        }
+    }
+
+    /// Room for `nodes` nodes: new slots read as empty lists, and dropped ones are gone.
+    pub fn resize(&mut self, nodes: usize) {
+        let pages = nodes.div_ceil(PAGE_NODES);
+        self.pages.truncate(pages);
+        while self.pages.len() < pages {
+            self.pages.push(Arc::new(vec![0; PAGE_NODES * self.stride]));
+        }
+        // Slots past the old end read as empty lists on the page that already held them.
+        for id in self.nodes..nodes.min(self.pages.len() * PAGE_NODES) {
+            if id < nodes {
+                let stride = self.stride;
+                let page = &self.pages[id >> PAGE_SHIFT];
+                if page[(id & (PAGE_NODES - 1)) * stride] != 0 {
+                    Arc::make_mut(&mut self.pages[id >> PAGE_SHIFT])
+                        [(id & (PAGE_NODES - 1)) * stride] = 0;
+                }
+            }
+        }
+        self.nodes = nodes;
+    }
+
+    /// The count slot and list slots of node `id`.
+    #[inline(always)]
+    pub fn node(&self, id: NodeId) -> &[NodeId] {
+        let i = id as usize;
+        let at = (i & (PAGE_NODES - 1)) * self.stride;
+        &self.pages[i >> PAGE_SHIFT][at..at + self.stride]
+    }
+
+    /// Node `id`'s slots, for writing (its page is copied first if it is shared).
     #[inline]
-    fn slot(&self, id: NodeId, layer: usize) -> usize {
+    pub fn node_mut(&mut self, id: NodeId) -> &mut [NodeId] {
+        let i = id as usize;
+        let at = (i & (PAGE_NODES - 1)) * self.stride;
+        &mut Arc::make_mut(&mut self.pages[i >> PAGE_SHIFT])[at..at + self.stride]
+    }
+}
+
+impl Hnsw {
+    /// Where `id`'s list on `layer` starts in its block: the count slot.
+    #[inline]
+    fn slot(&self, layer: usize) -> usize {
         if layer == 0 {
-            id as usize * (1 + self.m0)
+            0
         } else {
             (layer - 1) * (1 + self.params.m)
         }
@@ -18,9 +82,9 @@ impl Hnsw {
     /// The neighbours of `id` on `layer` (which must not exceed the node's level).
     #[inline]
     pub(super) fn links(&self, id: NodeId, layer: usize) -> &[NodeId] {
-        let s = self.slot(id, layer);
+        let s = self.slot(layer);
         let block: &[NodeId] = if layer == 0 {
-            &self.links0
+            self.links0.node(id)
         } else {
             &self.upper[id as usize]
         };
@@ -31,10 +95,10 @@ impl Hnsw {
     /// The whole storage block of one list: count slot then capacity.
     #[inline]
     fn block_mut(&mut self, id: NodeId, layer: usize) -> &mut [NodeId] {
-        let s = self.slot(id, layer);
+        let s = self.slot(layer);
         let cap = self.max_links(layer);
         let block: &mut [NodeId] = if layer == 0 {
-            &mut self.links0
+            self.links0.node_mut(id)
         } else {
             &mut self.upper[id as usize]
         };
@@ -53,9 +117,10 @@ impl Hnsw {
     pub(super) fn set_links(&mut self, id: NodeId, layer: usize, new: &[NodeId]) {
         debug_assert!(new.len() <= self.max_links(layer));
         if self.rev_built {
-            let s = self.slot(id, layer);
+            let s = self.slot(layer);
             let old: &[NodeId] = if layer == 0 {
-                &self.links0[s + 1..s + 1 + self.links0[s] as usize]
+                let l = self.links0.node(id);
+                &l[1..1 + l[0] as usize]
             } else {
                 let u = &self.upper[id as usize];
                 &u[s + 1..s + 1 + u[s] as usize]

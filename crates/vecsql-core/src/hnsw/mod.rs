@@ -192,7 +192,7 @@ pub struct Hnsw {
     /// Per id: FREE, RESERVED or LINKED.
     state: Vec<u8>,
     /// Layer-0 lists, `1 + m0` slots per id: count, then neighbours.
-    links0: Vec<NodeId>,
+    links0: graph::Links0,
     /// Per id: layers 1..=level, `1 + m` slots each (empty for level-0 nodes).
     upper: Vec<Vec<NodeId>>,
     /// Per id: the nodes linking to it, once per layer where they do (a multiset). Only valid
@@ -211,6 +211,34 @@ pub struct Hnsw {
     header_dirty: bool,
     /// Reusable search scratch, one per concurrent search (usually one).
     pool: Mutex<Vec<Scratch>>,
+}
+
+impl Clone for Hnsw {
+    /// A deep copy (the search scratch pool is not copied: the copy starts its own).
+    fn clone(&self) -> Self {
+        Hnsw {
+            params: self.params,
+            m0: self.m0,
+            level_mult: self.level_mult,
+            rowids: self.rowids.clone(),
+            levels: self.levels.clone(),
+            state: self.state.clone(),
+            links0: self.links0.clone(),
+            upper: self.upper.clone(),
+            rev: self.rev.clone(),
+            rev_built: self.rev_built,
+            ids: self.ids.clone(),
+            free: self.free.clone(),
+            entry: self.entry,
+            max_level: self.max_level,
+            linked: self.linked,
+            dirty_flag: self.dirty_flag.clone(),
+            dirty: self.dirty.clone(),
+            removed: self.removed.clone(),
+            header_dirty: self.header_dirty,
+            pool: Mutex::new(Vec::new()),
+        }
+    }
 }
 
 impl std::fmt::Debug for Hnsw {
@@ -241,7 +269,7 @@ impl Hnsw {
             rowids: Vec::new(),
             levels: Vec::new(),
             state: Vec::new(),
-            links0: Vec::new(),
+            links0: graph::Links0::new(2 * m + 1),
             upper: Vec::new(),
             rev: Vec::new(),
             rev_built: false,
@@ -304,7 +332,7 @@ impl Hnsw {
                 self.rowids.push(0);
                 self.levels.push(0);
                 self.state.push(FREE);
-                self.links0.resize(self.links0.len() + 1 + self.m0, 0);
+                self.links0.resize(id as usize + 1);
                 self.upper.push(Vec::new());
                 self.dirty_flag.push(false);
                 if self.rev_built {
@@ -317,7 +345,7 @@ impl Hnsw {
         self.rowids[i] = rowid;
         self.levels[i] = level;
         self.state[i] = RESERVED;
-        self.links0[i * (1 + self.m0)] = 0;
+        self.links0.node_mut(id)[0] = 0;
         self.upper[i] = vec![0; level as usize * (1 + self.params.m)];
         self.ids.insert(rowid, id);
         id

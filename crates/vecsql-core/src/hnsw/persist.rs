@@ -30,7 +30,7 @@
 //! | 8 | node count (u64) |
 //! | 4 | capacity: one more than the largest node id (u32); rows must agree |
 
-use super::{Hnsw, HnswError, HnswParams, NodeId, LINKED, MAX_LEVEL};
+use super::{Hnsw, HnswError, HnswParams, NodeId, FREE, LINKED, MAX_LEVEL};
 
 const NODE_VERSION: u8 = 1;
 const HEADER_VERSION: u8 = 1;
@@ -193,48 +193,20 @@ impl Hnsw {
         nodes: impl Iterator<Item = (i64, Vec<u8>)>,
     ) -> Result<Self, HnswError> {
         let hdr = |s: String| HnswError::CorruptHeader(s);
-        let mut r = Reader { b: header, at: 0 };
-        if r.take(4, "magic").map_err(hdr)? != MAGIC {
-            return Err(hdr("bad magic (not an HNSW header)".into()));
-        }
-        let version = r.u8("version").map_err(hdr)?;
-        if version != HEADER_VERSION {
-            return Err(hdr(format!(
-                "unsupported version {version} (this build reads {HEADER_VERSION})"
-            )));
-        }
-        let m = r.u16("m").map_err(hdr)? as usize;
-        let ef_construction = r.u32("ef_construction").map_err(hdr)? as usize;
-        let seed = r.u64("seed").map_err(hdr)?;
-        let max_level = r.u8("max level").map_err(hdr)? as usize;
-        let has_entry = r.u8("entry flag").map_err(hdr)?;
-        let entry_rowid = r.u64("entry rowid").map_err(hdr)? as i64;
-        let count = r.u64("node count").map_err(hdr)?;
-        let capacity = r.u32("capacity").map_err(hdr)? as usize;
-        if r.at != header.len() {
-            return Err(hdr(format!("{} trailing bytes", header.len() - r.at)));
-        }
-        if !(2..=255).contains(&m) || ef_construction < m {
-            return Err(hdr(format!(
-                "invalid parameters m={m} ef_construction={ef_construction}"
-            )));
-        }
-        if max_level > MAX_LEVEL || has_entry > 1 {
-            return Err(hdr(format!(
-                "invalid max level {max_level} or entry flag {has_entry}"
-            )));
-        }
-        if (has_entry == 1) != (count > 0) || count > capacity as u64 {
-            return Err(hdr(format!(
-                "node count {count}, capacity {capacity} and entry flag {has_entry} disagree"
-            )));
-        }
+        let Header {
+            m,
+            ef_construction,
+            seed,
+            max_level,
+            entry_rowid,
+            count,
+            capacity,
+        } = Header::parse(header)?;
         let mut g = Hnsw::new(HnswParams {
             m,
             ef_construction,
             seed,
         });
-        let stride = 1 + g.m0;
 
         // Pass 1a: read each row's fixed part, without allocating anything by the header's
         // word: the id space must be exactly `1 + the largest id` (see `free_slot`), so a
@@ -278,7 +250,7 @@ impl Hnsw {
         }
 
         // Pass 1b: place ids, rowids and levels.
-        g.links0 = vec![0; capacity * stride];
+        g.links0.resize(capacity);
         g.rowids = vec![0; capacity];
         g.levels = vec![0; capacity];
         g.state = vec![super::FREE; capacity];
@@ -356,13 +328,9 @@ impl Hnsw {
                     seen[nid as usize] = stamp;
                     list.push(nid);
                 }
-                let s = if layer == 0 {
-                    i * stride
-                } else {
-                    (layer - 1) * (1 + m)
-                };
+                let s = if layer == 0 { 0 } else { (layer - 1) * (1 + m) };
                 let block: &mut [NodeId] = if layer == 0 {
-                    &mut g.links0
+                    g.links0.node_mut(id)
                 } else {
                     &mut g.upper[i]
                 };
@@ -394,6 +362,259 @@ impl Hnsw {
             .collect();
         g.header_dirty = false;
         Ok(g)
+    }
+}
+
+impl Hnsw {
+    /// Brings the graph up to date with stored rows that changed since it was built, loaded or
+    /// last patched: `header` is the stored header now, and `rows` lists every node row written
+    /// or deleted since then (`None` for a deleted one); rows not listed must be unchanged. The
+    /// result is the graph [`load`](Self::load) would build from all the rows, ids and free
+    /// slots included, at a cost proportional to the listed rows plus one pass over the free
+    /// ids. Returns the ids whose node is new (or moved to another id): the caller stores their
+    /// vectors. The reverse-edge index is dropped (the next removal rebuilds it).
+    ///
+    /// Neighbours are checked as in `load` (present, on a layer they have, not repeated); on an
+    /// error the graph is left in an unspecified state and must be dropped and loaded in full.
+    pub fn patch(
+        &mut self,
+        header: &[u8],
+        rows: &[(i64, Option<Vec<u8>>)],
+    ) -> Result<Vec<NodeId>, HnswError> {
+        let hdr = |s: String| HnswError::CorruptHeader(s);
+        let h = Header::parse(header)?;
+        if h.m != self.params.m || h.seed != self.params.seed {
+            return Err(hdr(format!(
+                "m or seed changed (m={}, seed={:#x}; the copy has m={}, seed={:#x})",
+                h.m, h.seed, self.params.m, self.params.seed
+            )));
+        }
+        self.params.ef_construction = h.ef_construction;
+        self.rev = Vec::new();
+        self.rev_built = false;
+        let m = self.params.m;
+
+        // Pass 1: unmap every listed rowid (its row is placed again below if it still exists).
+        let mut old: std::collections::HashSet<(i64, NodeId)> = Default::default();
+        for (rowid, _) in rows {
+            if let Some(id) = self.ids.remove(rowid) {
+                let i = id as usize;
+                if self.state[i] == LINKED {
+                    self.linked -= 1;
+                }
+                self.state[i] = FREE;
+                self.links0.node_mut(id)[0] = 0;
+                self.upper[i] = Vec::new();
+                old.insert((*rowid, id));
+            }
+        }
+
+        // Pass 2: place each stored row at its id.
+        let mut placed: Vec<(NodeId, usize, &[u8])> = Vec::new();
+        for (rowid, blob) in rows {
+            let Some(blob) = blob else { continue };
+            let rowid = *rowid;
+            let node = |reason: String| HnswError::CorruptNode { rowid, reason };
+            let mut r = Reader { b: blob, at: 0 };
+            let v = r.u8("version").map_err(node)?;
+            if v != NODE_VERSION {
+                return Err(node(format!(
+                    "unsupported version {v} (this build reads {NODE_VERSION})"
+                )));
+            }
+            let id = r.u32("node id").map_err(node)?;
+            let layers = r.u8("layer count").map_err(node)? as usize;
+            if id as usize >= h.capacity {
+                return Err(node(format!(
+                    "node id {id} outside capacity {}",
+                    h.capacity
+                )));
+            }
+            if layers == 0 || layers > h.max_level + 1 {
+                return Err(node(format!(
+                    "{layers} layers, expected 1 to {} (max level {})",
+                    h.max_level + 1,
+                    h.max_level
+                )));
+            }
+            let i = id as usize;
+            if i >= self.state.len() {
+                let n = i + 1;
+                self.rowids.resize(n, 0);
+                self.levels.resize(n, 0);
+                self.state.resize(n, FREE);
+                self.links0.resize(n);
+                self.upper.resize(n, Vec::new());
+                self.dirty_flag.resize(n, false);
+            }
+            if self.state[i] == LINKED {
+                return Err(node(format!(
+                    "node id {id} is also used by rowid {}",
+                    self.rowids[i]
+                )));
+            }
+            if self.ids.insert(rowid, id).is_some() {
+                return Err(node("rowid listed twice".into()));
+            }
+            self.rowids[i] = rowid;
+            self.levels[i] = (layers - 1) as u8;
+            self.state[i] = LINKED;
+            self.links0.node_mut(id)[0] = 0;
+            self.upper[i] = vec![0; (layers - 1) * (1 + m)];
+            self.linked += 1;
+            placed.push((id, r.at, blob));
+        }
+
+        // Pass 3: the placed rows' lists.
+        let mut list: Vec<NodeId> = Vec::with_capacity(self.m0);
+        for &(id, at, blob) in &placed {
+            let i = id as usize;
+            let rowid = self.rowids[i];
+            let node = |reason: String| HnswError::CorruptNode { rowid, reason };
+            let mut r = Reader { b: blob, at };
+            for layer in 0..=self.level_of(id) {
+                let n = r.u16("neighbour count").map_err(node)? as usize;
+                let max = self.max_links(layer);
+                if n > max {
+                    return Err(node(format!(
+                        "{n} neighbours on layer {layer}, at most {max} allowed"
+                    )));
+                }
+                let bytes = r.take(8 * n, "neighbours").map_err(node)?;
+                list.clear();
+                for chunk in bytes.chunks_exact(8) {
+                    let nr = i64::from_le_bytes(chunk.try_into().expect("8 bytes"));
+                    let nid = match self.ids.get(&nr) {
+                        Some(&nid) if self.state[nid as usize] == LINKED => nid,
+                        _ => {
+                            return Err(node(format!(
+                                "neighbour rowid {nr} on layer {layer} is not in the graph"
+                            )))
+                        }
+                    };
+                    if nid == id || self.level_of(nid) < layer || list.contains(&nid) {
+                        return Err(node(format!(
+                            "neighbour rowid {nr} on layer {layer}: itself, repeated, or \
+                             not on that layer"
+                        )));
+                    }
+                    list.push(nid);
+                }
+                let (block, s): (&mut [NodeId], usize) = if layer == 0 {
+                    (self.links0.node_mut(id), 0)
+                } else {
+                    (&mut self.upper[i], (layer - 1) * (1 + m))
+                };
+                block[s] = n as NodeId;
+                block[s + 1..s + 1 + n].copy_from_slice(&list);
+            }
+            if r.at != blob.len() {
+                return Err(node(format!("{} trailing bytes", blob.len() - r.at)));
+            }
+        }
+
+        // The header: id space, count, entry point.
+        self.trim();
+        if self.state.len() != h.capacity || self.linked as u64 != h.count {
+            return Err(hdr(format!(
+                "capacity {} and count {} after the changes, header says {} and {}",
+                self.state.len(),
+                self.linked,
+                h.capacity,
+                h.count
+            )));
+        }
+        self.entry = None;
+        if h.count > 0 {
+            match self.ids.get(&h.entry_rowid) {
+                Some(&e) if self.level_of(e) == h.max_level => self.entry = Some(e),
+                _ => {
+                    return Err(hdr(format!(
+                        "entry point rowid {} has no row of level {}",
+                        h.entry_rowid, h.max_level
+                    )))
+                }
+            }
+        }
+        self.max_level = h.max_level;
+        self.free = (0..self.state.len() as NodeId)
+            .filter(|&id| self.state[id as usize] != LINKED)
+            .collect();
+        for &id in &self.dirty {
+            if let Some(f) = self.dirty_flag.get_mut(id as usize) {
+                *f = false;
+            }
+        }
+        self.dirty.clear();
+        self.removed.clear();
+        self.header_dirty = false;
+        Ok(placed
+            .iter()
+            .map(|&(id, _, _)| id)
+            .filter(|&id| !old.contains(&(self.rowids[id as usize], id)))
+            .collect())
+    }
+}
+
+/// The fields of a header blob, checked for consistency among themselves.
+struct Header {
+    m: usize,
+    ef_construction: usize,
+    seed: u64,
+    max_level: usize,
+    entry_rowid: i64,
+    count: u64,
+    capacity: usize,
+}
+
+impl Header {
+    fn parse(header: &[u8]) -> Result<Header, HnswError> {
+        let hdr = |s: String| HnswError::CorruptHeader(s);
+        let mut r = Reader { b: header, at: 0 };
+        if r.take(4, "magic").map_err(hdr)? != MAGIC {
+            return Err(hdr("bad magic (not an HNSW header)".into()));
+        }
+        let version = r.u8("version").map_err(hdr)?;
+        if version != HEADER_VERSION {
+            return Err(hdr(format!(
+                "unsupported version {version} (this build reads {HEADER_VERSION})"
+            )));
+        }
+        let m = r.u16("m").map_err(hdr)? as usize;
+        let ef_construction = r.u32("ef_construction").map_err(hdr)? as usize;
+        let seed = r.u64("seed").map_err(hdr)?;
+        let max_level = r.u8("max level").map_err(hdr)? as usize;
+        let has_entry = r.u8("entry flag").map_err(hdr)?;
+        let entry_rowid = r.u64("entry rowid").map_err(hdr)? as i64;
+        let count = r.u64("node count").map_err(hdr)?;
+        let capacity = r.u32("capacity").map_err(hdr)? as usize;
+        if r.at != header.len() {
+            return Err(hdr(format!("{} trailing bytes", header.len() - r.at)));
+        }
+        if !(2..=255).contains(&m) || ef_construction < m {
+            return Err(hdr(format!(
+                "invalid parameters m={m} ef_construction={ef_construction}"
+            )));
+        }
+        if max_level > MAX_LEVEL || has_entry > 1 {
+            return Err(hdr(format!(
+                "invalid max level {max_level} or entry flag {has_entry}"
+            )));
+        }
+        if (has_entry == 1) != (count > 0) || count > capacity as u64 {
+            return Err(hdr(format!(
+                "node count {count}, capacity {capacity} and entry flag {has_entry} disagree"
+            )));
+        }
+        Ok(Header {
+            m,
+            ef_construction,
+            seed,
+            max_level,
+            entry_rowid,
+            count,
+            capacity,
+        })
     }
 }
 

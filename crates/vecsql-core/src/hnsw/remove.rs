@@ -98,15 +98,19 @@ impl Hnsw {
     fn free_slot(&mut self, id: NodeId) {
         let i = id as usize;
         self.state[i] = FREE;
-        self.links0[i * (1 + self.m0)] = 0;
+        self.links0.node_mut(id)[0] = 0;
         self.upper[i] = Vec::new();
         if self.rev_built {
             self.rev[i] = Vec::new();
         }
         self.free.insert(id);
-        // Trailing free slots are dropped, so the id space is always one more than the largest
-        // id in use: exactly what a reload rebuilds from the rows (and the next new id is the
-        // smallest free one either way, so reloaded and original graphs stay identical).
+        self.trim();
+    }
+
+    /// Drops trailing free slots, so the id space is always one more than the largest id in
+    /// use: exactly what a reload rebuilds from the rows (and the next new id is the smallest
+    /// free one either way, so reloaded and original graphs stay identical).
+    pub(super) fn trim(&mut self) {
         while self.state.last() == Some(&FREE) {
             let last = self.state.len() - 1;
             self.free.remove(&(last as NodeId));
@@ -115,7 +119,7 @@ impl Hnsw {
             self.levels.pop();
             self.upper.pop();
             self.dirty_flag.pop();
-            self.links0.truncate(last * (1 + self.m0));
+            self.links0.resize(last);
             if self.rev_built {
                 self.rev.pop();
             }

@@ -201,7 +201,6 @@ impl Hnsw {
         }
         s.cand.push(Near(ep));
         let mut bound = s.top.peek().map_or(f32::INFINITY, |t| t.d);
-        let stride = 1 + self.m0;
         while let Some(Near(c)) = s.cand.pop() {
             if c.d > bound && s.top.len() >= ef {
                 break;
@@ -210,13 +209,12 @@ impl Hnsw {
                 // Touch the next candidate's list now so its cache miss overlaps this node's
                 // distance computations (hnswlib prefetches it; a plain load is the safe way).
                 if let Some(Near(next)) = s.cand.peek() {
-                    std::hint::black_box(self.links0[next.id as usize * stride]);
+                    std::hint::black_box(self.links0.node(next.id)[0]);
                 }
             }
             let list: &[NodeId] = if layer == 0 {
-                let at = c.id as usize * stride;
-                let n = self.links0[at] as usize;
-                &self.links0[at + 1..at + 1 + n]
+                let l = self.links0.node(c.id);
+                &l[1..1 + l[0] as usize]
             } else {
                 self.links(c.id, layer)
             };

@@ -21,9 +21,10 @@ pub enum Metric {
     /// Squared Euclidean distance: ranks like L2 and saves a square root per distance; take
     /// `sqrt` of the results to report L2.
     L2,
-    /// Cosine distance `1 - cos`. [`F32Space`] stores unit-normalised copies, so this is
-    /// `1 - dot` at search time (as hnswlib does); a zero vector is kept as zeros and is at
-    /// distance 1 from everything (sqlite-vec would say NaN, which cannot be ranked).
+    /// Cosine distance `1 - cos`. [`F32Space`] stores the vectors as given with their inverse
+    /// norms, so this is `1 - dot * inv_a * inv_b` (the query is normalised once); a zero
+    /// vector is at distance 1 from everything (sqlite-vec would say NaN, which cannot be
+    /// ranked).
     Cosine,
     /// Negated inner product (maximum inner product search as a minimum).
     Dot,
@@ -33,29 +34,51 @@ pub enum Metric {
 
 /// Full-precision `f32` vectors, `dims` per node, stored by id.
 ///
-/// Each vector starts on a 64-byte boundary (a padded stride, and a start offset into the
-/// buffer chosen from its address): a 384-d vector is then exactly 24 cache lines, not 25, and
-/// no 64-byte SIMD load straddles two lines. Both show in a build, which is bound by
+/// Each vector starts on a 64-byte boundary (a padded stride, and a start offset into each
+/// page's buffer chosen from its address): a 384-d vector is then exactly 24 cache lines, not
+/// 25, and no 64-byte SIMD load straddles two lines. Both show in a build, which is bound by
 /// fetching vectors from memory.
-#[derive(Debug)]
+///
+/// Vectors live in pages of [`PAGE_SLOTS`] slots, each behind an `Arc`: a clone shares every
+/// page and copies one only when it is written (copy on write), so copying a store that
+/// another owner keeps using (a writer's private copy of an index that readers share) costs
+/// the pages it then changes, not the whole store.
+#[derive(Debug, Clone)]
 pub struct F32Space {
     dims: usize,
     /// Floats per slot: `dims` rounded up to 16 (64 bytes) from 16 dimensions on.
     stride: usize,
     metric: Metric,
-    /// `slots * stride` floats from `base`, plus alignment slack.
-    data: Vec<f32>,
-    base: usize,
+    pages: Vec<std::sync::Arc<Page>>,
     slots: usize,
+    /// Under cosine, `1 / |v|` per slot (0 for a zero or non-finite norm).
+    inv_norms: Vec<f32>,
 }
 
-impl Clone for F32Space {
+/// Slots per page of an [`F32Space`] (a power of two).
+pub const PAGE_SLOTS: usize = 256;
+const PAGE_SHIFT: u32 = PAGE_SLOTS.trailing_zeros();
+
+/// `PAGE_SLOTS * stride` floats from `base` (64-byte aligned), plus alignment slack.
+#[derive(Debug)]
+struct Page {
+    data: Vec<f32>,
+    base: usize,
+}
+
+impl Page {
+    fn zeroed(stride: usize) -> Page {
+        let data = vec![0.0f32; PAGE_SLOTS * stride + 15];
+        let base = align_offset(&data);
+        Page { data, base }
+    }
+}
+
+impl Clone for Page {
     fn clone(&self) -> Self {
-        // A clone is a new allocation with its own alignment offset.
-        let mut c = F32Space::new(self.dims, self.metric);
-        c.reserve_slots(self.slots);
-        c.slots = self.slots;
-        let n = self.slots * self.stride;
+        // A new allocation with its own alignment offset.
+        let n = self.data.len() - 15;
+        let mut c = Page::zeroed(n / PAGE_SLOTS);
         c.data[c.base..c.base + n].copy_from_slice(&self.data[self.base..self.base + n]);
         c
     }
@@ -67,13 +90,25 @@ fn align_offset(v: &[f32]) -> usize {
     ((64 - addr % 64) % 64) / std::mem::size_of::<f32>()
 }
 
+/// The distance of two stored (or query) vectors; `scale` is the product of their inverse
+/// norms, used only under cosine.
 #[inline]
-fn f32_distance(metric: Metric, a: &[f32], b: &[f32]) -> f32 {
+fn f32_distance(metric: Metric, a: &[f32], b: &[f32], scale: f32) -> f32 {
     match metric {
         Metric::L2 => l2_squared_f32(a, b),
-        Metric::Cosine => 1.0 - dot_f32(a, b),
+        Metric::Cosine => 1.0 - dot_f32(a, b) * scale,
         Metric::Dot => -dot_f32(a, b),
         Metric::L1 => l1_f32(a, b),
+    }
+}
+
+/// `1 / |v|`, or 0 for a zero (or non-finite) norm.
+fn inv_norm(v: &[f32]) -> f32 {
+    let n = dot_f32(v, v).sqrt();
+    if n > 0.0 && n.is_finite() {
+        1.0 / n
+    } else {
+        0.0
     }
 }
 
@@ -99,9 +134,9 @@ impl F32Space {
                 dims
             },
             metric,
-            data: Vec::new(),
-            base: 0,
+            pages: Vec::new(),
             slots: 0,
+            inv_norms: Vec::new(),
         }
     }
 
@@ -125,46 +160,49 @@ impl F32Space {
         self.slots == 0
     }
 
-    /// Make room for `slots` slots (zeroed), reallocating to at least twice the current room.
-    fn reserve_slots(&mut self, slots: usize) {
-        let room = (self.data.len().saturating_sub(self.base + 15)) / self.stride;
-        if slots <= room {
-            return;
-        }
-        let room = slots.max(2 * room).max(16);
-        let mut data = vec![0.0f32; room * self.stride + 15];
-        let base = align_offset(&data);
-        let n = self.slots * self.stride;
-        data[base..base + n].copy_from_slice(&self.data[self.base..self.base + n]);
-        self.data = data;
-        self.base = base;
-    }
-
-    /// Store `v` at `id`, growing the store with zero slots as needed. Under
-    /// [`Metric::Cosine`] the stored copy is normalised. Panics if `v.len() != dims`.
+    /// Store `v` at `id`, growing the store with zero slots as needed. The vector is stored as
+    /// given (under [`Metric::Cosine`] with its inverse norm), so [`get`](Self::get) returns
+    /// exactly `v`. Panics if `v.len() != dims`.
     pub fn set(&mut self, id: NodeId, v: &[f32]) {
         assert_eq!(v.len(), self.dims, "vector length");
         let i = id as usize;
         if i >= self.slots {
-            self.reserve_slots(i + 1);
             self.slots = i + 1;
+            while self.pages.len() << PAGE_SHIFT < self.slots {
+                self.pages
+                    .push(std::sync::Arc::new(Page::zeroed(self.stride)));
+            }
         }
-        let at = self.base + i * self.stride;
-        let dst = &mut self.data[at..at + self.dims];
+        let page = std::sync::Arc::make_mut(&mut self.pages[i >> PAGE_SHIFT]);
+        let at = page.base + (i & (PAGE_SLOTS - 1)) * self.stride;
+        page.data[at..at + self.dims].copy_from_slice(v);
         if self.metric == Metric::Cosine {
-            dst.copy_from_slice(&normalised(v));
-        } else {
-            dst.copy_from_slice(v);
+            if self.inv_norms.len() < self.slots {
+                self.inv_norms.resize(self.slots, 0.0);
+            }
+            self.inv_norms[i] = inv_norm(v);
         }
     }
 
-    /// The stored vector at `id` (normalised under cosine). Panics past [`len`](Self::len).
+    /// The inverse norm of slot `id` under cosine (1 under the other metrics).
+    #[inline]
+    fn scale(&self, id: NodeId) -> f32 {
+        if self.metric == Metric::Cosine {
+            self.inv_norms.get(id as usize).copied().unwrap_or(0.0)
+        } else {
+            1.0
+        }
+    }
+
+    /// The stored vector at `id`, as given to [`set`](Self::set). Panics past
+    /// [`len`](Self::len).
     #[inline]
     pub fn get(&self, id: NodeId) -> &[f32] {
         let i = id as usize;
         assert!(i < self.slots, "id {i} beyond the store");
-        let at = self.base + i * self.stride;
-        &self.data[at..at + self.dims]
+        let page = &self.pages[i >> PAGE_SHIFT];
+        let at = page.base + (i & (PAGE_SLOTS - 1)) * self.stride;
+        &page.data[at..at + self.dims]
     }
 
     /// The distance function of a query vector, for [`Hnsw::search`](super::Hnsw::search).
@@ -176,20 +214,27 @@ impl F32Space {
         } else {
             q.to_vec()
         };
-        move |id| f32_distance(self.metric, &q, self.get(id))
+        move |id| f32_distance(self.metric, &q, self.get(id), self.scale(id))
     }
 }
 
 impl Space for F32Space {
     #[inline]
     fn distance(&self, a: NodeId, b: NodeId) -> f32 {
-        f32_distance(self.metric, self.get(a), self.get(b))
+        f32_distance(
+            self.metric,
+            self.get(a),
+            self.get(b),
+            self.scale(a) * self.scale(b),
+        )
     }
 
     #[inline]
     fn touch(&self, id: NodeId) {
-        if let Some(x) = self.data.get(self.base + id as usize * self.stride) {
-            std::hint::black_box(*x);
+        let i = id as usize;
+        if let Some(page) = self.pages.get(i >> PAGE_SHIFT) {
+            let at = page.base + (i & (PAGE_SLOTS - 1)) * self.stride;
+            std::hint::black_box(page.data[at]);
         }
     }
 }

@@ -824,3 +824,81 @@ fn capacity_is_one_more_than_the_largest_id_and_reloads_agree() {
     assert!(nodes.is_empty());
     assert!(Hnsw::load(&h, std::iter::empty()).unwrap().is_empty());
 }
+
+#[test]
+fn patching_a_stale_copy_with_the_changed_rows_equals_a_reload() {
+    // A writer graph changes in batches; a reader copy taken at some point is patched with
+    // each batch's changed rows and must equal the writer (ids, free slots, blobs), and then
+    // keep evolving identically when it becomes the writer.
+    let vs = random_vectors(700, 5, 77);
+    let params = HnswParams {
+        m: 4,
+        ..small_params()
+    };
+    let mut ix = Index::new(5, Metric::L2, params);
+    for (i, v) in vs.iter().take(200).enumerate() {
+        ix.insert(i as i64, v);
+    }
+    ix.g.take_dirty();
+    let mut reader = Index {
+        g: ix.g.clone(),
+        space: ix.space.clone(),
+    };
+    let mut rng = StdRng::seed_from_u64(3);
+    let mut next = 200usize;
+    for batch in 0..40 {
+        let mut changed_rows: Vec<i64> = Vec::new();
+        for _ in 0..rng.gen_range(1..12) {
+            if rng.gen_bool(0.4) && ix.g.len() > 10 {
+                let ids: Vec<NodeId> = (0..ix.g.capacity() as NodeId)
+                    .filter(|&id| ix.g.is_linked(id))
+                    .collect();
+                let r = ix.g.rowid_of(ids[rng.gen_range(0..ids.len())]);
+                ix.remove(r);
+                changed_rows.push(r);
+            } else if next < vs.len() {
+                ix.insert(next as i64, &vs[next]);
+                changed_rows.push(next as i64);
+                next += 1;
+            }
+        }
+        let d = ix.g.take_dirty();
+        let mut rowids: Vec<i64> = d.removed.clone();
+        rowids.extend(d.changed.iter().map(|&id| ix.g.rowid_of(id)));
+        rowids.sort_unstable();
+        rowids.dedup();
+        let rows: Vec<(i64, Option<Vec<u8>>)> = rowids
+            .iter()
+            .map(|&r| (r, ix.g.node_of(r).map(|id| ix.g.node_blob(id))))
+            .collect();
+        let new = reader.g.patch(&ix.g.header_blob(), &rows).unwrap();
+        // Vectors of new nodes (and of rows whose vector changed) come from the row store.
+        for &id in &new {
+            let r = reader.g.rowid_of(id) as usize;
+            reader.space.set(id, &vs[r]);
+        }
+        for r in changed_rows {
+            if let Some(id) = reader.g.node_of(r) {
+                reader.space.set(id, &vs[r as usize]);
+            }
+        }
+        assert_eq!(dump(&reader.g), dump(&ix.g), "after batch {batch}");
+        reader.g.check_invariants();
+        let q = &vs[batch];
+        assert_eq!(reader.search(q, 5, 32), ix.search(q, 5, 32));
+    }
+    // The patched copy now evolves exactly like the original.
+    for i in 0..30i64 {
+        let v = [i as f32 * 0.01; 5];
+        ix.insert(5000 + i, &v);
+        reader.insert(5000 + i, &v);
+        if i % 4 == 0 {
+            ix.remove(i * 3);
+            reader.remove(i * 3);
+        }
+    }
+    assert_eq!(dump(&reader.g), dump(&ix.g));
+    // A parameter change is refused (the caller then loads in full).
+    let other = Hnsw::new(HnswParams { m: 5, ..params });
+    assert!(reader.g.patch(&other.header_blob(), &[]).is_err());
+}

@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use crate::error::{SqlError, SqlResult};
 use crate::ffi::connection::Connection;
 use crate::ffi::{OwnedValue, SqlArg, SqlOutput, SqlValue};
-use crate::vec0::index::hnsw::{meta_suffix, nodes_suffix};
+use crate::vec0::index::hnsw::{meta_suffix, nodes_suffix, process_status};
 use crate::vec0::layout::quote;
 use crate::vec0::schema::MAX_VECTOR_COLUMNS;
 
@@ -84,6 +84,15 @@ pub fn vec_index_status(conn: &Connection, args: &[SqlArg<'_>]) -> SqlResult<Sql
         ),
         &[],
     )?);
+    // The database file, which (with table and column) names this process's shared copies.
+    let file = match scalar(
+        conn,
+        "SELECT file FROM pragma_database_list WHERE name = ?",
+        &[SqlValue::Text(schema.as_bytes())],
+    )? {
+        Some(OwnedValue::Text(f)) => f,
+        _ => String::new(),
+    };
     let mut out = Vec::new();
     for i in 0..MAX_VECTOR_COLUMNS {
         let meta_name = format!("{table}_{}", meta_suffix(i));
@@ -144,6 +153,7 @@ pub fn vec_index_status(conn: &Connection, args: &[SqlArg<'_>]) -> SqlResult<Sql
             "bytes": bytes,
             "link_bytes": payload,
             "bytes_per_vector": if indexed > 0 { bytes as f64 / indexed as f64 } else { 0.0 },
+            "process": process_status(&file, &table, i),
         }));
     }
     Ok(SqlOutput::Text(Value::Array(out).to_string()))

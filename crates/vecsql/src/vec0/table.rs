@@ -88,8 +88,18 @@ impl VTab for Vec0Table {
         Ok(())
     }
 
+    fn commit(&mut self) -> SqlResult<()> {
+        for index in &self.indexes {
+            index.committed();
+        }
+        Ok(())
+    }
+
     fn rollback(&mut self) -> SqlResult<()> {
         self.after_rollback();
+        for index in &self.indexes {
+            index.rolled_back();
+        }
         Ok(())
     }
 

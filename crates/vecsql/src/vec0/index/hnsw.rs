@@ -14,16 +14,36 @@
 //!   transactions, savepoints, statement rollbacks and crash recovery cover the index exactly as
 //!   they cover the rows.
 //! - Each write also increments `generation` in `{t}_hnswNN_meta`; the copy remembers the value
-//!   it corresponds to. Every use reads the stored value first (one indexed lookup) and rebuilds
-//!   the copy from the tables when it differs: that catches commits by other connections and
+//!   it corresponds to. Every use reads the stored value first (one indexed lookup) and brings
+//!   the copy up to date when it differs: that catches commits by other connections and
 //!   processes. Rollbacks of this connection's own writes (transaction, savepoint or failed
 //!   statement) drop the copy outright ([`HnswIndex::invalidate`]), since the counter alone
 //!   could come back to a value the copy already had.
 //! - Row moves (an UPDATE of a partition key, `'optimize'`) change no link but change where the
 //!   vector lives, so they increment the counter too.
+//!
+//! One copy per process. Copies of committed states are shared by every connection of the
+//! process on the same database file ([`SHARED`], keyed by file, table and column, holding weak
+//! references: a copy lives as long as some connection uses it). A connection whose copy is
+//! missing or stale first looks there for a copy at the stored generation, so a new connection
+//! answers its first query at warm speed and a pool of N connections holds one copy, not N.
+//! Uncommitted states are never shared: the first write of a transaction makes the
+//! connection's copy private (`Arc::make_mut`: in place when no other connection uses it, a
+//! copy otherwise), reads inside that transaction neither adopt nor publish, and the commit
+//! (`xCommit`, [`HnswIndex::committed`]) publishes the result. A generation names one committed
+//! state (committed changes only ever increase it; an uncommitted value that is rolled back is
+//! never published), and an adopted copy must also match the stored header.
+//!
+//! Fresh reads. Each write appends a log row `log:<generation>` to `{t}_hnswNN_meta`: the
+//! rowids whose node rows changed and those whose vector or location changed. A copy that is
+//! behind by r generations reads those r log rows, the node rows and vectors they name, and
+//! patches itself ([`vecsql_core::hnsw::Hnsw::patch`]): O(changed rows), not O(table). The
+//! last [`LOG_KEEP`] generations are kept; a copy further behind, a gap (a write by a build
+//! without the log), a `'rebuild-index'` or a large change reloads in full.
 
-use std::cell::{Cell, RefCell, RefMut};
-use std::collections::HashMap;
+use std::cell::{Cell, OnceCell, RefCell, RefMut};
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 use half::{bf16, f16};
 use vecsql_core::hnsw::{self, BinarySpace, F32Space, Hnsw, HnswParams, Int8Space, NodeId};
@@ -33,12 +53,19 @@ use crate::error::{SqlError, SqlResult};
 use crate::ffi::{OwnedValue, SqlValue};
 use crate::vec0::layout::{Layout, Metric, VectorColumn, VectorElement};
 use crate::vec0::query::scan::{chunk_distances, Neighbour, Query};
-use crate::vec0::storage::{RowLocation, Storage};
+use crate::vec0::storage::{AlignedChunk, RowLocation, Storage};
 
 /// Seed of the level hash: fixed, so the same statements build the same graph everywhere.
 const LEVEL_SEED: u64 = 0x7665_6373_716c_0001;
 
+/// Log rows kept: a copy up to this many generations behind catches up from the log.
+pub const LOG_KEEP: i64 = 1024;
+
+/// Log rows are pruned once per this many generations.
+const LOG_PRUNE_EVERY: i64 = 64;
+
 /// The walk's vectors: full precision (as f32), or quantized codes.
+#[derive(Clone)]
 enum Nav {
     F32(F32Space),
     Int8(Int8Space),
@@ -77,6 +104,7 @@ impl Nav {
 }
 
 /// The in-memory copy of the index.
+#[derive(Clone)]
 struct Loaded {
     graph: Hnsw,
     nav: Nav,
@@ -84,18 +112,147 @@ struct Loaded {
     locations: Vec<Option<RowLocation>>,
     /// The stored `generation` this copy corresponds to.
     generation: i64,
+    /// The knobs in force: the declared ones, or what table commands stored in the `config`
+    /// row (read on every load, and the stored generation changes when they do).
+    tuning: Tuning,
+}
+
+/// Which index a shared copy belongs to: database file, table, vector column, and the
+/// column's declaration (so a table dropped and declared again differently never shares).
+type Key = (String, String, usize, String);
+
+/// A process-wide copy and how connections got theirs.
+#[derive(Default)]
+struct Shared {
+    copy: Weak<Loaded>,
+    /// Copies read from the shadow tables in full.
+    full_loads: u64,
+    /// Copies brought up to date from the log.
+    refreshes: u64,
+    /// Copies taken from another connection of the process.
+    adoptions: u64,
+    /// Copies duplicated because a writer changed one that other connections use.
+    copies: u64,
+}
+
+/// The copies shared by the connections of this process (see "One copy per process").
+static SHARED: OnceLock<Mutex<HashMap<Key, Shared>>> = OnceLock::new();
+
+fn shared<R>(f: impl FnOnce(&mut HashMap<Key, Shared>) -> R) -> R {
+    let mut map = SHARED
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    f(&mut map)
+}
+
+/// How this process holds the index of column `column` of `table` in database file `file`,
+/// for `vec_index_status`.
+pub fn process_status(file: &str, table: &str, column: usize) -> serde_json::Value {
+    shared(|map| {
+        // The entry of the declaration in use: the one with a live copy, else any.
+        let mut entries: Vec<&Shared> = map
+            .iter()
+            .filter(|(k, _)| k.0 == file && k.1 == table && k.2 == column)
+            .map(|(_, s)| s)
+            .collect();
+        entries.sort_by_key(|s| s.copy.strong_count() == 0);
+        match entries.first() {
+            None => serde_json::json!({"shared_generation": null, "full_loads": 0,
+                "refreshes": 0, "adoptions": 0, "copies": 0}),
+            Some(s) => serde_json::json!({
+                "shared_generation": s.copy.upgrade().map(|l| l.generation),
+                "full_loads": s.full_loads,
+                "refreshes": s.refreshes,
+                "adoptions": s.adoptions,
+                "copies": s.copies,
+            }),
+        }
+    })
+}
+
+/// How a connection got its copy.
+enum Via {
+    Load,
+    Refresh,
+}
+
+/// Offers `l` (a committed state) to the other connections of the process, unless the shared
+/// copy is newer (a connection reading an older snapshot).
+fn publish(key: &Key, l: &Arc<Loaded>) {
+    shared(|m| {
+        // Entries whose copy nobody uses any more go (a process opening many files keeps no
+        // trace of them), except this one's counters.
+        m.retain(|k, s| k == key || s.copy.strong_count() > 0);
+        let s = m.entry(key.clone()).or_default();
+        if s.copy
+            .upgrade()
+            .is_none_or(|c| c.generation <= l.generation)
+        {
+            s.copy = Arc::downgrade(l);
+        }
+    });
+}
+
+/// A log row's key: ordered by generation as text.
+fn log_key(generation: i64) -> String {
+    format!("log:{:020}", generation.max(0))
+}
+
+/// A log row: 1, then the node rowids written or deleted, then the rowids whose vector or
+/// location changed (each a u32 count and i64s, little-endian); or 2: reload in full.
+fn log_blob(nodes: &BTreeSet<i64>, rows: &[i64]) -> Vec<u8> {
+    let mut b = Vec::with_capacity(9 + 8 * (nodes.len() + rows.len()));
+    b.push(1);
+    b.extend_from_slice(&(nodes.len() as u32).to_le_bytes());
+    for r in nodes {
+        b.extend_from_slice(&r.to_le_bytes());
+    }
+    b.extend_from_slice(&(rows.len() as u32).to_le_bytes());
+    for r in rows {
+        b.extend_from_slice(&r.to_le_bytes());
+    }
+    b
+}
+
+/// Reads a log row into `nodes` and `rows`; false for a reset or an unreadable row.
+fn read_log(b: &[u8], nodes: &mut BTreeSet<i64>, rows: &mut BTreeSet<i64>) -> bool {
+    if b.first() != Some(&1) {
+        return false;
+    }
+    let mut at = 1;
+    for set in [nodes, rows] {
+        let Some(n) = b.get(at..at + 4) else {
+            return false;
+        };
+        let n = u32::from_le_bytes(n.try_into().expect("4 bytes")) as usize;
+        at += 4;
+        let Some(ids) = b.get(at..at + 8 * n) else {
+            return false;
+        };
+        set.extend(
+            ids.chunks_exact(8)
+                .map(|c| i64::from_le_bytes(c.try_into().expect("8 bytes"))),
+        );
+        at += 8 * n;
+    }
+    at == b.len()
 }
 
 pub struct HnswIndex {
     /// The vector column's index among the table's vector columns.
     pub column: usize,
-    /// As declared; the knobs in force are in `tuning`.
+    /// As declared; the knobs in force are in the copy's `tuning`.
     pub config: IndexConfig,
-    /// The knobs in force: the declared ones, or what table commands stored in the `config`
-    /// row (read on every load, and the stored generation changes when they do).
-    tuning: Cell<Tuning>,
     vector: VectorColumn,
-    state: RefCell<Option<Loaded>>,
+    /// This connection's copy: shared with other connections of the process while it holds a
+    /// committed state, private while `writing`.
+    state: RefCell<Option<Arc<Loaded>>>,
+    /// This connection changed the index in the open transaction: its copy (and anything it
+    /// reads) holds uncommitted changes, which must not be shared.
+    writing: Cell<bool>,
+    /// The key of the shared copies (None for in-memory and temporary databases).
+    key: OnceCell<Option<Key>>,
 }
 
 /// Shadow table suffixes of the index of vector column `i`.
@@ -217,10 +374,11 @@ impl HnswIndex {
     pub fn new(column: usize, vector: VectorColumn, config: IndexConfig) -> HnswIndex {
         HnswIndex {
             column,
-            tuning: Cell::new(config.tuning()),
             config,
             vector,
             state: RefCell::new(None),
+            writing: Cell::new(false),
+            key: OnceCell::new(),
         }
     }
 
@@ -232,10 +390,10 @@ impl HnswIndex {
         storage.layout.qualified(&nodes_suffix(self.column))
     }
 
-    fn params(&self) -> HnswParams {
+    fn params(&self, tuning: Tuning) -> HnswParams {
         HnswParams {
             m: self.config.m,
-            ef_construction: self.tuning.get().ef_construction,
+            ef_construction: tuning.ef_construction,
             seed: LEVEL_SEED,
         }
     }
@@ -253,9 +411,48 @@ impl HnswIndex {
         }
     }
 
-    /// Drops the in-memory copy: after a rollback of this connection's writes.
+    /// Drops the in-memory copy: after a rollback of this connection's writes (a savepoint's
+    /// or a failed statement's: the transaction, and what it wrote before, goes on).
     pub fn invalidate(&self) {
         self.state.borrow_mut().take();
+    }
+
+    /// The transaction was rolled back: nothing of this connection's is uncommitted any more.
+    pub fn rolled_back(&self) {
+        self.invalidate();
+        self.writing.set(false);
+    }
+
+    /// The transaction committed (`xCommit`, called after the commit succeeded): this
+    /// connection's copy is a committed state now, and other connections may use it.
+    pub fn committed(&self) {
+        if !self.writing.replace(false) {
+            return;
+        }
+        if let (Some(Some(key)), Some(l)) = (self.key.get(), self.state.borrow().as_ref()) {
+            publish(key, l);
+        }
+    }
+
+    /// The key of the shared copies: the database file's name, the table and the column.
+    fn key(&self, storage: &Storage) -> SqlResult<Option<&Key>> {
+        if self.key.get().is_none() {
+            let rows = storage.query(
+                "SELECT file FROM pragma_database_list WHERE name = ?",
+                &[SqlValue::Text(storage.layout.schema.as_bytes())],
+            )?;
+            let key = match rows.first().and_then(|r| r.first()) {
+                Some(OwnedValue::Text(f)) if !f.is_empty() => Some((
+                    f.clone(),
+                    storage.layout.table.clone(),
+                    self.column,
+                    format!("{:?} {:?}", self.vector, self.config),
+                )),
+                _ => None,
+            };
+            let _ = self.key.set(key);
+        }
+        Ok(self.key.get().and_then(|k| k.as_ref()))
     }
 
     fn stored_generation(&self, storage: &Storage) -> SqlResult<i64> {
@@ -278,32 +475,205 @@ impl HnswIndex {
         }
     }
 
-    /// The in-memory copy, rebuilt from the shadow tables if it is missing or stale.
-    fn current<'a>(&'a self, storage: &Storage) -> SqlResult<RefMut<'a, Loaded>> {
-        let generation = self.stored_generation(storage)?;
-        let mut state = self.state.borrow_mut();
-        let fresh = state.as_ref().is_some_and(|l| l.generation == generation);
-        if !fresh {
-            *state = None;
-            *state = Some(self.load(storage, generation)?);
-        }
-        Ok(RefMut::map(state, |s| s.as_mut().expect("just loaded")))
-    }
-
-    /// Reads the graph and the vectors it walks. Rows the graph lacks (e.g. in a table whose
-    /// index tables were emptied) are linked now, in rowid order, and graph nodes without a row
-    /// are removed; those repairs are written with the next write to the index.
-    fn load(&self, storage: &Storage, generation: i64) -> SqlResult<Loaded> {
-        self.read_tuning(storage)?;
-        let header = storage.query(
+    fn stored_header(&self, storage: &Storage) -> SqlResult<Option<Vec<u8>>> {
+        let rows = storage.query(
             &format!(
                 "SELECT value FROM {} WHERE key = 'header'",
                 self.meta(storage)
             ),
             &[],
         )?;
-        let mut graph = match header.first().and_then(|r| r.first()) {
-            Some(OwnedValue::Blob(h)) => {
+        Ok(
+            match rows.into_iter().next().and_then(|r| r.into_iter().next()) {
+                Some(OwnedValue::Blob(h)) => Some(h),
+                _ => None,
+            },
+        )
+    }
+
+    /// The copy at the stored generation: this connection's, another connection's of this
+    /// process, this one's (or the shared one) brought up to date from the log, or a full load,
+    /// in that order of preference. `pending` is a row the caller is about to link (see
+    /// [`load`](Self::load)).
+    fn current(&self, storage: &Storage, pending: Option<i64>) -> SqlResult<Arc<Loaded>> {
+        let generation = self.stored_generation(storage)?;
+        if let Some(l) = self.state.borrow().as_ref() {
+            if l.generation == generation {
+                return Ok(Arc::clone(l));
+            }
+        }
+        let committed = !self.writing.get();
+        let key = if committed {
+            self.key(storage)?.cloned()
+        } else {
+            None
+        };
+        // Another connection's copy, when it is at the same (committed) generation.
+        let published = key
+            .as_ref()
+            .and_then(|k| shared(|m| m.get(k).and_then(|s| s.copy.upgrade())));
+        if let Some(p) = &published {
+            let same = p.generation == generation
+                && match self.stored_header(storage)? {
+                    Some(h) => h == p.graph.header_blob(),
+                    None => p.graph.is_empty(),
+                };
+            if same {
+                if let Some(k) = &key {
+                    shared(|m| m.entry(k.clone()).or_default().adoptions += 1);
+                }
+                *self.state.borrow_mut() = Some(Arc::clone(p));
+                return Ok(Arc::clone(p));
+            }
+        }
+        // Catch up from this connection's copy, or the shared one, whichever is newer.
+        let own = self.state.borrow_mut().take();
+        let base = match (own, published) {
+            (Some(a), Some(b)) => Some(
+                if b.generation > a.generation && b.generation < generation {
+                    b
+                } else {
+                    a
+                },
+            ),
+            (a, b) => a.or(b),
+        };
+        let (loaded, how) = match base {
+            Some(base) if base.generation < generation => {
+                match self.refresh(storage, base, generation)? {
+                    Some(l) => (l, Via::Refresh),
+                    None => (self.load(storage, generation, pending)?, Via::Load),
+                }
+            }
+            _ => (self.load(storage, generation, pending)?, Via::Load),
+        };
+        let loaded = Arc::new(loaded);
+        if let Some(k) = &key {
+            shared(|m| {
+                let s = m.entry(k.clone()).or_default();
+                match how {
+                    Via::Refresh => s.refreshes += 1,
+                    Via::Load => s.full_loads += 1,
+                }
+            });
+            publish(k, &loaded);
+        }
+        *self.state.borrow_mut() = Some(Arc::clone(&loaded));
+        Ok(loaded)
+    }
+
+    /// The copy at the stored generation, made private to this connection for a write: the
+    /// transaction's changes are invisible to other connections until it commits.
+    fn current_mut<'a>(
+        &'a self,
+        storage: &Storage,
+        pending: Option<i64>,
+    ) -> SqlResult<RefMut<'a, Loaded>> {
+        drop(self.current(storage, pending)?);
+        let mut state = self.state.borrow_mut();
+        let arc = state.as_mut().expect("current() set the copy");
+        if Arc::strong_count(arc) > 1 {
+            if let Some(Some(k)) = self.key.get() {
+                shared(|m| m.entry(k.clone()).or_default().copies += 1);
+            }
+        }
+        // Other connections keep their copy of the committed state; the shared entry (a weak
+        // reference) stops pointing here if this was the only user.
+        Arc::make_mut(arc);
+        self.writing.set(true);
+        Ok(RefMut::map(state, |s| {
+            Arc::get_mut(s.as_mut().expect("set above")).expect("made unique above")
+        }))
+    }
+
+    /// Brings `base` (at an older generation) up to `generation` from the log rows in between;
+    /// `None` when the log cannot (a gap, a reset, too many changes), and a full load must.
+    fn refresh(
+        &self,
+        storage: &Storage,
+        base: Arc<Loaded>,
+        generation: i64,
+    ) -> SqlResult<Option<Loaded>> {
+        let behind = generation - base.generation;
+        if !(1..=LOG_KEEP).contains(&behind) {
+            return Ok(None);
+        }
+        let log = storage.query(
+            &format!(
+                "SELECT value FROM {} WHERE key > ? AND key <= ? ORDER BY key",
+                self.meta(storage)
+            ),
+            &[
+                SqlValue::Text(log_key(base.generation).as_bytes()),
+                SqlValue::Text(log_key(generation).as_bytes()),
+            ],
+        )?;
+        if log.len() as i64 != behind {
+            return Ok(None);
+        }
+        let mut nodes = BTreeSet::new();
+        let mut rows = BTreeSet::new();
+        for r in &log {
+            match r.first() {
+                Some(OwnedValue::Blob(b)) if read_log(b, &mut nodes, &mut rows) => {}
+                _ => return Ok(None),
+            }
+        }
+        // Past a point, reading every row in one pass is cheaper than one lookup per row.
+        if nodes.len() + rows.len() > 64 + base.graph.len() / 8 {
+            return Ok(None);
+        }
+        let Some(header) = self.stored_header(storage)? else {
+            return Ok(None);
+        };
+        let tuning = self.read_tuning(storage)?;
+        let mut node_rows = Vec::with_capacity(nodes.len());
+        let nodes_table = self.nodes(storage);
+        for &rowid in &nodes {
+            let r = storage.query(
+                &format!("SELECT links FROM {nodes_table} WHERE rowid = ?"),
+                &[SqlValue::Integer(rowid)],
+            )?;
+            let blob = match r.into_iter().next().and_then(|r| r.into_iter().next()) {
+                Some(OwnedValue::Blob(b)) => Some(b),
+                _ => None,
+            };
+            node_rows.push((rowid, blob));
+        }
+        let mut l = Arc::try_unwrap(base).unwrap_or_else(|shared| (*shared).clone());
+        let Ok(new) = l.graph.patch(&header, &node_rows) else {
+            return Ok(None);
+        };
+        rows.extend(new.iter().map(|&id| l.graph.rowid_of(id)));
+        for rowid in rows {
+            let Some(id) = l.graph.node_of(rowid) else {
+                continue;
+            };
+            let Some(loc) = storage.locate(rowid)? else {
+                // A node without a row: a full load repairs that.
+                return Ok(None);
+            };
+            let bytes = storage.read_vector(self.column, loc)?;
+            let v = to_f32(self.vector.element, &bytes, self.vector.dims);
+            l.nav.set(id, &v);
+            set_location(&mut l.locations, id, loc);
+        }
+        l.graph.set_ef_construction(tuning.ef_construction);
+        l.generation = generation;
+        l.tuning = tuning;
+        Ok(Some(l))
+    }
+
+    /// Reads the graph and the vectors it walks. Rows the graph lacks (e.g. in a table whose
+    /// index tables were emptied) are linked now, in rowid order, except `pending`, a row the
+    /// caller is about to link itself, exactly as a connection whose copy was already fresh
+    /// would (so the graph, and the stored bytes, do not depend on whether this connection had
+    /// a fresh copy); graph nodes without a row are removed. Those repairs are written with
+    /// the next write to the index.
+    fn load(&self, storage: &Storage, generation: i64, pending: Option<i64>) -> SqlResult<Loaded> {
+        let tuning = self.read_tuning(storage)?;
+        let mut graph = match self.stored_header(storage)? {
+            Some(h) => {
                 let nodes = storage.query(
                     &format!(
                         "SELECT rowid, links FROM {} ORDER BY rowid",
@@ -318,7 +688,7 @@ impl HnswIndex {
                         _ => None,
                     }
                 });
-                let mut graph = Hnsw::load(h, rows).map_err(|e| {
+                let mut graph = Hnsw::load(&h, rows).map_err(|e| {
                     SqlError::new(format!(
                         "vec0 table {}: the index of column \"{}\" is damaged: {e}; rebuild it with \
                          insert into {}({}) values ('rebuild-index')",
@@ -328,23 +698,29 @@ impl HnswIndex {
                         storage.layout.table
                     ))
                 })?;
-                graph.set_ef_construction(self.tuning.get().ef_construction);
+                graph.set_ef_construction(tuning.ef_construction);
                 graph
             }
-            _ => Hnsw::new(self.params()),
+            None => Hnsw::new(self.params(tuning)),
         };
         let mut loaded = Loaded {
-            graph: Hnsw::new(self.params()),
+            graph: Hnsw::new(self.params(tuning)),
             nav: self.new_nav(),
             locations: Vec::new(),
             generation,
+            tuning,
         };
         let mut missing: Vec<(RowLocation, Vec<f32>)> = Vec::new();
         let mut present = vec![false; graph.capacity()];
         let dims = self.vector.dims;
         let vb = self.vector.vector_bytes();
+        // One aligned buffer for every chunk, and float32 vectors used in place.
+        let mut buf = AlignedChunk::zeroed(storage.layout.chunk_size * vb);
+        let mut converted: Vec<f32>;
+        loaded.locations.reserve(graph.capacity());
         for chunk in storage.chunks(&[])? {
-            let bytes = storage.read_vector_chunk(self.column, chunk.chunk_id)?;
+            storage.read_vector_chunk_into(self.column, chunk.chunk_id, buf.bytes_mut())?;
+            let bytes = buf.bytes();
             for slot in 0..storage.layout.chunk_size {
                 if !chunk.is_valid(slot) {
                     continue;
@@ -354,18 +730,22 @@ impl HnswIndex {
                     chunk_id: chunk.chunk_id,
                     offset: slot,
                 };
-                let v = to_f32(
-                    self.vector.element,
-                    &bytes[slot * vb..(slot + 1) * vb],
-                    dims,
-                );
+                let raw = &bytes[slot * vb..(slot + 1) * vb];
+                let v: &[f32] = match self.vector.element {
+                    VectorElement::Float32 => bytemuck::cast_slice(raw),
+                    element => {
+                        converted = to_f32(element, raw, dims);
+                        &converted
+                    }
+                };
                 match graph.node_of(loc.rowid) {
                     Some(id) if graph.is_linked(id) => {
-                        loaded.nav.set(id, &v);
+                        loaded.nav.set(id, v);
                         set_location(&mut loaded.locations, id, loc);
                         present[id as usize] = true;
                     }
-                    _ => missing.push((loc, v)),
+                    _ if Some(loc.rowid) == pending => {}
+                    _ => missing.push((loc, v.to_vec())),
                 }
             }
         }
@@ -392,10 +772,12 @@ impl HnswIndex {
         with_space!(nav, s => graph.connect(id, s));
     }
 
-    /// Writes what changed in the graph and moves the generation on.
-    fn persist(&self, storage: &Storage, l: &mut Loaded) -> SqlResult<()> {
+    /// Writes what changed in the graph and moves the generation on; `rows` are the rows
+    /// whose vector or location changed (for the log).
+    fn persist(&self, storage: &Storage, l: &mut Loaded, rows: &[i64]) -> SqlResult<()> {
         let dirty = l.graph.take_dirty();
         let nodes = self.nodes(storage);
+        let mut logged: BTreeSet<i64> = dirty.removed.iter().copied().collect();
         for rowid in &dirty.removed {
             storage.execute(
                 &format!("DELETE FROM {nodes} WHERE rowid = ?"),
@@ -404,12 +786,11 @@ impl HnswIndex {
         }
         for &id in &dirty.changed {
             let blob = l.graph.node_blob(id);
+            let rowid = l.graph.rowid_of(id);
+            logged.insert(rowid);
             storage.execute(
                 &format!("INSERT OR REPLACE INTO {nodes}(rowid, links) VALUES (?, ?)"),
-                &[
-                    SqlValue::Integer(l.graph.rowid_of(id)),
-                    SqlValue::Blob(&blob),
-                ],
+                &[SqlValue::Integer(rowid), SqlValue::Blob(&blob)],
             )?;
         }
         let meta = self.meta(storage);
@@ -420,23 +801,44 @@ impl HnswIndex {
                 &[SqlValue::Blob(&header)],
             )?;
         }
-        self.bump(storage, l)
+        self.bump(storage, l, Some((&logged, rows)))
     }
 
-    fn bump(&self, storage: &Storage, l: &mut Loaded) -> SqlResult<()> {
+    /// Moves the generation on and logs the change: `None` says "reload in full".
+    fn bump(
+        &self,
+        storage: &Storage,
+        l: &mut Loaded,
+        change: Option<(&BTreeSet<i64>, &[i64])>,
+    ) -> SqlResult<()> {
+        let meta = self.meta(storage);
         storage.execute(
-            &format!(
-                "UPDATE {} SET value = value + 1 WHERE key = 'generation'",
-                self.meta(storage)
-            ),
+            &format!("UPDATE {meta} SET value = value + 1 WHERE key = 'generation'"),
             &[],
         )?;
         l.generation += 1;
+        let entry = match change {
+            Some((nodes, rows)) => log_blob(nodes, rows),
+            None => vec![2],
+        };
+        storage.execute(
+            &format!("INSERT OR REPLACE INTO {meta}(key, value) VALUES (?, ?)"),
+            &[
+                SqlValue::Text(log_key(l.generation).as_bytes()),
+                SqlValue::Blob(&entry),
+            ],
+        )?;
+        if l.generation % LOG_PRUNE_EVERY == 0 {
+            storage.execute(
+                &format!("DELETE FROM {meta} WHERE key >= 'log:' AND key <= ?"),
+                &[SqlValue::Text(log_key(l.generation - LOG_KEEP).as_bytes())],
+            )?;
+        }
         Ok(())
     }
 
     /// The stored knobs (the declared ones where none are stored).
-    fn read_tuning(&self, storage: &Storage) -> SqlResult<()> {
+    fn read_tuning(&self, storage: &Storage) -> SqlResult<Tuning> {
         let rows = storage.query(
             &format!(
                 "SELECT value FROM {} WHERE key = 'config'",
@@ -444,29 +846,26 @@ impl HnswIndex {
             ),
             &[],
         )?;
-        let tuning = match rows.first().and_then(|r| r.first()) {
+        Ok(match rows.first().and_then(|r| r.first()) {
             Some(OwnedValue::Text(t)) => match serde_json::from_str(t) {
                 Ok(json) => Tuning::from_json(&json, self.config.tuning()),
                 Err(_) => self.config.tuning(),
             },
             _ => self.config.tuning(),
-        };
-        self.tuning.set(tuning);
-        Ok(())
+        })
     }
 
     /// The knobs in force (as stored by any connection).
     pub fn tuning(&self, storage: &Storage) -> SqlResult<Tuning> {
-        self.current(storage)?;
-        Ok(self.tuning.get())
+        Ok(self.current(storage, None)?.tuning)
     }
 
     /// A table command's knob: stored in the `config` row (so every connection sees it) and
     /// applied to this copy; the generation moves on so other connections reload.
     pub fn tune(&self, storage: &Storage, knob: Knob) -> SqlResult<()> {
-        let mut l = self.current(storage)?;
-        let tuning = knob.apply(self.tuning.get());
-        self.tuning.set(tuning);
+        let mut l = self.current_mut(storage, None)?;
+        let tuning = knob.apply(l.tuning);
+        l.tuning = tuning;
         let mut json = self.config.with_tuning(tuning).to_json();
         json["column"] = self.vector.name.clone().into();
         let text = json.to_string();
@@ -478,24 +877,24 @@ impl HnswIndex {
             &[SqlValue::Text(text.as_bytes())],
         )?;
         l.graph.set_ef_construction(tuning.ef_construction);
-        self.persist(storage, &mut l)
+        self.persist(storage, &mut l, &[])
     }
 
     /// Links a new row (its vector as stored in the column's element type).
     pub fn insert(&self, storage: &Storage, loc: RowLocation, vector: &[u8]) -> SqlResult<()> {
-        let mut l = self.current(storage)?;
+        let mut l = self.current_mut(storage, Some(loc.rowid))?;
         if l.graph.node_of(loc.rowid).is_some() {
             let Loaded { graph, nav, .. } = &mut *l;
             with_space!(nav, s => graph.remove(loc.rowid, s));
         }
         let v = to_f32(self.vector.element, vector, self.vector.dims);
         self.link(&mut l, loc, &v);
-        self.persist(storage, &mut l)
+        self.persist(storage, &mut l, &[loc.rowid])
     }
 
     /// Unlinks a deleted row and repairs its neighbours' links.
     pub fn remove(&self, storage: &Storage, rowid: i64) -> SqlResult<()> {
-        let mut l = self.current(storage)?;
+        let mut l = self.current_mut(storage, None)?;
         let Loaded {
             graph,
             nav,
@@ -507,16 +906,16 @@ impl HnswIndex {
                 *slot = None;
             }
         }
-        self.persist(storage, &mut l)
+        self.persist(storage, &mut l, &[rowid])
     }
 
     /// Records that a row's vector moved to another slot (its links are unchanged).
     pub fn relocate(&self, storage: &Storage, loc: RowLocation) -> SqlResult<()> {
-        let mut l = self.current(storage)?;
+        let mut l = self.current_mut(storage, None)?;
         if let Some(id) = l.graph.node_of(loc.rowid) {
             set_location(&mut l.locations, id, loc);
         }
-        self.bump(storage, &mut l)
+        self.bump(storage, &mut l, Some((&BTreeSet::new(), &[loc.rowid])))
     }
 
     /// Drops the graph and links every row again, in rowid order.
@@ -527,15 +926,34 @@ impl HnswIndex {
             &format!("DELETE FROM {} WHERE key = 'header'", self.meta(storage)),
             &[],
         )?;
-        let mut loaded = self.load(storage, generation)?;
-        // Everything was linked by `load`: write it all.
-        self.persist(storage, &mut loaded)?;
-        *self.state.borrow_mut() = Some(loaded);
+        let mut loaded = self.load(storage, generation, None)?;
+        // Everything was linked by `load`: write it all, and tell readers to reload.
+        loaded.graph.take_dirty();
+        let (nodes, meta) = (self.nodes(storage), self.meta(storage));
+        for id in 0..loaded.graph.capacity() as NodeId {
+            if loaded.graph.is_linked(id) {
+                let blob = loaded.graph.node_blob(id);
+                storage.execute(
+                    &format!("INSERT INTO {nodes}(rowid, links) VALUES (?, ?)"),
+                    &[
+                        SqlValue::Integer(loaded.graph.rowid_of(id)),
+                        SqlValue::Blob(&blob),
+                    ],
+                )?;
+            }
+        }
+        storage.execute(
+            &format!("INSERT OR REPLACE INTO {meta}(key, value) VALUES ('header', ?)"),
+            &[SqlValue::Blob(&loaded.graph.header_blob())],
+        )?;
+        self.bump(storage, &mut loaded, None)?;
+        self.writing.set(true);
+        *self.state.borrow_mut() = Some(Arc::new(loaded));
         Ok(())
     }
 
     pub fn stats(&self, storage: &Storage) -> SqlResult<IndexStats> {
-        let l = self.current(storage)?;
+        let l = self.current(storage, None)?;
         Ok(IndexStats {
             nodes: l.graph.len(),
         })
@@ -555,9 +973,9 @@ impl HnswIndex {
         if k == 0 {
             return Ok(Vec::new());
         }
-        let l = self.current(storage)?;
+        let l = self.current(storage, None)?;
         let q = query_f32(query, self.vector.dims);
-        let oversample = self.tuning.get().oversample.unwrap_or(1);
+        let oversample = l.tuning.oversample.unwrap_or(1);
         let ef = ef.max(k).max(k.saturating_mul(oversample).min(MAX_EF));
         let locations = &l.locations;
         let location = |id: NodeId| locations.get(id as usize).copied().flatten();
@@ -573,21 +991,39 @@ impl HnswIndex {
         };
         let candidates =
             with_space!(&l.nav, s => l.graph.search(s.query_distance(&q), wanted, ef, filter_ref));
-        storage.validate_vector_cache()?;
+        // Rescoring: a float32 column walked in full precision keeps the column's exact
+        // values in the (shared) copy, so the exact kernel runs on them with no read at all.
+        // Otherwise the candidates' chunks come through the connection's chunk cache.
+        let exact_in_copy = match &l.nav {
+            Nav::F32(s) if self.vector.element == VectorElement::Float32 => Some(s),
+            _ => None,
+        };
+        if exact_in_copy.is_none() {
+            storage.validate_vector_cache()?;
+        }
         let vb = self.vector.vector_bytes();
         let mut out = Vec::with_capacity(candidates.len());
         for (_, id) in candidates {
             let Some(loc) = location(id) else { continue };
-            let chunk = storage.vector_chunk(self.column, loc.chunk_id)?;
             let mut distance = f64::NAN;
-            chunk_distances(
-                query,
-                self.vector.metric,
-                vb,
-                chunk.bytes(),
-                &[loc.offset],
-                |_, d| distance = if d == 0.0 { 0.0 } else { d },
-            )?;
+            let mut emit = |_, d: f64| distance = if d == 0.0 { 0.0 } else { d };
+            match exact_in_copy {
+                Some(s) => {
+                    let bytes: &[u8] = bytemuck::cast_slice(s.get(id));
+                    chunk_distances(query, self.vector.metric, vb, bytes, &[0], &mut emit)?;
+                }
+                None => {
+                    let chunk = storage.vector_chunk(self.column, loc.chunk_id)?;
+                    chunk_distances(
+                        query,
+                        self.vector.metric,
+                        vb,
+                        chunk.bytes(),
+                        &[loc.offset],
+                        &mut emit,
+                    )?;
+                }
+            }
             out.push(Neighbour {
                 location: loc,
                 distance,
