@@ -151,7 +151,7 @@ unsafe fn register_all(db: *mut sqlite3) -> SqlResult<()> {
                 db,
                 "vec_index_status",
                 n_args,
-                functions::index_status::vec_index_status,
+                vec0::index::status::vec_index_status,
             )?;
         }
         libsql::register(db)?;

@@ -2,7 +2,6 @@
 //! by origin (sqlite-vec's `vec_*`, libSQL's `vector*`). Function bodies are plain Rust over
 //! [`crate::ffi::SqlArg`]; registration is the only place that touches the connection.
 
-pub mod index_status;
 pub mod libsql;
 pub mod numpy;
 pub mod sqlite_vec;

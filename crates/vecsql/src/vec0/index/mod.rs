@@ -15,6 +15,7 @@
 //! and mapped onto it (see [`IndexConfig::from_spec`]).
 
 pub mod hnsw;
+pub mod status;
 
 use super::layout::{Metric, VectorElement};
 use super::schema::IndexSpec;

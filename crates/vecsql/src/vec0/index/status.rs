@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use crate::error::{SqlError, SqlResult};
 use crate::ffi::connection::Connection;
 use crate::ffi::{OwnedValue, SqlArg, SqlOutput, SqlValue};
-use crate::vec0::index::hnsw::{meta_suffix, nodes_suffix, process_status};
+use super::hnsw::{meta_suffix, nodes_suffix, process_status};
 use crate::vec0::layout::quote;
 use crate::vec0::schema::MAX_VECTOR_COLUMNS;
 
