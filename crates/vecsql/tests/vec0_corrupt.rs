@@ -177,7 +177,7 @@ fn oversized_rowids_array() {
     let (_dir, path) = fixture();
     let conn = damaged(
         &path,
-        "update t_chunks set rowids = rowids || x'00' where chunk_id = 2",
+        "update t_chunks set rowids = cast(rowids || x'00' as blob) where chunk_id = 2",
     );
     assert_corrupt(&conn, KNN, &["t_chunks", "rowids"]);
     assert_corrupt(&conn, SCAN, &["t_chunks", "rowids"]);
@@ -231,7 +231,7 @@ fn a_rowid_in_the_chunk_without_a_rowids_row() {
     // Slot 0 of chunk 1 (row 1) now says row 999.
     let conn = damaged(
         &path,
-        "update t_chunks set rowids = x'e703000000000000' || substr(rowids, 9) \
+        "update t_chunks set rowids = cast(x'e703000000000000' || substr(rowids, 9) as blob) \
          where chunk_id = 1",
     );
     assert_corrupt(&conn, KNN, &["t_chunks", "999"]);
@@ -266,6 +266,7 @@ fn a_missing_rowids_row() {
     let (_dir, path) = fixture();
     let conn = damaged(&path, "delete from t_rowids where rowid = 4");
     assert_corrupt(&conn, KNN, &["t_rowids", "4"]);
+    assert_corrupt(&conn, SCAN, &["t_rowids", "4"]);
     check_everything(&conn);
 }
 
@@ -273,7 +274,7 @@ fn a_missing_rowids_row() {
 fn metadata_chunks_of_the_wrong_size_or_type() {
     for (damage, column) in [
         ("update t_metadatachunks00 set data = x'0102' where rowid = 1", "n"),
-        ("update t_metadatachunks01 set data = data || x'00' where rowid = 1", "f"),
+        ("update t_metadatachunks01 set data = cast(data || x'00' as blob) where rowid = 1", "f"),
         ("update t_metadatachunks02 set data = x'' where rowid = 1", "b"),
         ("update t_metadatachunks03 set data = substr(data, 1, 100) where rowid = 1", "tag"),
         ("update t_metadatachunks03 set data = 12 where rowid = 1", "tag"),
@@ -366,7 +367,7 @@ fn malformed_hnsw_rows() {
     for damage in [
         "update ti_hnsw00_nodes set links = x'00' where rowid = 5",
         "update ti_hnsw00_nodes set links = 5 where rowid = 5",
-        "update ti_hnsw00_nodes set links = links || x'0102' where rowid = 5",
+        "update ti_hnsw00_nodes set links = cast(links || x'0102' as blob) where rowid = 5",
         "update ti_hnsw00_meta set value = x'00' where key = 'header'",
         "update ti_hnsw00_meta set value = 'x' where key = 'generation'",
     ] {

@@ -268,7 +268,7 @@ impl HnswIndex {
         )?;
         match rows.first().and_then(|r| r.first()) {
             Some(OwnedValue::Integer(g)) => Ok(*g),
-            _ => Err(SqlError::new(format!(
+            _ => Err(SqlError::corrupt(format!(
                 "vec0 table {}: the index of column \"{}\" has no generation counter (damaged {}_{})",
                 storage.layout.table,
                 self.vector.name,
@@ -311,23 +311,34 @@ impl HnswIndex {
                     ),
                     &[],
                 )?;
-                let rows = nodes.into_iter().filter_map(|r| {
-                    let mut it = r.into_iter();
-                    match (it.next(), it.next()) {
-                        (Some(OwnedValue::Integer(id)), Some(OwnedValue::Blob(b))) => Some((id, b)),
-                        _ => None,
-                    }
-                });
-                let mut graph = Hnsw::load(h, rows).map_err(|e| {
-                    SqlError::new(format!(
-                        "vec0 table {}: the index of column \"{}\" is damaged: {e}; rebuild it with \
-                         insert into {}({}) values ('rebuild-index')",
+                // Damage, in either index table: SQLITE_CORRUPT_VTAB naming both.
+                let damaged = |e: &dyn std::fmt::Display| {
+                    SqlError::corrupt(format!(
+                        "vec0 table {}: the index of column \"{}\" ({}, {}) is damaged: {e}; \
+                         rebuild it with insert into {}({}) values ('rebuild-index')",
                         storage.layout.table,
                         self.vector.name,
+                        storage.layout.shadow(&nodes_suffix(self.column)),
+                        storage.layout.shadow(&meta_suffix(self.column)),
                         storage.layout.table,
                         storage.layout.table
                     ))
-                })?;
+                };
+                let rows = nodes
+                    .into_iter()
+                    .map(|r| {
+                        let mut it = r.into_iter();
+                        match (it.next(), it.next()) {
+                            (Some(OwnedValue::Integer(id)), Some(OwnedValue::Blob(b))) => {
+                                Ok((id, b))
+                            }
+                            (id, _) => Err(damaged(&format!(
+                                "the links of node {id:?} are not a blob"
+                            ))),
+                        }
+                    })
+                    .collect::<SqlResult<Vec<_>>>()?;
+                let mut graph = Hnsw::load(h, rows.into_iter()).map_err(|e| damaged(&e))?;
                 graph.set_ef_construction(self.tuning.get().ef_construction);
                 graph
             }
