@@ -96,7 +96,8 @@ fn assert_ok_or_corrupt(conn: &Connection, sql: &str) {
     if let Err(e) = run(conn, sql) {
         match &e {
             rusqlite::Error::SqliteFailure(f, m) => assert_eq!(
-                f.extended_code, CORRUPT_VTAB,
+                f.extended_code,
+                CORRUPT_VTAB,
                 "{sql}: {f:?}: {}",
                 m.as_deref().unwrap_or("")
             ),
@@ -145,7 +146,10 @@ fn check_everything(conn: &Connection) {
         exec(conn, "rollback to s; release s");
     }
     assert_eq!(int(conn, "select count(*) from plain"), 2);
-    exec(conn, "insert into plain values (3, 'three'); delete from plain where x = 3");
+    exec(
+        conn,
+        "insert into plain values (3, 'three'); delete from plain where x = 3",
+    );
 }
 
 #[test]
@@ -162,13 +166,20 @@ fn an_undamaged_fixture_answers_everything() {
 #[test]
 fn truncated_validity_bitmap() {
     let (_dir, path) = fixture();
-    let conn = damaged(&path, "update t_chunks set validity = x'' where chunk_id = 1");
+    let conn = damaged(
+        &path,
+        "update t_chunks set validity = x'' where chunk_id = 1",
+    );
     for sql in [KNN, KNN_FILTERED] {
         assert_corrupt(&conn, sql, &["t_chunks", "validity"]);
     }
     assert_corrupt(&conn, SCAN, &["t_chunks", "validity"]);
     assert_corrupt(&conn, "select n from t where rowid = 3", &["t_chunks"]);
-    assert_corrupt(&conn, "delete from t where rowid = 3", &["t_chunks", "validity"]);
+    assert_corrupt(
+        &conn,
+        "delete from t where rowid = 3",
+        &["t_chunks", "validity"],
+    );
     check_everything(&conn);
 }
 
@@ -219,7 +230,11 @@ fn a_validity_bit_cleared_for_a_live_row() {
         &path,
         "update t_chunks set validity = x'0e' where chunk_id = 3",
     );
-    assert_corrupt(&conn, "select n from t where rowid = 17", &["t_chunks", "17"]);
+    assert_corrupt(
+        &conn,
+        "select n from t where rowid = 17",
+        &["t_chunks", "17"],
+    );
     assert_corrupt(&conn, SCAN, &["t_chunks"]);
     assert_corrupt(&conn, "delete from t where rowid = 17", &["t_chunks"]);
     check_everything(&conn);
@@ -273,11 +288,26 @@ fn a_missing_rowids_row() {
 #[test]
 fn metadata_chunks_of_the_wrong_size_or_type() {
     for (damage, column) in [
-        ("update t_metadatachunks00 set data = x'0102' where rowid = 1", "n"),
-        ("update t_metadatachunks01 set data = cast(data || x'00' as blob) where rowid = 1", "f"),
-        ("update t_metadatachunks02 set data = x'' where rowid = 1", "b"),
-        ("update t_metadatachunks03 set data = substr(data, 1, 100) where rowid = 1", "tag"),
-        ("update t_metadatachunks03 set data = 12 where rowid = 1", "tag"),
+        (
+            "update t_metadatachunks00 set data = x'0102' where rowid = 1",
+            "n",
+        ),
+        (
+            "update t_metadatachunks01 set data = cast(data || x'00' as blob) where rowid = 1",
+            "f",
+        ),
+        (
+            "update t_metadatachunks02 set data = x'' where rowid = 1",
+            "b",
+        ),
+        (
+            "update t_metadatachunks03 set data = substr(data, 1, 100) where rowid = 1",
+            "tag",
+        ),
+        (
+            "update t_metadatachunks03 set data = 12 where rowid = 1",
+            "tag",
+        ),
         ("delete from t_metadatachunks00 where rowid = 1", "n"),
     ] {
         let (_dir, path) = fixture();
@@ -304,7 +334,11 @@ fn metadata_chunks_of_the_wrong_size_or_type() {
 fn long_text_metadata_without_its_text_row() {
     let (_dir, path) = fixture();
     let conn = damaged(&path, "delete from t_metadatatext03 where rowid = 4");
-    assert_corrupt(&conn, "select tag from t where rowid = 4", &["t_metadatatext03", "4"]);
+    assert_corrupt(
+        &conn,
+        "select tag from t where rowid = 4",
+        &["t_metadatatext03", "4"],
+    );
     assert_corrupt(&conn, KNN, &["t_metadatatext03"]);
     assert_corrupt(&conn, KNN_FILTERED, &["t_metadatatext03"]);
     check_everything(&conn);
@@ -322,7 +356,11 @@ fn long_text_metadata_of_the_wrong_type_or_length() {
     ] {
         let (_dir, path) = fixture();
         let conn = damaged(&path, damage);
-        assert_corrupt(&conn, "select tag from t where rowid = 4", &["t_metadatatext03"]);
+        assert_corrupt(
+            &conn,
+            "select tag from t where rowid = 4",
+            &["t_metadatatext03"],
+        );
         check_everything(&conn);
     }
 }
@@ -337,7 +375,11 @@ fn vector_chunks_of_the_wrong_size_type_or_missing() {
         let (_dir, path) = fixture();
         let conn = damaged(&path, damage);
         assert_corrupt(&conn, KNN, &["t_vector_chunks00"]);
-        assert_corrupt(&conn, "select emb from t where rowid = 2", &["t_vector_chunks00"]);
+        assert_corrupt(
+            &conn,
+            "select emb from t where rowid = 2",
+            &["t_vector_chunks00"],
+        );
         assert_corrupt(
             &conn,
             "update t set emb = '[1,1,1,1]' where rowid = 2",
@@ -356,7 +398,11 @@ fn wrong_info_values() {
     ] {
         let (_dir, path) = fixture();
         let conn = damaged(&path, damage);
-        assert_corrupt(&conn, "select count(*) from t", &["t_info", "VECSQL_FORMAT"]);
+        assert_corrupt(
+            &conn,
+            "select count(*) from t",
+            &["t_info", "VECSQL_FORMAT"],
+        );
         assert_eq!(int(&conn, "select count(*) from ti"), 20);
         assert_eq!(int(&conn, "select count(*) from plain"), 2);
     }
@@ -388,7 +434,10 @@ fn malformed_hnsw_rows() {
 #[test]
 fn the_other_tables_stay_usable_after_a_corrupt_error() {
     let (_dir, path) = fixture();
-    let conn = damaged(&path, "update t_chunks set validity = x'' where chunk_id = 1");
+    let conn = damaged(
+        &path,
+        "update t_chunks set validity = x'' where chunk_id = 1",
+    );
     exec(&conn, "begin");
     exec(&conn, "insert into plain values (10, 'ten')");
     assert_corrupt(&conn, KNN, &["t_chunks"]);

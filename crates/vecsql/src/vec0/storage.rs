@@ -494,7 +494,11 @@ impl Storage {
         offset: &OwnedValue,
     ) -> SqlResult<RowLocation> {
         let chunk_id = self.int(chunk_id, "rowids", format_args!("chunk_id of row {rowid}"))?;
-        let offset = self.int(offset, "rowids", format_args!("chunk_offset of row {rowid}"))?;
+        let offset = self.int(
+            offset,
+            "rowids",
+            format_args!("chunk_offset of row {rowid}"),
+        )?;
         if !(0..self.layout.chunk_size as i64).contains(&offset) {
             return Err(self.damaged(
                 "rowids",
@@ -645,11 +649,17 @@ impl Storage {
             || format!("SELECT id FROM {} WHERE rowid = ?", self.t("rowids")),
             &[SqlValue::Integer(rowid)],
         )?;
-        Ok(rows
-            .into_iter()
-            .next()
-            .and_then(|r| r.into_iter().next())
-            .unwrap_or(OwnedValue::Null))
+        match rows.into_iter().next().and_then(|r| r.into_iter().next()) {
+            Some(key @ OwnedValue::Text(_)) => Ok(key),
+            Some(other) => Err(self.damaged(
+                "rowids",
+                format!(
+                    "the id of row {rowid} is {} instead of text",
+                    type_name(&other)
+                ),
+            )),
+            None => Ok(OwnedValue::Null),
+        }
     }
 
     /// Adds a row to `{t}_rowids` at slot `(chunk_id, offset)` (or with no slot yet) and
@@ -776,7 +786,11 @@ impl Storage {
         }
         let live: usize = chunks
             .values()
-            .map(|c| (0..self.layout.chunk_size).filter(|&s| c.is_valid(s)).count())
+            .map(|c| {
+                (0..self.layout.chunk_size)
+                    .filter(|&s| c.is_valid(s))
+                    .count()
+            })
             .sum();
         if live != out.len() {
             let known: HashSet<(i64, usize)> = out.iter().map(|l| (l.chunk_id, l.offset)).collect();
@@ -1182,8 +1196,11 @@ impl Storage {
             .into_iter()
             .map(|row| {
                 let mut it = row.into_iter();
-                let chunk_id =
-                    self.int(&it.next().unwrap_or(OwnedValue::Null), "chunks", "a chunk_id")?;
+                let chunk_id = self.int(
+                    &it.next().unwrap_or(OwnedValue::Null),
+                    "chunks",
+                    "a chunk_id",
+                )?;
                 let mut blob = |what: &str, expected: usize| match it.next() {
                     // sqlite-vec's wording for a blob of the wrong size.
                     Some(OwnedValue::Blob(b)) if b.len() != expected => {
@@ -1224,11 +1241,29 @@ impl Storage {
             cols.join(", "),
             self.t("chunks")
         );
-        Ok(self
+        let values = self
             .query(&sql, &[SqlValue::Integer(chunk_id)])?
             .into_iter()
             .next()
-            .unwrap_or_default())
+            .unwrap_or_default();
+        // Inserts store only integers or text, as declared.
+        for (value, column) in values.iter().zip(&self.layout.partitions) {
+            let expected = matches!(
+                (value, column.integer),
+                (OwnedValue::Integer(_), true) | (OwnedValue::Text(_), false)
+            );
+            if !expected {
+                return Err(self.damaged(
+                    "chunks",
+                    format!(
+                        "partition key {} of chunk {chunk_id} is {}",
+                        column.name,
+                        type_name(value)
+                    ),
+                ));
+            }
+        }
+        Ok(values)
     }
 
     // ---- vectors ------------------------------------------------------------------------
@@ -1401,8 +1436,7 @@ impl Storage {
             MetadataSlot::Boolean(b) => OwnedValue::Integer(b as i64),
             MetadataSlot::Text(t) => OwnedValue::Text(String::from_utf8_lossy(t).into_owned()),
             MetadataSlot::LongText(len) => OwnedValue::Text(
-                String::from_utf8_lossy(&self.read_long_text(column, loc.rowid, len)?)
-                    .into_owned(),
+                String::from_utf8_lossy(&self.read_long_text(column, loc.rowid, len)?).into_owned(),
             ),
         })
     }
@@ -1431,7 +1465,10 @@ impl Storage {
             )),
             Some(other) => Err(self.damaged(
                 &suffix,
-                format!("the text of row {rowid} is {} instead of text", type_name(&other)),
+                format!(
+                    "the text of row {rowid} is {} instead of text",
+                    type_name(&other)
+                ),
             )),
             None => Err(self.damaged(
                 &suffix,

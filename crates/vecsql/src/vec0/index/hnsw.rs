@@ -332,9 +332,9 @@ impl HnswIndex {
                             (Some(OwnedValue::Integer(id)), Some(OwnedValue::Blob(b))) => {
                                 Ok((id, b))
                             }
-                            (id, _) => Err(damaged(&format!(
-                                "the links of node {id:?} are not a blob"
-                            ))),
+                            (id, _) => {
+                                Err(damaged(&format!("the links of node {id:?} are not a blob")))
+                            }
                         }
                     })
                     .collect::<SqlResult<Vec<_>>>()?;
@@ -380,10 +380,17 @@ impl HnswIndex {
                 }
             }
         }
-        let orphans: Vec<i64> = (0..graph.capacity() as NodeId)
+        let orphans: Vec<NodeId> = (0..graph.capacity() as NodeId)
             .filter(|&id| graph.is_linked(id) && !present[id as usize])
-            .map(|id| graph.rowid_of(id))
             .collect();
+        // Removing one orphan measures distances to its neighbours, which may be orphans too
+        // (rows deleted by sqlite-vec, or damage): give them a vector first, or the space has
+        // none to read. Links to them are dropped as each is removed in turn.
+        let zeros = vec![0.0f32; dims];
+        for &id in &orphans {
+            loaded.nav.set(id, &zeros);
+        }
+        let orphans: Vec<i64> = orphans.iter().map(|&id| graph.rowid_of(id)).collect();
         for rowid in orphans {
             with_space!(&loaded.nav, s => graph.remove(rowid, s));
         }

@@ -116,7 +116,9 @@ impl RowFilter {
                     MetadataSlot::Integer(v) => {
                         matches_number(&OwnedValue::Integer(v), &filter.condition)
                     }
-                    MetadataSlot::Float(v) => matches_number(&OwnedValue::Real(v), &filter.condition),
+                    MetadataSlot::Float(v) => {
+                        matches_number(&OwnedValue::Real(v), &filter.condition)
+                    }
                     MetadataSlot::Boolean(v) => {
                         matches_number(&OwnedValue::Integer(v as i64), &filter.condition)
                     }
