@@ -449,7 +449,8 @@ impl HnswIndex {
             ),
             &[],
         )?;
-        l.generation += 1;
+        // A damaged counter at i64::MAX becomes a real in SQL (reported on the next read).
+        l.generation = l.generation.wrapping_add(1);
         Ok(())
     }
 
