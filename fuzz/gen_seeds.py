@@ -70,6 +70,16 @@ def main():
                 data = bytes([element, key, index]) + bytes(rng.randrange(256) for _ in range(500))
                 write("sql_diff", data)
 
+    # shadow: five bytes per mutation (shadow table, row, column, action, argument; a bit flip
+    # takes a sixth), indices as in fuzz/src/checks/shadow.rs. No mutation: all must succeed.
+    for mutations in [[], [1, 0, 4, 0, 0], [1, 1, 5, 1, 3], [1, 0, 4, 2, 5, 0], [2, 3, 3, 9, 1],
+                      [2, 4, 0, 8, 0], [7, 0, 1, 0, 10], [8, 0, 0, 8, 0], [3, 0, 1, 2, 77, 1],
+                      [0, 1, 1, 6, 3], [15, 3, 1, 0, 5], [16, 0, 1, 0, 3], [13, 2, 2, 10, 5],
+                      [10, 0, 0, 4, 9], [4, 1, 1, 1, 2, 12, 0, 5, 2, 9, 0, 9, 3, 1, 6, 4],
+                      [2, 5, 2, 10, 1], [5, 0, 1, 0, 9], [6, 1, 1, 0, 0], [14, 0, 1, 0, 30],
+                      [12, 0, 4, 3, 0]]:
+        write("shadow", bytes(mutations))
+
 
 if __name__ == "__main__":
     main()

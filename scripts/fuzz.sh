@@ -23,7 +23,7 @@ seconds=${1:-${FUZZ_SECONDS:-25}}
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(json blob definition sql_diff)
+  targets=(json blob definition sql_diff shadow)
 fi
 jobs=${FUZZ_JOBS:-1}
 

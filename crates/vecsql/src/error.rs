@@ -29,6 +29,18 @@ impl SqlError {
         }
     }
 
+    /// Damaged shadow data (`SQLITE_CORRUPT_VTAB`): `message` names the shadow table and what
+    /// is wrong with it. Unlike plain `SQLITE_CORRUPT`, SQLite does not treat the whole database
+    /// as corrupt after it, so the other tables stay usable.
+    pub fn corrupt(message: impl Into<String>) -> SqlError {
+        SqlError::with_code(ffi::SQLITE_CORRUPT_VTAB, message)
+    }
+
+    /// Whether this is [`SqlError::corrupt`].
+    pub fn is_corrupt(&self) -> bool {
+        self.code == ffi::SQLITE_CORRUPT_VTAB
+    }
+
     /// A bug in vecsql (a caught panic); reported as `SQLITE_INTERNAL`.
     pub fn internal(message: impl Into<String>) -> SqlError {
         SqlError::with_code(ffi::SQLITE_INTERNAL, message)

@@ -60,6 +60,11 @@ fn sql_diff_inputs() {
     replay("sql_diff", checks::sql_diff);
 }
 
+#[test]
+fn shadow_inputs() {
+    replay("shadow", checks::shadow);
+}
+
 /// Every saved SQL workload again, with ANN graph walks held to the exact answer (tables of a
 /// few dozen rows, `ef_search = 256`: a walk that reaches every node is exact).
 #[test]

@@ -12,17 +12,23 @@
 //!   table created from fuzzed text survives an insert, a scan, a KNN query and a drop;
 //! - [`sql_diff`]: a vec0 table and an ordinary SQLite table given the same random statements
 //!   (inserts, updates, deletes, savepoints, rollbacks) always hold the same rows, and every
-//!   KNN query with filters returns exactly the brute-force answer.
+//!   KNN query with filters returns exactly the brute-force answer;
+//! - [`shadow`]: a real database whose shadow tables the input damages answers a fixed set of
+//!   reads and writes with rows or `SQLITE_CORRUPT_VTAB` naming the damaged table (never a
+//!   panic, `SQLITE_INTERNAL` or a plain error), KNN results are the rows point lookups give,
+//!   and undamaged tables keep working.
 
 mod blob;
 mod definition;
 mod json;
+mod shadow;
 mod sql;
 mod sql_diff;
 
 pub use blob::blob;
 pub use definition::definition;
 pub use json::json;
+pub use shadow::shadow;
 pub use sql_diff::{sql_diff, sql_diff_exact_ann};
 
 /// Bit patterns, so that NaN payloads and -0.0 compare exactly.

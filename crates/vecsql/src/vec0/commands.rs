@@ -85,6 +85,7 @@ impl Vec0Table {
                     chunk_id: chunk.chunk_id,
                     offset,
                 };
+                self.storage.check_chunk_row(loc)?;
                 let values = self.current_values(loc)?;
                 let args: Vec<SqlArg<'_>> =
                     values.iter().map(|v| SqlArg::plain(v.as_value())).collect();

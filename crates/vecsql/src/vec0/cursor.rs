@@ -86,11 +86,11 @@ impl VTabCursor for Vec0Cursor {
             QueryPlan::FullScan => {
                 self.rows = table
                     .storage
-                    .all_rowids()?
+                    .scan_locations()?
                     .into_iter()
-                    .map(|rowid| CursorRow {
-                        rowid,
-                        location: None,
+                    .map(|location| CursorRow {
+                        rowid: location.rowid,
+                        location: Some(location),
                         distance: None,
                     })
                     .collect();
@@ -108,22 +108,23 @@ impl VTabCursor for Vec0Cursor {
                 let mut seen = HashSet::new();
                 for key in keys {
                     let rowid = match (&key, table.layout().text_primary_key()) {
-                        (OwnedValue::Integer(i), false) => {
-                            table.storage.locate(*i)?.map(|l| l.rowid)
-                        }
-                        (OwnedValue::Real(f), false) if f.fract() == 0.0 => {
-                            table.storage.locate(*f as i64)?.map(|l| l.rowid)
-                        }
+                        (OwnedValue::Integer(i), false) => Some(*i),
+                        (OwnedValue::Real(f), false) if f.fract() == 0.0 => Some(*f as i64),
                         (OwnedValue::Text(t), true) => {
                             table.storage.rowid_for_text_key(t.as_bytes())?
                         }
                         _ => None,
                     };
-                    if let Some(rowid) = rowid {
-                        if seen.insert(rowid) {
+                    // Located (and checked against its chunk) once, for every column.
+                    let location = match rowid {
+                        Some(rowid) => table.storage.locate(rowid)?,
+                        None => None,
+                    };
+                    if let Some(location) = location {
+                        if seen.insert(location.rowid) {
                             self.rows.push(CursorRow {
-                                rowid,
-                                location: None,
+                                rowid: location.rowid,
+                                location: Some(location),
                                 distance: None,
                             });
                         }

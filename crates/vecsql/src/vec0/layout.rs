@@ -34,10 +34,7 @@ impl VectorElement {
     }
 }
 
-/// Text metadata is stored as a 4-byte length and the first 12 bytes inline; longer values
-/// also go to `{t}_metadatatextNN`. Comparisons on the prefix skip most overflow reads.
-pub const TEXT_SLOT_BYTES: usize = 16;
-pub const TEXT_INLINE_BYTES: usize = 12;
+pub use super::format::{TEXT_INLINE_BYTES, TEXT_SLOT_BYTES};
 
 impl MetadataKind {
     /// Bytes a chunk of `chunk_size` rows takes for this kind.

@@ -14,6 +14,7 @@
 pub mod affinity;
 pub mod commands;
 pub mod cursor;
+pub mod format;
 pub mod index;
 pub mod layout;
 pub mod query;

@@ -18,7 +18,8 @@ use std::sync::Arc;
 
 use rusqlite::ffi;
 
-use super::layout::{quote, Layout, MetadataKind, TEXT_INLINE_BYTES, TEXT_SLOT_BYTES};
+use super::format::{self, damaged, MetadataSlot, TEXT_INLINE_BYTES, TEXT_SLOT_BYTES};
+use super::layout::{quote, Layout, MetadataKind};
 use super::query::filter::{self, ColumnFilter, Condition};
 use crate::error::{SqlError, SqlResult};
 use crate::ffi::connection::{Blob, Connection, Statement};
@@ -32,7 +33,7 @@ pub struct RowLocation {
     pub offset: usize,
 }
 
-/// One chunk's bookkeeping, as read for a scan.
+/// One chunk's bookkeeping, as read for a scan; [`Storage::chunks`] checked both blobs' sizes.
 #[derive(Debug, Clone)]
 pub struct ChunkInfo {
     pub chunk_id: i64,
@@ -42,14 +43,11 @@ pub struct ChunkInfo {
 
 impl ChunkInfo {
     pub fn is_valid(&self, offset: usize) -> bool {
-        self.validity
-            .get(offset / 8)
-            .is_some_and(|b| (b >> (offset % 8)) & 1 == 1)
+        format::bit(&self.validity, offset)
     }
 
     pub fn rowid(&self, offset: usize) -> i64 {
-        let b = &self.rowids[offset * 8..offset * 8 + 8];
-        i64::from_le_bytes(b.try_into().expect("8 bytes"))
+        format::rowid_at(&self.rowids, offset)
     }
 }
 
@@ -160,13 +158,21 @@ struct OpenChunk {
     validity: Vec<u8>,
 }
 
-fn value_i64(v: &OwnedValue) -> SqlResult<i64> {
+/// The storage class of a value, for messages about damage.
+fn type_name(v: &OwnedValue) -> &'static str {
     match v {
-        OwnedValue::Integer(i) => Ok(*i),
-        other => Err(SqlError::internal(format!(
-            "vec0 shadow table holds {other:?} where an integer was expected"
-        ))),
+        OwnedValue::Null => "NULL",
+        OwnedValue::Integer(_) => "an integer",
+        OwnedValue::Real(_) => "a real",
+        OwnedValue::Text(_) => "text",
+        OwnedValue::Blob(_) => "a blob",
     }
+}
+
+/// Whether SQLite refused to open a blob handle because of the row: it is missing, or the
+/// value is not a blob or text.
+fn blob_row_damage(e: &SqlError) -> bool {
+    e.message.contains("no such rowid") || e.message.contains("cannot open value of type")
 }
 
 impl Storage {
@@ -291,6 +297,22 @@ impl Storage {
         self.layout.qualified(suffix)
     }
 
+    /// `SQLITE_CORRUPT_VTAB` naming shadow table `suffix` of this table.
+    pub fn damaged(&self, suffix: &str, what: impl std::fmt::Display) -> SqlError {
+        damaged(&self.layout.shadow(suffix), what)
+    }
+
+    /// An integer read from shadow table `suffix`, where `what` (for the message) must be one.
+    fn int(&self, v: &OwnedValue, suffix: &str, what: impl std::fmt::Display) -> SqlResult<i64> {
+        match v {
+            OwnedValue::Integer(i) => Ok(*i),
+            other => Err(self.damaged(
+                suffix,
+                format!("{what} is {} instead of an integer", type_name(other)),
+            )),
+        }
+    }
+
     pub fn open_blob(
         &self,
         suffix: &str,
@@ -319,6 +341,58 @@ impl Storage {
         let n = &names[index];
         self.conn
             .open_blob_c(&n.schema_c, &n.table_c, &n.column_c, rowid, writable)
+            .map_err(|e| {
+                if blob_row_damage(&e) {
+                    self.damaged(suffix, format!("{column} of row {rowid}: {}", e.message))
+                } else {
+                    e
+                }
+            })
+    }
+
+    /// Opens the blob `column` of row `rowid` of `suffix` and checks it has `expected` bytes.
+    fn open_sized_blob(
+        &self,
+        suffix: &str,
+        column: &'static str,
+        rowid: i64,
+        writable: bool,
+        expected: usize,
+    ) -> SqlResult<Blob> {
+        let blob = self.open_blob(suffix, column, rowid, writable)?;
+        if blob.len() != expected {
+            return Err(self.damaged(
+                suffix,
+                format!(
+                    "{column} blob of chunk {rowid} has {} bytes, {expected} expected",
+                    blob.len()
+                ),
+            ));
+        }
+        Ok(blob)
+    }
+
+    /// The metadata chunk blob of column `column`, checked for its size.
+    fn open_metadata(&self, column: usize, chunk_id: i64, writable: bool) -> SqlResult<Blob> {
+        let kind = self.layout.metadata[column].kind;
+        self.open_sized_blob(
+            &Layout::metadata_chunks(column),
+            "data",
+            chunk_id,
+            writable,
+            kind.chunk_bytes(self.layout.chunk_size),
+        )
+    }
+
+    /// The vector chunk blob of column `column`, checked for its size.
+    fn open_vectors(&self, column: usize, chunk_id: i64, writable: bool) -> SqlResult<Blob> {
+        self.open_sized_blob(
+            &Layout::vector_chunks(column),
+            "vectors",
+            chunk_id,
+            writable,
+            self.layout.chunk_size * self.layout.vectors[column].vector_bytes(),
+        )
     }
 
     /// `schema.table.rowid` of a shadow row, as sqlite-vec names it in messages.
@@ -348,7 +422,11 @@ impl Storage {
                 } else {
                     format!("could not open {column} blob for {label}")
                 };
-                reword(e, &prefix, true)
+                if e.is_corrupt() {
+                    SqlError::corrupt(format!("{prefix}: {}", e.message))
+                } else {
+                    reword(e, &prefix, true)
+                }
             })?;
         let (expected, actual) = match column {
             "validity" => (self.layout.validity_bytes(), blob.len()),
@@ -356,7 +434,7 @@ impl Storage {
         };
         // A delete reads one validity byte; sqlite-vec reports a blob too short for it so.
         if (insert || column != "validity") && expected != actual {
-            return Err(SqlError::new(if column == "validity" {
+            return Err(SqlError::corrupt(if column == "validity" {
                 format!(
                     "Internal sqlite-vec error: validity blob size mismatch on {label}, expected \
                      {expected} but received {actual}."
@@ -378,7 +456,19 @@ impl Storage {
 
     // ---- rows -------------------------------------------------------------------------
 
+    /// Where row `rowid` lives, after checking that its chunk has it there (a live slot
+    /// holding this rowid): a damaged `{t}_rowids` must not send a read or a write to another
+    /// row's slot.
     pub fn locate(&self, rowid: i64) -> SqlResult<Option<RowLocation>> {
+        let Some(loc) = self.locate_unchecked(rowid)? else {
+            return Ok(None);
+        };
+        self.check_slot(loc)?;
+        Ok(Some(loc))
+    }
+
+    /// The location `{t}_rowids` gives, within a chunk's bounds but not checked against it.
+    fn locate_unchecked(&self, rowid: i64) -> SqlResult<Option<RowLocation>> {
         let rows = self.query_named(
             "locate",
             0,
@@ -391,12 +481,131 @@ impl Storage {
             &[SqlValue::Integer(rowid)],
         )?;
         match rows.first() {
-            Some(row) => Ok(Some(RowLocation {
-                rowid,
-                chunk_id: value_i64(&row[0])?,
-                offset: value_i64(&row[1])? as usize,
-            })),
+            Some(row) => Ok(Some(self.location_of(rowid, &row[0], &row[1])?)),
             None => Ok(None),
+        }
+    }
+
+    /// A `{t}_rowids` row's (chunk_id, chunk_offset), checked to be integers within a chunk.
+    fn location_of(
+        &self,
+        rowid: i64,
+        chunk_id: &OwnedValue,
+        offset: &OwnedValue,
+    ) -> SqlResult<RowLocation> {
+        let chunk_id = self.int(chunk_id, "rowids", format_args!("chunk_id of row {rowid}"))?;
+        let offset = self.int(
+            offset,
+            "rowids",
+            format_args!("chunk_offset of row {rowid}"),
+        )?;
+        if !(0..self.layout.chunk_size as i64).contains(&offset) {
+            return Err(self.damaged(
+                "rowids",
+                format!(
+                    "row {rowid} has chunk_offset {offset}, outside a chunk of {} rows",
+                    self.layout.chunk_size
+                ),
+            ));
+        }
+        Ok(RowLocation {
+            rowid,
+            chunk_id,
+            offset: offset as usize,
+        })
+    }
+
+    /// Fails unless slot `loc` of its chunk is live and holds `loc.rowid`.
+    fn check_slot(&self, loc: RowLocation) -> SqlResult<()> {
+        let RowLocation {
+            rowid,
+            chunk_id,
+            offset,
+        } = loc;
+        let missing_chunk = |e: SqlError| {
+            if e.is_corrupt() && e.message.contains("no such rowid") {
+                self.damaged(
+                    "rowids",
+                    format!(
+                        "row {rowid} is in chunk {chunk_id}, which {} does not have",
+                        self.layout.shadow("chunks")
+                    ),
+                )
+            } else {
+                e
+            }
+        };
+        let validity = self
+            .open_sized_blob(
+                "chunks",
+                "validity",
+                chunk_id,
+                false,
+                self.layout.validity_bytes(),
+            )
+            .map_err(missing_chunk)?;
+        let mut byte = [0u8];
+        validity.read(offset / 8, &mut byte)?;
+        drop(validity);
+        if !format::bit(&byte, offset % 8) {
+            return Err(self.damaged(
+                "chunks",
+                format!(
+                    "slot {offset} of chunk {chunk_id} is free, but {} puts row {rowid} there",
+                    self.layout.shadow("rowids")
+                ),
+            ));
+        }
+        let rowids = self.open_sized_blob(
+            "chunks",
+            "rowids",
+            chunk_id,
+            false,
+            self.layout.chunk_size * 8,
+        )?;
+        let mut stored = [0u8; 8];
+        rowids.read(offset * 8, &mut stored)?;
+        let stored = i64::from_le_bytes(stored);
+        if stored != rowid {
+            return Err(self.damaged(
+                "rowids",
+                format!(
+                    "row {rowid} points at slot {offset} of chunk {chunk_id}, which {} gives to \
+                     row {stored}",
+                    self.layout.shadow("chunks")
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Fails unless `{t}_rowids` puts row `loc.rowid`, found in a chunk, at `loc` (a KNN result
+    /// or a row `optimize` moves).
+    pub fn check_chunk_row(&self, loc: RowLocation) -> SqlResult<()> {
+        match self.locate_unchecked(loc.rowid)? {
+            Some(l) if l == loc => Ok(()),
+            Some(l) => Err(self.damaged(
+                "rowids",
+                format!(
+                    "row {} points at slot {} of chunk {}, but {} holds it in slot {} of chunk {}",
+                    loc.rowid,
+                    l.offset,
+                    l.chunk_id,
+                    self.layout.shadow("chunks"),
+                    loc.offset,
+                    loc.chunk_id
+                ),
+            )),
+            None => Err(self.damaged(
+                "chunks",
+                format!(
+                    "slot {} of chunk {} holds row {}, which {} does not have",
+                    loc.offset,
+                    loc.chunk_id,
+                    loc.rowid,
+                    self.layout.shadow("rowids")
+                ),
+            )),
         }
     }
 
@@ -408,7 +617,9 @@ impl Storage {
             || format!("SELECT rowid FROM {} WHERE id = ?", self.t("rowids")),
             &[SqlValue::Text(id)],
         )?;
-        rows.first().map(|r| value_i64(&r[0])).transpose()
+        rows.first()
+            .map(|r| self.int(&r[0], "rowids", "a rowid"))
+            .transpose()
     }
 
     /// Rowids whose text primary key satisfies every one of `conditions`.
@@ -425,8 +636,8 @@ impl Storage {
         self.query(&sql, &params)?
             .into_iter()
             .map(|r| match r.first() {
-                Some(OwnedValue::Integer(i)) => Ok(*i),
-                other => Err(SqlError::internal(format!("rowid is {other:?}"))),
+                Some(v) => self.int(v, "rowids", "a rowid"),
+                None => Err(self.damaged("rowids", "a row without a rowid")),
             })
             .collect()
     }
@@ -438,11 +649,17 @@ impl Storage {
             || format!("SELECT id FROM {} WHERE rowid = ?", self.t("rowids")),
             &[SqlValue::Integer(rowid)],
         )?;
-        Ok(rows
-            .into_iter()
-            .next()
-            .and_then(|r| r.into_iter().next())
-            .unwrap_or(OwnedValue::Null))
+        match rows.into_iter().next().and_then(|r| r.into_iter().next()) {
+            Some(key @ OwnedValue::Text(_)) => Ok(key),
+            Some(other) => Err(self.damaged(
+                "rowids",
+                format!(
+                    "the id of row {rowid} is {} instead of text",
+                    type_name(&other)
+                ),
+            )),
+            None => Ok(OwnedValue::Null),
+        }
     }
 
     /// Adds a row to `{t}_rowids` at slot `(chunk_id, offset)` (or with no slot yet) and
@@ -535,16 +752,61 @@ impl Storage {
         )
     }
 
-    /// Every rowid in ascending order, for full scans.
-    pub fn all_rowids(&self) -> SqlResult<Vec<i64>> {
+    /// Every row's location in ascending rowid order, for full scans, checked against the
+    /// chunks: each row in a live slot holding its rowid, and no live slot without a row.
+    pub fn scan_locations(&self) -> SqlResult<Vec<RowLocation>> {
         let sql = format!(
-            "SELECT rowid FROM {} WHERE chunk_id IS NOT NULL ORDER BY rowid",
+            "SELECT rowid, chunk_id, chunk_offset FROM {} ORDER BY rowid",
             self.t("rowids")
         );
-        self.query(&sql, &[])?
-            .iter()
-            .map(|r| value_i64(&r[0]))
-            .collect()
+        let chunks: HashMap<i64, ChunkInfo> = self
+            .chunks(&[])?
+            .into_iter()
+            .map(|c| (c.chunk_id, c))
+            .collect();
+        let mut out = Vec::new();
+        for row in self.query(&sql, &[])? {
+            let rowid = self.int(&row[0], "rowids", "a rowid")?;
+            let loc = self.location_of(rowid, &row[1], &row[2])?;
+            let Some(chunk) = chunks.get(&loc.chunk_id) else {
+                return Err(self.damaged(
+                    "rowids",
+                    format!(
+                        "row {rowid} is in chunk {}, which {} does not have",
+                        loc.chunk_id,
+                        self.layout.shadow("chunks")
+                    ),
+                ));
+            };
+            if !chunk.is_valid(loc.offset) || chunk.rowid(loc.offset) != rowid {
+                // The same message as a point lookup's.
+                self.check_slot(loc)?;
+            }
+            out.push(loc);
+        }
+        let live: usize = chunks
+            .values()
+            .map(|c| {
+                (0..self.layout.chunk_size)
+                    .filter(|&s| c.is_valid(s))
+                    .count()
+            })
+            .sum();
+        if live != out.len() {
+            let known: HashSet<(i64, usize)> = out.iter().map(|l| (l.chunk_id, l.offset)).collect();
+            for chunk in chunks.values() {
+                for slot in (0..self.layout.chunk_size).filter(|&s| chunk.is_valid(s)) {
+                    if !known.contains(&(chunk.chunk_id, slot)) {
+                        self.check_chunk_row(RowLocation {
+                            rowid: chunk.rowid(slot),
+                            chunk_id: chunk.chunk_id,
+                            offset: slot,
+                        })?;
+                    }
+                }
+            }
+        }
+        Ok(out)
     }
 
     // ---- chunks -----------------------------------------------------------------------
@@ -608,7 +870,7 @@ impl Storage {
                 }
             })?;
         if let Some(row) = rows.first() {
-            let chunk_id = value_i64(&row[0])?;
+            let chunk_id = self.int(&row[0], "free", "a chunk_id")?;
             let validity = {
                 let blob = self.open_validity(chunk_id)?;
                 let mut v = vec![0; blob.len()];
@@ -737,13 +999,13 @@ impl Storage {
             let expected = self.layout.validity_bytes();
             let actual = validity_blob.len();
             if actual <= byte {
-                return Err(SqlError::new(format!(
+                return Err(SqlError::corrupt(format!(
                     "could not read validity blob for {label} at {byte}: the blob has {actual} \
                      bytes, {expected} expected"
                 )));
             }
             if actual != expected {
-                return Err(SqlError::new(format!(
+                return Err(SqlError::corrupt(format!(
                     "validity blob size mismatch on {label}, expected {expected} but received \
                      {actual}."
                 )));
@@ -767,7 +1029,7 @@ impl Storage {
             validity[byte] |= 1 << bit;
         } else {
             if validity[byte] & (1 << bit) == 0 {
-                return Err(SqlError::new(format!(
+                return Err(SqlError::corrupt(format!(
                     "vec0 deletion error: validity bit is not set for {} at {byte}",
                     self.blob_label("chunks", chunk_id)
                 )));
@@ -858,11 +1120,11 @@ impl Storage {
         let zeros = vec![0u8; widest];
         for (i, v) in self.layout.vectors.iter().enumerate() {
             let vb = v.vector_bytes();
-            let mut blob = self.open_blob(&Layout::vector_chunks(i), "vectors", chunk_id, true)?;
+            let mut blob = self.open_vectors(i, chunk_id, true)?;
             blob.write(offset * vb, &zeros[..vb])?;
         }
         for (i, m) in self.layout.metadata.iter().enumerate() {
-            let mut blob = self.open_blob(&Layout::metadata_chunks(i), "data", chunk_id, true)?;
+            let mut blob = self.open_metadata(i, chunk_id, true)?;
             match m.kind {
                 MetadataKind::Integer | MetadataKind::Float => {
                     blob.write(offset * 8, &zeros[..8])?
@@ -947,17 +1209,34 @@ impl Storage {
             .into_iter()
             .map(|row| {
                 let mut it = row.into_iter();
-                let chunk_id = value_i64(&it.next().unwrap_or(OwnedValue::Null))?;
-                let blob = |v: Option<OwnedValue>| match v {
+                let chunk_id = self.int(
+                    &it.next().unwrap_or(OwnedValue::Null),
+                    "chunks",
+                    "a chunk_id",
+                )?;
+                let mut blob = |what: &str, expected: usize| match it.next() {
+                    // sqlite-vec's wording for a blob of the wrong size.
+                    Some(OwnedValue::Blob(b)) if b.len() != expected => {
+                        Err(SqlError::corrupt(format!(
+                            "chunk {what} size doesn't match - expected {expected}, found {} \
+                             (chunk {chunk_id} of {})",
+                            b.len(),
+                            self.layout.shadow("chunks")
+                        )))
+                    }
                     Some(OwnedValue::Blob(b)) => Ok(b),
-                    other => Err(SqlError::internal(format!(
-                        "vec0 chunk {chunk_id} has {other:?} where a blob was expected"
-                    ))),
+                    other => Err(self.damaged(
+                        "chunks",
+                        format!(
+                            "the {what} of chunk {chunk_id} is {} instead of a blob",
+                            type_name(&other.unwrap_or(OwnedValue::Null))
+                        ),
+                    )),
                 };
                 Ok(ChunkInfo {
                     chunk_id,
-                    validity: blob(it.next())?,
-                    rowids: blob(it.next())?,
+                    validity: blob("validity", self.layout.validity_bytes())?,
+                    rowids: blob("rowids", self.layout.chunk_size * 8)?,
                 })
             })
             .collect()
@@ -975,11 +1254,29 @@ impl Storage {
             cols.join(", "),
             self.t("chunks")
         );
-        Ok(self
+        let values = self
             .query(&sql, &[SqlValue::Integer(chunk_id)])?
             .into_iter()
             .next()
-            .unwrap_or_default())
+            .unwrap_or_default();
+        // Inserts store only integers or text, as declared.
+        for (value, column) in values.iter().zip(&self.layout.partitions) {
+            let expected = matches!(
+                (value, column.integer),
+                (OwnedValue::Integer(_), true) | (OwnedValue::Text(_), false)
+            );
+            if !expected {
+                return Err(self.damaged(
+                    "chunks",
+                    format!(
+                        "partition key {} of chunk {chunk_id} is {}",
+                        column.name,
+                        type_name(value)
+                    ),
+                ));
+            }
+        }
+        Ok(values)
     }
 
     // ---- vectors ------------------------------------------------------------------------
@@ -991,7 +1288,7 @@ impl Storage {
         let mut blob = self.open_blob(&suffix, "vectors", loc.chunk_id, true)?;
         let expected = self.layout.chunk_size * vb;
         if blob.len() != expected {
-            return Err(SqlError::new(format!(
+            return Err(SqlError::corrupt(format!(
                 "Internal sqlite-vec error: vector blob size mismatch on {}. Expected {expected}, \
                  actual {}",
                 self.blob_label(&suffix, loc.chunk_id),
@@ -1059,13 +1356,14 @@ impl Storage {
         let blob = self.open_blob(&Layout::vector_chunks(column), "vectors", chunk_id, false)?;
         if blob.len() != out.len() {
             // sqlite-vec's wording, then which chunk.
-            return Err(SqlError::new(format!(
+            return Err(SqlError::corrupt(format!(
                 "vectors blob size doesn't match - expected {}, found {} (chunk {chunk_id} of \
-                 column \"{}\" in vec0 table {})",
+                 column \"{}\" in vec0 table {}, {})",
                 out.len(),
                 blob.len(),
                 self.layout.vectors[column].name,
                 self.layout.table,
+                self.layout.shadow(&Layout::vector_chunks(column)),
             )));
         }
         blob.read(0, out)
@@ -1079,12 +1377,7 @@ impl Storage {
 
     pub fn read_vector(&self, column: usize, loc: RowLocation) -> SqlResult<Vec<u8>> {
         let vb = self.layout.vectors[column].vector_bytes();
-        let blob = self.open_blob(
-            &Layout::vector_chunks(column),
-            "vectors",
-            loc.chunk_id,
-            false,
-        )?;
+        let blob = self.open_vectors(column, loc.chunk_id, false)?;
         let mut out = vec![0u8; vb];
         blob.read(loc.offset * vb, &mut out)?;
         Ok(out)
@@ -1099,8 +1392,7 @@ impl Storage {
         value: &OwnedValue,
     ) -> SqlResult<()> {
         let kind = self.layout.metadata[column].kind;
-        let mut blob =
-            self.open_blob(&Layout::metadata_chunks(column), "data", loc.chunk_id, true)?;
+        let mut blob = self.open_metadata(column, loc.chunk_id, true)?;
         match (kind, value) {
             (MetadataKind::Integer, OwnedValue::Integer(i)) => {
                 blob.write(loc.offset * 8, &i.to_le_bytes())
@@ -1120,10 +1412,7 @@ impl Storage {
             }
             (MetadataKind::Text, OwnedValue::Text(s)) => {
                 let bytes = s.as_bytes();
-                let mut slot = [0u8; TEXT_SLOT_BYTES];
-                slot[..4].copy_from_slice(&(bytes.len() as u32).to_le_bytes());
-                let inline = bytes.len().min(TEXT_INLINE_BYTES);
-                slot[4..4 + inline].copy_from_slice(&bytes[..inline]);
+                let slot = format::encode_text_slot(bytes);
                 blob.write(loc.offset * TEXT_SLOT_BYTES, &slot)?;
                 drop(blob);
                 let text_table = self.t(&Layout::metadata_text(column));
@@ -1148,55 +1437,56 @@ impl Storage {
 
     pub fn read_metadata(&self, column: usize, loc: RowLocation) -> SqlResult<OwnedValue> {
         let kind = self.layout.metadata[column].kind;
-        let blob = self.open_blob(
-            &Layout::metadata_chunks(column),
-            "data",
-            loc.chunk_id,
-            false,
-        )?;
-        match kind {
-            MetadataKind::Integer | MetadataKind::Float => {
-                let mut b = [0u8; 8];
-                blob.read(loc.offset * 8, &mut b)?;
-                Ok(if kind == MetadataKind::Integer {
-                    OwnedValue::Integer(i64::from_le_bytes(b))
-                } else {
-                    OwnedValue::Real(f64::from_le_bytes(b))
-                })
-            }
-            MetadataKind::Boolean => {
-                let mut b = [0u8];
-                blob.read(loc.offset / 8, &mut b)?;
-                Ok(OwnedValue::Integer(((b[0] >> (loc.offset % 8)) & 1) as i64))
-            }
-            MetadataKind::Text => {
-                let mut slot = [0u8; TEXT_SLOT_BYTES];
-                blob.read(loc.offset * TEXT_SLOT_BYTES, &mut slot)?;
-                drop(blob);
-                decode_text_slot(&slot, || self.read_long_text(column, loc.rowid))
-            }
-        }
+        let blob = self.open_metadata(column, loc.chunk_id, false)?;
+        let range = format::slot_range(kind, loc.offset);
+        let mut bytes = [0u8; TEXT_SLOT_BYTES];
+        let bytes = &mut bytes[..range.len()];
+        blob.read(range.start, bytes)?;
+        drop(blob);
+        Ok(match format::decode_slot(kind, loc.offset, bytes) {
+            MetadataSlot::Integer(i) => OwnedValue::Integer(i),
+            MetadataSlot::Float(f) => OwnedValue::Real(f),
+            MetadataSlot::Boolean(b) => OwnedValue::Integer(b as i64),
+            MetadataSlot::Text(t) => OwnedValue::Text(String::from_utf8_lossy(t).into_owned()),
+            MetadataSlot::LongText(len) => OwnedValue::Text(
+                String::from_utf8_lossy(&self.read_long_text(column, loc.rowid, len)?).into_owned(),
+            ),
+        })
     }
 
-    pub fn read_long_text(&self, column: usize, rowid: i64) -> SqlResult<Vec<u8>> {
+    /// The full text of a text metadata value whose slot says it is `len` bytes long.
+    pub fn read_long_text(&self, column: usize, rowid: i64, len: usize) -> SqlResult<Vec<u8>> {
         let sql = format!(
             "SELECT data FROM {} WHERE rowid = ?",
             self.t(&Layout::metadata_text(column))
         );
+        let suffix = Layout::metadata_text(column);
+        let slot_table = self.layout.shadow(&Layout::metadata_chunks(column));
         match self
             .query(&sql, &[SqlValue::Integer(rowid)])?
             .into_iter()
             .next()
+            .and_then(|row| row.into_iter().next())
         {
-            Some(row) => match row.into_iter().next() {
-                Some(OwnedValue::Text(t)) => Ok(t.into_bytes()),
-                other => Err(SqlError::internal(format!(
-                    "long text metadata of row {rowid} is {other:?}"
-                ))),
-            },
-            None => Err(SqlError::internal(format!(
-                "long text metadata of row {rowid} is missing"
-            ))),
+            Some(OwnedValue::Text(t)) if t.len() == len => Ok(t.into_bytes()),
+            Some(OwnedValue::Text(t)) => Err(self.damaged(
+                &suffix,
+                format!(
+                    "the text of row {rowid} has {} bytes, but its {slot_table} slot says {len}",
+                    t.len()
+                ),
+            )),
+            Some(other) => Err(self.damaged(
+                &suffix,
+                format!(
+                    "the text of row {rowid} is {} instead of text",
+                    type_name(&other)
+                ),
+            )),
+            None => Err(self.damaged(
+                &suffix,
+                format!("row {rowid} is missing, but its {slot_table} slot says {len} bytes"),
+            )),
         }
     }
 
@@ -1250,22 +1540,6 @@ impl Storage {
             &[SqlValue::Integer(rowid)],
         )
     }
-}
-
-/// Decodes a 16-byte text slot, fetching the full text only when it is longer than the slot.
-pub fn decode_text_slot(
-    slot: &[u8],
-    long: impl FnOnce() -> SqlResult<Vec<u8>>,
-) -> SqlResult<OwnedValue> {
-    let len = u32::from_le_bytes(slot[..4].try_into().expect("4 bytes")) as usize;
-    let bytes = if len <= TEXT_INLINE_BYTES {
-        slot[4..4 + len].to_vec()
-    } else {
-        long()?
-    };
-    Ok(OwnedValue::Text(
-        String::from_utf8_lossy(&bytes).into_owned(),
-    ))
 }
 
 /// The first clear bit among the first `limit` bits of `bitmap`.

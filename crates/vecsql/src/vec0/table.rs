@@ -127,6 +127,17 @@ fn check_format(storage: &Storage) -> SqlResult<()> {
         ),
         &[],
     )?;
+    match rows.first().and_then(|r| r.first()) {
+        // sqlite-vec's files have no such row.
+        None => {}
+        Some(OwnedValue::Integer(v)) if *v >= 1 => {}
+        Some(other) => {
+            return Err(storage.damaged(
+                "info",
+                format!("VECSQL_FORMAT is {other:?}, not a format version"),
+            ))
+        }
+    }
     if let Some(OwnedValue::Integer(v)) = rows.first().and_then(|r| r.first()) {
         if *v > shadow::FORMAT_VERSION {
             return Err(SqlError::new(format!(

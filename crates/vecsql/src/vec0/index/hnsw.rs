@@ -465,7 +465,7 @@ impl HnswIndex {
         )?;
         match rows.first().and_then(|r| r.first()) {
             Some(OwnedValue::Integer(g)) => Ok(*g),
-            _ => Err(SqlError::new(format!(
+            _ => Err(SqlError::corrupt(format!(
                 "vec0 table {}: the index of column \"{}\" has no generation counter (damaged {}_{})",
                 storage.layout.table,
                 self.vector.name,
@@ -681,23 +681,34 @@ impl HnswIndex {
                     ),
                     &[],
                 )?;
-                let rows = nodes.into_iter().filter_map(|r| {
-                    let mut it = r.into_iter();
-                    match (it.next(), it.next()) {
-                        (Some(OwnedValue::Integer(id)), Some(OwnedValue::Blob(b))) => Some((id, b)),
-                        _ => None,
-                    }
-                });
-                let mut graph = Hnsw::load(&h, rows).map_err(|e| {
-                    SqlError::new(format!(
-                        "vec0 table {}: the index of column \"{}\" is damaged: {e}; rebuild it with \
-                         insert into {}({}) values ('rebuild-index')",
+                // Damage, in either index table: SQLITE_CORRUPT_VTAB naming both.
+                let damaged = |e: &dyn std::fmt::Display| {
+                    SqlError::corrupt(format!(
+                        "vec0 table {}: the index of column \"{}\" ({}, {}) is damaged: {e}; \
+                         rebuild it with insert into {}({}) values ('rebuild-index')",
                         storage.layout.table,
                         self.vector.name,
+                        storage.layout.shadow(&nodes_suffix(self.column)),
+                        storage.layout.shadow(&meta_suffix(self.column)),
                         storage.layout.table,
                         storage.layout.table
                     ))
-                })?;
+                };
+                let rows = nodes
+                    .into_iter()
+                    .map(|r| {
+                        let mut it = r.into_iter();
+                        match (it.next(), it.next()) {
+                            (Some(OwnedValue::Integer(id)), Some(OwnedValue::Blob(b))) => {
+                                Ok((id, b))
+                            }
+                            (id, _) => {
+                                Err(damaged(&format!("the links of node {id:?} are not a blob")))
+                            }
+                        }
+                    })
+                    .collect::<SqlResult<Vec<_>>>()?;
+                let mut graph = Hnsw::load(&h, rows.into_iter()).map_err(|e| damaged(&e))?;
                 graph.set_ef_construction(tuning.ef_construction);
                 graph
             }
@@ -749,10 +760,17 @@ impl HnswIndex {
                 }
             }
         }
-        let orphans: Vec<i64> = (0..graph.capacity() as NodeId)
+        let orphans: Vec<NodeId> = (0..graph.capacity() as NodeId)
             .filter(|&id| graph.is_linked(id) && !present[id as usize])
-            .map(|id| graph.rowid_of(id))
             .collect();
+        // Removing one orphan measures distances to its neighbours, which may be orphans too
+        // (rows deleted by sqlite-vec, or damage): give them a vector first, or the space has
+        // none to read. Links to them are dropped as each is removed in turn.
+        let zeros = vec![0.0f32; dims];
+        for &id in &orphans {
+            loaded.nav.set(id, &zeros);
+        }
+        let orphans: Vec<i64> = orphans.iter().map(|&id| graph.rowid_of(id)).collect();
         for rowid in orphans {
             with_space!(&loaded.nav, s => graph.remove(rowid, s));
         }
@@ -816,7 +834,8 @@ impl HnswIndex {
             &format!("UPDATE {meta} SET value = value + 1 WHERE key = 'generation'"),
             &[],
         )?;
-        l.generation += 1;
+        // A damaged counter at i64::MAX becomes a real in SQL (reported on the next read).
+        l.generation = l.generation.wrapping_add(1);
         let entry = match change {
             Some((nodes, rows)) => log_blob(nodes, rows),
             None => vec![2],

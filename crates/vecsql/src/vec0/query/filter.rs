@@ -7,7 +7,8 @@ use super::plan::FilterOp;
 use crate::error::SqlResult;
 use crate::ffi::OwnedValue;
 use crate::vec0::affinity;
-use crate::vec0::layout::{Layout, MetadataKind, TEXT_INLINE_BYTES, TEXT_SLOT_BYTES};
+use crate::vec0::format::{MetadataChunk, MetadataSlot};
+use crate::vec0::layout::Layout;
 use crate::vec0::storage::{ChunkInfo, Storage};
 
 /// A condition on one value.
@@ -102,39 +103,29 @@ impl RowFilter {
                 break;
             }
             let kind = layout.metadata[filter.column].kind;
-            let blob = storage.open_blob(
-                &Layout::metadata_chunks(filter.column),
-                "data",
-                chunk.chunk_id,
-                false,
-            )?;
+            let suffix = Layout::metadata_chunks(filter.column);
+            let blob = storage.open_blob(&suffix, "data", chunk.chunk_id, false)?;
             let mut data = vec![0u8; blob.len()];
             blob.read(0, &mut data)?;
             drop(blob);
+            let data = MetadataChunk::new(kind, layout.chunk_size, &data)
+                .map_err(|e| storage.damaged(&suffix, format!("chunk {}: {e}", chunk.chunk_id)))?;
             let mut kept = Vec::with_capacity(slots.len());
             for &s in &slots {
-                let pass = match kind {
-                    MetadataKind::Integer => {
-                        let v = i64::from_le_bytes(data[s * 8..s * 8 + 8].try_into().expect("8"));
+                let pass = match data.get(s) {
+                    MetadataSlot::Integer(v) => {
                         matches_number(&OwnedValue::Integer(v), &filter.condition)
                     }
-                    MetadataKind::Float => {
-                        let v = f64::from_le_bytes(data[s * 8..s * 8 + 8].try_into().expect("8"));
+                    MetadataSlot::Float(v) => {
                         matches_number(&OwnedValue::Real(v), &filter.condition)
                     }
-                    MetadataKind::Boolean => {
-                        let v = (data[s / 8] >> (s % 8)) & 1;
+                    MetadataSlot::Boolean(v) => {
                         matches_number(&OwnedValue::Integer(v as i64), &filter.condition)
                     }
-                    MetadataKind::Text => {
-                        let slot = &data[s * TEXT_SLOT_BYTES..(s + 1) * TEXT_SLOT_BYTES];
-                        let len = u32::from_le_bytes(slot[..4].try_into().expect("4")) as usize;
-                        if len <= TEXT_INLINE_BYTES {
-                            matches_text(&slot[4..4 + len], &filter.condition)
-                        } else {
-                            let full = storage.read_long_text(filter.column, chunk.rowid(s))?;
-                            matches_text(&full, &filter.condition)
-                        }
+                    MetadataSlot::Text(t) => matches_text(t, &filter.condition),
+                    MetadataSlot::LongText(len) => {
+                        let full = storage.read_long_text(filter.column, chunk.rowid(s), len)?;
+                        matches_text(&full, &filter.condition)
                     }
                 };
                 if pass {

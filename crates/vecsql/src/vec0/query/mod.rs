@@ -52,11 +52,17 @@ pub fn run(
         filter,
         distance_bounds: request.distance_bounds,
     };
-    match index.filter(|_| !request.exact) {
+    let neighbours = match index.filter(|_| !request.exact) {
         // Distance bounds (range search, pagination) need every row's distance.
         Some(index) if search.distance_bounds.is_empty() => {
-            strategy::approximate(storage, index, &search, request.ef_search)
+            strategy::approximate(storage, index, &search, request.ef_search)?
         }
-        _ => search.run(),
+        _ => search.run()?,
+    };
+    // A result found in a chunk must be the row `{t}_rowids` has there: a damaged file must
+    // not answer with a rowid whose other columns are another row's.
+    for n in &neighbours {
+        storage.check_chunk_row(n.location)?;
     }
+    Ok(neighbours)
 }

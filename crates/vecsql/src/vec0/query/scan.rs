@@ -240,25 +240,8 @@ impl KnnSearch<'_> {
             .storage
             .chunks_among(&self.filter.partitions, only.as_deref())
             .map_err(|e| storage::reword(e, "Error preparing stmtChunk", false))?;
-        let (validity_bytes, rowids_bytes) = (
-            self.storage.layout.validity_bytes(),
-            self.storage.layout.chunk_size * 8,
-        );
+        // `chunks` checked the validity and rowids blobs' sizes (sqlite-vec's checks).
         for chunk in chunks {
-            // sqlite-vec's checks of a damaged `{t}_chunks` row.
-            for (what, expected, found) in [
-                ("validity", validity_bytes, chunk.validity.len()),
-                ("rowids", rowids_bytes, chunk.rowids.len()),
-            ] {
-                if expected != found {
-                    return Err(SqlError::new(format!(
-                        "chunk {what} size doesn't match - expected {expected}, found {found} \
-                         (chunk {} of {})",
-                        chunk.chunk_id,
-                        self.storage.layout.shadow("chunks")
-                    )));
-                }
-            }
             let slots = self.filter.candidates(self.storage, &chunk)?;
             if !slots.is_empty() {
                 out.push((chunk, slots));
