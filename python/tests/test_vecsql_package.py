@@ -174,9 +174,51 @@ def test_numpy_arrays_as_parameters(conn):
     ).fetchone()[0] == pytest.approx(0.0, abs=1e-6)
 
 
+def test_float64_arrays_and_plain_lists_are_float32_vectors(conn):
+    as_json = "select vec_to_json(?)"
+    # numpy's default float dtype is narrowed to float32, as JSON text would be.
+    assert conn.execute(as_json, (np.array([0.5, -1.0, 2.0]),)).fetchone() == (
+        "[0.500000,-1.000000,2.000000]",
+    )
+    assert conn.execute(as_json, ([0.5, -1, 2],)).fetchone() == (
+        "[0.500000,-1.000000,2.000000]",
+    )
+    conn.execute("create virtual table t using vec0(e float[3])")
+    conn.executemany(
+        "insert into t(rowid, e) values (?, ?)", [(1, [1.0, 0.0, 0.0]), (2, np.array([0.0, 1, 0]))]
+    )
+    assert conn.execute(
+        "select rowid from t where e match ? and k = 1", ([0.1, 0.9, 0.0],)
+    ).fetchall() == [(2,)]
+    with pytest.raises(ValueError, match="not a finite float32"):
+        conn.execute(as_json, (np.array([1.0, 1e300]),))
+    with pytest.raises(ValueError, match="not a finite float32"):
+        conn.execute(as_json, ([1.0, float("nan")],))
+    with pytest.raises(TypeError, match="element 1 is not a number"):
+        conn.execute(as_json, ([1.0, "x"],))
+    with pytest.raises(ValueError, match="empty"):
+        conn.execute(as_json, ([],))
+
+
+def test_lists_without_the_adapter_are_sqlite3s_error():
+    # sqlite3's adapters are process-wide: drop the one other tests registered, then restore.
+    c = sqlite3.connect(":memory:")
+    adapters = dict(sqlite3.adapters)
+    sqlite3.adapters.pop((list, sqlite3.PrepareProtocol), None)
+    try:
+        vecsql.load(c, list_adapter=False)
+        with pytest.raises(sqlite3.ProgrammingError):
+            c.execute("select vec_length(?)", ([1.0, 2.0],))
+    finally:
+        sqlite3.adapters.clear()
+        sqlite3.adapters.update(adapters)
+        c.close()
+
+
 def test_numpy_arrays_of_other_shapes_and_dtypes_are_errors(conn):
-    with pytest.raises(TypeError, match="dtype float64"):
-        conn.execute("select vec_length(?)", (np.array([1.0, 2.0]),))
+    # Integer arrays other than int8 could mean int8, bit or float vectors: refused.
+    with pytest.raises(TypeError, match="dtype int64"):
+        conn.execute("select vec_length(?)", (np.array([1, 2], dtype=np.int64),))
     with pytest.raises(TypeError, match="dtype uint8"):
         conn.execute("select vec_length(?)", (np.array([1, 2], dtype=np.uint8),))
     with pytest.raises(ValueError, match=r"1-D array, got shape \(2, 2\)"):
@@ -281,3 +323,25 @@ def test_the_python_example_runs(tmp_path):
     assert out.returncode == 0, out.stderr
     assert "web framework" in out.stdout.lower()
     assert "3 neighbours" in out.stdout
+
+
+def readme_python_example():
+    """The README's Python example (the first python block of its "## Python" section) and
+    the output printed under it."""
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    section = text.split("\n## Python\n", 1)[1].split("\n## ", 1)[0]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    output = section.split("```text\n", 1)[1].split("```", 1)[0]
+    install = section.split("```sh\n", 1)[1].split("```", 1)[0]
+    return install, code, output
+
+
+def test_the_readme_python_example_runs_as_written():
+    install, code, output = readme_python_example()
+    # The install line brings numpy, which the example imports.
+    assert "[numpy]" in install.split("#")[0]
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == output

@@ -12,9 +12,11 @@ such as ``sqlean``::
 
 Vectors are passed to SQL as blobs (or JSON text). ``serialize_float32`` and
 ``serialize_int8`` turn Python sequences into blobs; with the ``sqlite3`` module, ``load()``
-also registers an adapter so that 1-D numpy arrays of float32, float16 and int8 can be
-passed directly as parameters (float16 is widened to float32; int8 stays int8, for int8
-columns or ``vec_int8(?)``). Other dtypes and shapes raise ``TypeError``/``ValueError``.
+also registers adapters so that plain lists of numbers and 1-D numpy arrays can be passed
+directly as parameters: lists and float32/float16/float64 arrays become float32 vectors (as
+JSON text ``'[1, 2]'`` does), int8 arrays stay int8 (for int8 columns or ``vec_int8(?)``).
+Arrays of other dtypes (where int8, bit or float is a guess) and other shapes raise
+``TypeError``/``ValueError``.
 """
 from __future__ import annotations
 
@@ -34,6 +36,7 @@ __all__ = [
     "serialize_int8",
     "deserialize_float32",
     "register_numpy_adapter",
+    "register_list_adapter",
 ]
 
 __version__ = "0.1.0"
@@ -81,14 +84,16 @@ def _is_apsw(conn: Any) -> bool:
     return type(conn).__module__.split(".")[0] == "apsw"
 
 
-def load(conn: Any, *, numpy_adapter: bool = True) -> None:
+def load(conn: Any, *, numpy_adapter: bool = True, list_adapter: bool = True) -> None:
     """Loads vecsql into ``conn``: a ``sqlite3.Connection``, an ``apsw.Connection``, or any
     connection object with ``enable_load_extension`` and ``load_extension`` methods.
 
     Extension loading is enabled only for the call and disabled again afterwards.
 
-    With ``numpy_adapter`` (the default) and numpy installed, a ``sqlite3`` connection also
-    gets the process-wide adapter of :func:`register_numpy_adapter`.
+    For a ``sqlite3`` connection, ``list_adapter`` (the default) registers the process-wide
+    adapter of :func:`register_list_adapter` (lists of numbers as float32 vectors), and
+    ``numpy_adapter`` (the default), with numpy installed, that of
+    :func:`register_numpy_adapter`.
     """
     path = loadable_path()
     if not hasattr(conn, "enable_load_extension") or not hasattr(conn, "load_extension"):
@@ -111,7 +116,11 @@ def load(conn: Any, *, numpy_adapter: bool = True) -> None:
             conn.load_extension(path)
     finally:
         conn.enable_load_extension(False)
-    if numpy_adapter and not _is_apsw(conn):
+    if _is_apsw(conn):
+        return
+    if list_adapter:
+        register_list_adapter(_module_of(conn))
+    if numpy_adapter:
         try:
             import numpy  # noqa: F401
         except ImportError:
@@ -236,26 +245,37 @@ def deserialize_float32(blob: bytes) -> list:
 
 
 def _adapt_ndarray(array):
-    """sqlite3 adapter: a 1-D float32/float16/int8 numpy array as a vector blob."""
+    """sqlite3 adapter: a 1-D float32/float16/float64/int8 numpy array as a vector blob."""
     import numpy
 
     _check_1d(array)
     if array.dtype == numpy.float32 or array.dtype == numpy.float16:
         return array.astype("<f4").tobytes()
+    if array.dtype == numpy.float64:
+        # numpy's default float type: narrowed to float32 (vec0 stores float32), with
+        # serialize_float32's checks for NaN, infinities and values beyond float32's range.
+        return serialize_float32(array)
     if array.dtype == numpy.int8:
         return array.tobytes()
     raise TypeError(
-        f"vecsql: numpy arrays of dtype {array.dtype} are not accepted as vectors; "
-        "use float32, float16 or int8 (e.g. a.astype(numpy.float32))"
+        f"vecsql: numpy arrays of dtype {array.dtype} are not accepted as vectors (int8, bit "
+        "or float would be a guess); use float32, float16, float64 or int8 "
+        "(e.g. a.astype(numpy.float32)), or vecsql.serialize_int8(a)"
     )
+
+
+def _adapt_list(values):
+    """sqlite3 adapter: a list of numbers as a float32 vector blob."""
+    return serialize_float32(values)
 
 
 def register_numpy_adapter(module: Any = None) -> None:
     """Lets 1-D numpy arrays be bound as vector parameters of ``sqlite3`` (or ``module``,
     an sqlite3-compatible module such as ``sqlean``).
 
-    float32 arrays become float32 blobs, float16 arrays are widened to float32 blobs, int8
-    arrays stay int8 blobs (for int8 columns or ``vec_int8(?)``). Any other dtype raises
+    float32 arrays become float32 blobs, float16 arrays are widened and float64 arrays
+    narrowed to float32 blobs, int8 arrays stay int8 blobs (for int8 columns or
+    ``vec_int8(?)``). Any other dtype raises
     ``TypeError`` and any other number of dimensions ``ValueError``, instead of binding raw
     bytes that would be read as the wrong vector. The adapter is process-wide (sqlite3
     adapters are global); ``vecsql.load(conn, numpy_adapter=False)`` skips it.
@@ -265,3 +285,18 @@ def register_numpy_adapter(module: Any = None) -> None:
     if module is None:
         import sqlite3 as module
     module.register_adapter(numpy.ndarray, _adapt_ndarray)
+
+
+def register_list_adapter(module: Any = None) -> None:
+    """Lets plain Python lists of numbers be bound as float32 vector parameters of ``sqlite3``
+    (or ``module``, an sqlite3-compatible module such as ``sqlean``), as JSON text
+    ``'[0.1, 2]'`` would be: ``conn.execute("... where embedding match ?", ([0.1, 0.2],))``.
+
+    sqlite3 cannot bind a list otherwise, so no working code changes meaning. Elements that
+    are not numbers raise ``TypeError``; empty lists, NaN, infinities and values beyond float32
+    range raise ``ValueError``. For int8 columns pass ``vecsql.serialize_int8(values)``. The
+    adapter is process-wide; ``vecsql.load(conn, list_adapter=False)`` skips it.
+    """
+    if module is None:
+        import sqlite3 as module
+    module.register_adapter(list, _adapt_list)
