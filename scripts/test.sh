@@ -103,6 +103,12 @@ report() {
     printf '%-10s %-6s %8s\n' "${names[$i]}" "${results[$i]}" "$(fmt_time "${times[$i]}")"
   done
   printf '%-10s %-6s %8s\n' total "" "$(fmt_time "$total")"
+  local passed=0 failed_parts=0
+  for i in "${!results[@]}"; do
+    if [ "${results[$i]}" = ok ]; then passed=$((passed + 1)); else failed_parts=$((failed_parts + 1)); fi
+  done
+  # The plain closing line CI reads: parts, not tests (each part's runner printed its own).
+  echo "parts: $passed passed, $failed_parts failed"
 }
 
 run_part() {
