@@ -522,7 +522,8 @@ impl Storage {
             chunk_id,
             offset,
         } = loc;
-        let missing_chunk = |e: SqlError| {
+        let label = self.blob_label("chunks", chunk_id);
+        let missing_chunk = |column: &str, e: SqlError| {
             if e.is_corrupt() && e.message.contains("no such rowid") {
                 self.damaged(
                     "rowids",
@@ -531,8 +532,15 @@ impl Storage {
                         self.layout.shadow("chunks")
                     ),
                 )
-            } else {
+            } else if e.is_corrupt() {
                 e
+            } else {
+                // A blob SQLite cannot open (a dropped column, an authorizer): sqlite-vec's words.
+                reword(
+                    e,
+                    &format!("could not open {column} blob for {label}"),
+                    true,
+                )
             }
         };
         let validity = self
@@ -543,7 +551,7 @@ impl Storage {
                 false,
                 self.layout.validity_bytes(),
             )
-            .map_err(missing_chunk)?;
+            .map_err(|e| missing_chunk("validity", e))?;
         let mut byte = [0u8];
         validity.read(offset / 8, &mut byte)?;
         drop(validity);
@@ -556,13 +564,15 @@ impl Storage {
                 ),
             ));
         }
-        let rowids = self.open_sized_blob(
-            "chunks",
-            "rowids",
-            chunk_id,
-            false,
-            self.layout.chunk_size * 8,
-        )?;
+        let rowids = self
+            .open_sized_blob(
+                "chunks",
+                "rowids",
+                chunk_id,
+                false,
+                self.layout.chunk_size * 8,
+            )
+            .map_err(|e| missing_chunk("rowids", e))?;
         let mut stored = [0u8; 8];
         rowids.read(offset * 8, &mut stored)?;
         let stored = i64::from_le_bytes(stored);

@@ -3,10 +3,10 @@
 
 use serde_json::{json, Value};
 
+use super::hnsw::{meta_suffix, nodes_suffix, process_status};
 use crate::error::{SqlError, SqlResult};
 use crate::ffi::connection::Connection;
 use crate::ffi::{OwnedValue, SqlArg, SqlOutput, SqlValue};
-use super::hnsw::{meta_suffix, nodes_suffix, process_status};
 use crate::vec0::layout::quote;
 use crate::vec0::schema::MAX_VECTOR_COLUMNS;
 
