@@ -111,16 +111,18 @@ report() {
   echo "parts: $passed passed, $failed_parts failed"
 }
 
+# Runs one part in a subshell with errexit, so its first failing command ends it, and sets
+# $last_rc. Call it as a plain command: inside `if`, `||` or `!` bash ignores errexit in
+# everything the call runs, subshells included, and a failing command would not end the part.
 run_part() {
-  local name=$1 start=$SECONDS rc
+  local name=$1 start=$SECONDS
   echo "== $name"
   set +e
   ( set -euo pipefail; "part_$name" )
-  rc=$?
+  last_rc=$?
   set -e
   names+=("$name"); times+=($((SECONDS - start)))
-  if [ $rc -eq 0 ]; then results+=(ok); else results+=(FAIL); fi
-  return $rc
+  if [ $last_rc -eq 0 ]; then results+=(ok); else results+=(FAIL); fi
 }
 
 names+=(setup); start=$SECONDS
@@ -128,13 +130,17 @@ scripts/setup.sh
 results+=(ok); times+=($((SECONDS - start)))
 
 failed=0
-if [ $needs_build -eq 1 ] && ! run_part build; then
-  report
-  echo "test.sh: the build failed; nothing else ran" >&2
-  exit 1
+if [ $needs_build -eq 1 ]; then
+  run_part build
+  if [ $last_rc -ne 0 ]; then
+    report
+    echo "test.sh: the build failed; nothing else ran" >&2
+    exit 1
+  fi
 fi
 for p in "${parts[@]}"; do
-  run_part "$p" || failed=1
+  run_part "$p"
+  [ $last_rc -eq 0 ] || failed=1
 done
 report
 exit $failed
