@@ -55,7 +55,8 @@ pub struct RowFilter {
     pub metadata: Vec<ColumnFilter>,
     /// Conditions on the integer rowid, checked against the chunk's rowid array.
     pub rowid: Vec<Condition>,
-    /// Rowids allowed by text primary key conditions (resolved once, before the scan).
+    /// The only rowids that may be returned: from `rowid IN (...)` lists and text primary
+    /// key conditions (resolved once, before the scan).
     pub allowed_rowids: Option<HashSet<i64>>,
 }
 
@@ -82,6 +83,14 @@ fn matches_text(value: &[u8], condition: &Condition) -> bool {
 }
 
 impl RowFilter {
+    /// Narrows [`RowFilter::allowed_rowids`] to `ids` (their intersection when already set).
+    pub fn allow_only(&mut self, ids: HashSet<i64>) {
+        self.allowed_rowids = Some(match self.allowed_rowids.take() {
+            Some(before) => before.intersection(&ids).copied().collect(),
+            None => ids,
+        });
+    }
+
     /// The slots of `chunk` that hold live rows passing every filter, in slot order.
     pub fn candidates(&self, storage: &Storage, chunk: &ChunkInfo) -> SqlResult<Vec<usize>> {
         let layout = &storage.layout;

@@ -38,11 +38,7 @@ pub fn run(
     }
     let mut filter = request.filter;
     if !request.text_key.is_empty() {
-        let ids = storage.rowids_with_text_key(&request.text_key)?;
-        filter.allowed_rowids = Some(match filter.allowed_rowids.take() {
-            Some(before) => before.intersection(&ids).copied().collect(),
-            None => ids,
-        });
+        filter.allow_only(storage.rowids_with_text_key(&request.text_key)?);
     }
     let search = KnnSearch {
         storage,

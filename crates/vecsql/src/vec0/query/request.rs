@@ -89,19 +89,15 @@ fn key_condition(
     }
     match condition {
         Condition::In(list) => {
-            // A value that is not a whole number can equal no integer rowid.
+            // A value that an INTEGER column would not store as an integer equals no rowid.
             let ids: HashSet<i64> = list
-                .iter()
-                .filter_map(|v| match v {
-                    OwnedValue::Integer(i) => Some(*i),
-                    OwnedValue::Real(f) if f.fract() == 0.0 && f.abs() < 9.2e18 => Some(*f as i64),
+                .into_iter()
+                .filter_map(|v| match Affinity::Integer.store(v) {
+                    OwnedValue::Integer(i) => Some(i),
                     _ => None,
                 })
                 .collect();
-            filter.allowed_rowids = Some(match filter.allowed_rowids.take() {
-                Some(before) => before.intersection(&ids).copied().collect(),
-                None => ids,
-            });
+            filter.allow_only(ids);
         }
         compare => filter.rowid.push(compare),
     }
