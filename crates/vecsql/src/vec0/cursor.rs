@@ -104,12 +104,12 @@ impl VTabCursor for Vec0Cursor {
                     _ => vec![arg0.value().to_owned_value()],
                 };
                 let affinity = table.layout().affinity(ColumnRole::Key);
-                let keys = keys.into_iter().map(|k| affinity.apply(k));
+                // As the key column would store them: a whole real in range is the integer.
+                let keys = keys.into_iter().map(|k| affinity.store(k));
                 let mut seen = HashSet::new();
                 for key in keys {
                     let rowid = match (&key, table.layout().text_primary_key()) {
                         (OwnedValue::Integer(i), false) => Some(*i),
-                        (OwnedValue::Real(f), false) if f.fract() == 0.0 => Some(*f as i64),
                         (OwnedValue::Text(t), true) => {
                             table.storage.rowid_for_text_key(t.as_bytes())?
                         }
