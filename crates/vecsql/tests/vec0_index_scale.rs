@@ -323,6 +323,15 @@ fn a_stale_copy_catches_up_from_the_log() {
     run(&w, &Stmt::Delete(9000));
     run(&w, &Stmt::Insert(9001, [3.1; DIMS].to_vec()));
     drop(w);
+    // Meanwhile the process publishes another file's index (as a test running beside this one
+    // does). That once dropped this index's counters, whose newest copy nobody held.
+    let other = open(&tmp(&dir, "other.db"));
+    exec(
+        &other,
+        &format!("create virtual table t using vec0(emb float[{DIMS}] indexed by hnsw())"),
+    );
+    run(&other, &Stmt::Insert(1, q.to_vec()));
+    assert_eq!(nearest(&other, &q, 1), [1]);
     assert_eq!(nearest(&reader, &q, 2), [7, 9001]);
     let after = process(&reader);
     assert_eq!(

@@ -135,6 +135,9 @@ struct Shared {
     copies: u64,
 }
 
+/// How many entries the process map holds before those without a live copy are dropped.
+const DEAD_ENTRIES_KEPT: usize = 256;
+
 /// The copies shared by the connections of this process (see "One copy per process").
 static SHARED: OnceLock<Mutex<HashMap<Key, Shared>>> = OnceLock::new();
 
@@ -181,9 +184,13 @@ enum Via {
 /// copy is newer (a connection reading an older snapshot).
 fn publish(key: &Key, l: &Arc<Loaded>) {
     shared(|m| {
-        // Entries whose copy nobody uses any more go (a process opening many files keeps no
-        // trace of them), except this one's counters.
-        m.retain(|k, s| k == key || s.copy.strong_count() > 0);
+        // Entries whose copy nobody uses any more go once there are many (a process opening
+        // many files keeps a bounded trace of them). Pruning them sooner would reset the counters
+        // of an index whose last user just closed while another connection still reads an
+        // older copy, whenever any other file's index is published meanwhile.
+        if m.len() >= DEAD_ENTRIES_KEPT {
+            m.retain(|k, s| k == key || s.copy.strong_count() > 0);
+        }
         let s = m.entry(key.clone()).or_default();
         if s.copy
             .upgrade()
