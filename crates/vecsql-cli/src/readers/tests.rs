@@ -1,9 +1,16 @@
 use std::io::Write;
 
+use half::f16;
+
 use super::*;
 
 fn read_all(bytes: &[u8], format: Format) -> Result<Vec<Record>, ReadError> {
-    from_reader(std::io::Cursor::new(bytes.to_vec()), format)?.collect()
+    from_reader(
+        std::io::Cursor::new(bytes.to_vec()),
+        format,
+        Options::default(),
+    )?
+    .collect()
 }
 
 fn vectors(records: &[Record]) -> Vec<Vec<f32>> {
@@ -13,7 +20,13 @@ fn vectors(records: &[Record]) -> Vec<Vec<f32>> {
 /// Everything up to the first error, and the error.
 fn until_error(bytes: &[u8], format: Format) -> (Vec<Record>, ReadError) {
     let mut ok = Vec::new();
-    for item in from_reader(std::io::Cursor::new(bytes.to_vec()), format).unwrap() {
+    for item in from_reader(
+        std::io::Cursor::new(bytes.to_vec()),
+        format,
+        Options::default(),
+    )
+    .unwrap()
+    {
         match item {
             Ok(r) => ok.push(r),
             Err(e) => return (ok, e),
@@ -59,7 +72,8 @@ fn npy_float32_float16_float64() {
         assert_eq!(vectors(&records), expected, "{descr}");
         assert_eq!(records[1].position, 1);
         assert_eq!(records[1].location, Location::Vector(2));
-        let reader = from_reader(std::io::Cursor::new(bytes), Format::Npy).unwrap();
+        let reader =
+            from_reader(std::io::Cursor::new(bytes), Format::Npy, Options::default()).unwrap();
         assert_eq!(reader.estimated_len, Some(2));
     }
     // A 1-D array is one vector.
@@ -73,7 +87,7 @@ fn npy_float32_float16_float64() {
 #[test]
 fn npy_reads_the_shipped_demo_file() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/pypi-5k.f16.npy");
-    let reader = open(&path, None, None).unwrap();
+    let reader = open(&path, None, Options::default()).unwrap();
     assert_eq!(reader.estimated_len, Some(5000));
     let records: Vec<Record> = reader.collect::<Result<_, _>>().unwrap();
     assert_eq!(records.len(), 5000);
@@ -187,8 +201,8 @@ fn jsonl_arrays_and_objects() {
             vec![7.0, 8.0, 9.0]
         ]
     );
-    assert_eq!(records[1].id, Some(42));
-    assert_eq!(records[1].text.as_deref(), Some("hello"));
+    assert_eq!(records[1].named.id, Some(42));
+    assert_eq!(records[1].named.text.as_deref(), Some("hello"));
     assert_eq!(records[1].location, Location::Line(3));
     assert_eq!(records[2].position, 2);
     assert_eq!(records[2].location, Location::Line(4));
@@ -238,14 +252,14 @@ fn csv_without_and_with_header() {
     let text = "id,text,vector\n7,\"hello, world\",\"[1, 2]\"\n8,bye,\"[3, 4]\"\n";
     let records = read_all(text.as_bytes(), Format::Csv).unwrap();
     assert_eq!(vectors(&records), vec![vec![1.0, 2.0], vec![3.0, 4.0]]);
-    assert_eq!(records[0].id, Some(7));
-    assert_eq!(records[0].text.as_deref(), Some("hello, world"));
+    assert_eq!(records[0].named.id, Some(7));
+    assert_eq!(records[0].named.text.as_deref(), Some("hello, world"));
     assert_eq!(records[1].location, Location::Line(3));
 
     let text = "id,v0,v1,label\n1,0.5,0.25,x\n";
     let records = read_all(text.as_bytes(), Format::Csv).unwrap();
     assert_eq!(vectors(&records), vec![vec![0.5, 0.25]]);
-    assert_eq!(records[0].id, Some(1));
+    assert_eq!(records[0].named.id, Some(1));
 
     let records = read_all(b"1\t2\n3\t4\n", Format::Tsv).unwrap();
     assert_eq!(vectors(&records), vec![vec![1.0, 2.0], vec![3.0, 4.0]]);
@@ -264,7 +278,7 @@ fn csv_malformed_rows_report_their_line_number() {
         (
             "id,vector\n1,\"[1,2]\"\nx,\"[1,2]\"\n",
             3,
-            "id \"x\" is not an integer",
+            "\"id\" must be an integer, found \"x\"",
         ),
         ("name,label\na,b\n", 1, "names no vector"),
     ];
@@ -284,7 +298,9 @@ fn formats_by_extension_and_line_estimates() {
     );
     assert_eq!(Format::from_path(Path::new("x.tsv")), Some(Format::Tsv));
     assert_eq!(Format::from_path(Path::new("x.bin")), None);
-    let err = open(Path::new("vectors.bin"), None, None).err().unwrap();
+    let err = open(Path::new("vectors.bin"), None, Options::default())
+        .err()
+        .unwrap();
     assert!(err.message.contains("--format"), "{err}");
     let reader = open_temp(b"[1]\n[2]\n[3]", "jsonl");
     assert_eq!(reader.estimated_len, Some(3));
@@ -299,7 +315,7 @@ fn open_temp(bytes: &[u8], ext: &str) -> VectorReader {
     file.write_all(bytes).unwrap();
     file.flush().unwrap();
     let (_, path) = file.keep().unwrap();
-    let reader = open(&path, None, None).unwrap();
+    let reader = open(&path, None, Options::default()).unwrap();
     std::fs::remove_file(&path).unwrap();
     reader
 }
@@ -307,10 +323,13 @@ fn open_temp(bytes: &[u8], ext: &str) -> VectorReader {
 #[test]
 fn an_ambiguous_first_row_is_an_error_unless_declared() {
     let read = |text: &str, header| -> Result<Vec<Record>, ReadError> {
-        from_reader_with_header(
+        from_reader(
             std::io::Cursor::new(text.as_bytes().to_vec()),
             Format::Csv,
-            header,
+            Options {
+                header,
+                ..Options::default()
+            },
         )?
         .collect()
     };
