@@ -357,3 +357,150 @@ fn an_ambiguous_first_row_is_an_error_unless_declared() {
     let records = read("v0,v1\n1,2\n", None).unwrap();
     assert_eq!(vectors(&records), vec![vec![1.0, 2.0]]);
 }
+
+fn read_columns(
+    text: &str,
+    format: Format,
+    columns: &[(&str, ValueType, bool)],
+) -> Result<Vec<Record>, ReadError> {
+    let options = Options {
+        header: None,
+        columns: columns
+            .iter()
+            .map(|(name, ty, nullable)| ColumnSpec {
+                name: name.to_string(),
+                ty: *ty,
+                nullable: *nullable,
+            })
+            .collect(),
+    };
+    from_reader(
+        std::io::Cursor::new(text.as_bytes().to_vec()),
+        format,
+        options,
+    )?
+    .collect()
+}
+
+const EVERY_TYPE: [(&str, ValueType, bool); 5] = [
+    ("year", ValueType::Integer, false),
+    ("score", ValueType::Float, false),
+    ("ok", ValueType::Boolean, false),
+    ("genre", ValueType::Text, false),
+    ("note", ValueType::Any, true),
+];
+
+#[test]
+fn json_objects_and_csv_headers_fill_columns_alike() {
+    use rusqlite::types::Value::{Integer, Null, Real, Text};
+    let jsonl = "{\"vector\": [1, 2], \"year\": 2001, \"score\": 0.5, \"ok\": true, \"Genre\": \"rock\", \"note\": 3}\n\
+                 {\"vector\": [3, 4], \"year\": 2010, \"score\": 2, \"ok\": 0, \"genre\": \"jazz\"}\n";
+    let csv = "v0,v1,year,score,ok,genre,note\n1,2,2001,0.5,true,rock,3\n3,4,2010,2,0,jazz,\n";
+    let from_json = read_columns(jsonl, Format::Jsonl, &EVERY_TYPE).unwrap();
+    let from_csv = read_columns(csv, Format::Csv, &EVERY_TYPE).unwrap();
+    assert_eq!(vectors(&from_csv), vec![vec![1.0, 2.0], vec![3.0, 4.0]]);
+    assert_eq!(vectors(&from_json), vectors(&from_csv));
+    let row = |year, score, ok, genre: &str| {
+        vec![Integer(year), Real(score), Integer(ok), Text(genre.into())]
+    };
+    let mut first = row(2001, 0.5, 1, "rock");
+    first.push(Integer(3));
+    assert_eq!(from_json[0].named.columns, first);
+    // CSV fields are text: an untyped column keeps them as written.
+    first[4] = Text("3".into());
+    assert_eq!(from_csv[0].named.columns, first);
+    let mut second = row(2010, 2.0, 0, "jazz");
+    second.push(Null);
+    assert_eq!(from_json[1].named.columns, second);
+    second[4] = Text(String::new());
+    assert_eq!(from_csv[1].named.columns, second);
+}
+
+#[test]
+fn column_type_errors_name_the_line_and_the_field() {
+    let ok = "{\"vector\": [1], \"year\": 1, \"score\": 1, \"ok\": 1, \"genre\": \"a\"}\n";
+    let cases = [
+        ("\"year\": 1.5", "\"year\" must be an integer, found 1.5"),
+        (
+            "\"score\": \"x\"",
+            "\"score\" must be a number, found \"x\"",
+        ),
+        (
+            "\"ok\": 2",
+            "\"ok\" must be a boolean (true, false, 1 or 0), found 2",
+        ),
+        ("\"genre\": 5", "\"genre\" must be text, found 5"),
+        ("\"genre\": null", "\"genre\" is null"),
+    ];
+    for (field, message) in cases {
+        let key = field.split(':').next().unwrap();
+        let line = ok.replace(
+            &format!("{key}: {}", if key == "\"genre\"" { "\"a\"" } else { "1" }),
+            field,
+        );
+        let err = read_columns(&format!("{ok}{line}"), Format::Jsonl, &EVERY_TYPE).unwrap_err();
+        assert_eq!(err.location, Location::Line(2), "{line}");
+        assert_eq!(err.message, message, "{line}");
+    }
+    let err = read_columns(
+        "{\"vector\": [1], \"year\": 1}\n",
+        Format::Jsonl,
+        &EVERY_TYPE,
+    )
+    .unwrap_err();
+    assert_eq!(err.message, "no \"score\" field");
+    let csv = "v0,year,score,ok,genre\n1,1,1,1,a\n1,2001,1,yes,a\n";
+    let err = read_columns(csv, Format::Csv, &EVERY_TYPE[..4]).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "line 3: \"ok\" must be a boolean (true, false, 1 or 0), found \"yes\""
+    );
+    let err = read_columns("v0,year\n1,\n", Format::Csv, &EVERY_TYPE[..1]).unwrap_err();
+    assert_eq!(err.to_string(), "line 2: \"year\" is empty");
+    let err = read_columns("v0,year\n1,1\n", Format::Csv, &EVERY_TYPE[..2]).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "line 1: header [\"v0\", \"year\"] has no column score"
+    );
+}
+
+#[test]
+fn columns_need_field_names() {
+    let columns = &EVERY_TYPE[..1];
+    for (text, format) in [("[1, 2]\n", Format::Jsonl), ("1,2\n", Format::Csv)] {
+        let err = read_columns(text, format, columns).unwrap_err();
+        assert_eq!(err.location, Location::Line(1));
+        assert!(
+            err.message.contains("no field names, so the columns year"),
+            "{err}"
+        );
+    }
+    let npy = npy_bytes("<f4", "(1, 1)", &1f32.to_le_bytes());
+    let options = Options {
+        header: None,
+        columns: vec![ColumnSpec {
+            name: "year".into(),
+            ty: ValueType::Integer,
+            nullable: false,
+        }],
+    };
+    let err = from_reader(std::io::Cursor::new(npy), Format::Npy, options)
+        .err()
+        .unwrap();
+    assert!(
+        err.message.starts_with("a .npy file has no field names"),
+        "{err}"
+    );
+    // A requested column is not a vector component, whatever its name.
+    let records = read_columns(
+        "v0,v1,d7\n1,2,3\n",
+        Format::Csv,
+        &[("d7", ValueType::Integer, false)],
+    )
+    .unwrap();
+    assert_eq!(vectors(&records), vec![vec![1.0, 2.0]]);
+    assert_eq!(
+        records[0].named.columns,
+        vec![rusqlite::types::Value::Integer(3)]
+    );
+}
