@@ -761,3 +761,20 @@ def test_import_bit_takes_zeros_and_ones_or_signs(tmp_path):
     # Resuming compares the stored bits.
     out = run("import", db, "s", "--vectors", signs, "--resume", "--quantize", "sign")
     assert "skipped 1 already present" in out.stdout
+
+
+def test_search_vector_on_int8_and_bit_columns(tmp_path):
+    db = tmp_path / "x.db"
+    ints = tmp_path / "ints.jsonl"
+    ints.write_text("[1, -128, 127, 0]\n[2, 3, 4, 5]\n")
+    run("import", db, "i", "--vectors", ints, "--type", "int8", "--quiet")
+    out = run("search", db, "i", "--vector", "[2, 3, 4, 6]", "--json")
+    assert [json.loads(line) for line in out.stdout.splitlines()][0] == {"id": 1, "distance": 1.0}
+    out = run("search", db, "i", "--vector", "[2.5, 3, 4, 6]", check=False)
+    assert out.returncode == 1 and "--vector: element 0 is 2.5, not an integer" in out.stderr
+    bits = tmp_path / "bits.jsonl"
+    bits.write_text("[1, 0, 0, 1, 1, 1, 0, 0]\n[0, 0, 0, 0, 0, 0, 0, 1]\n")
+    run("import", db, "b", "--vectors", bits, "--type", "bit", "--quiet")
+    out = run("search", db, "b", "--vector", "[0, 0, 0, 0, 0, 0, 1, 1]", "--json")
+    assert [json.loads(line) for line in out.stdout.splitlines()] == [
+        {"id": 1, "distance": 1.0}, {"id": 0, "distance": 6.0}]

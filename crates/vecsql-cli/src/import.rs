@@ -2,10 +2,9 @@
 //! rows, with a progress bar. A malformed record stops the import with its line (or vector)
 //! number; the batch it was in is rolled back and every batch committed before it stays.
 //! [`columns`] settles the metadata, partition-key and auxiliary columns filled besides the
-//! vector, [`elements`] how the vectors become the column's element type.
+//! vector, [`crate::elements`] how the vectors become the column's element type.
 
 mod columns;
-mod elements;
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Lines};
@@ -17,14 +16,13 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rusqlite::{Connection, OptionalExtension, ToSql};
 
 pub use columns::{aux_arg, metadata_arg, partition_arg, ColumnArg};
-pub use elements::{quantize_arg, Quantize};
 
+use crate::elements::Encoder;
 use crate::output;
 use crate::readers;
 use crate::tables::{self, quote, Vec0Table};
 use crate::{ElementType, ImportArgs, IndexKind};
 use columns::Columns;
-use elements::Encoder;
 
 /// Where the rows go: the statement's column names.
 struct Target {
@@ -228,9 +226,10 @@ fn import(
                     .unwrap_or(next_id + (record.position - args.offset) as i64);
                 if let Err(e) = target.encoder.insert(&record.vector, &mut blob) {
                     failure = Some(anyhow!(
-                        "{}: {}{e}",
+                        "{}: {}{e}{}",
                         args.vectors.display(),
-                        record.location
+                        record.location,
+                        target.encoder.quantize_hint()
                     ));
                     break;
                 }

@@ -2,6 +2,7 @@
 //! with vecsql linked in (SQLite bundled; no extension file to load).
 
 mod bench;
+mod elements;
 mod import;
 mod info;
 mod output;
@@ -147,8 +148,8 @@ pub struct ImportArgs {
     /// How floats become int8 or bit elements: `unit` (int8, [-1, 1] as
     /// vec_quantize_int8(v, 'unit')), `MIN:MAX` (int8, that range, clamped), `sign` (bit: 1
     /// where greater than 0, as vec_quantize_binary).
-    #[arg(long, value_name = "METHOD", value_parser = import::quantize_arg, allow_hyphen_values = true)]
-    quantize: Option<import::Quantize>,
+    #[arg(long, value_name = "METHOD", value_parser = elements::quantize_arg, allow_hyphen_values = true)]
+    quantize: Option<elements::Quantize>,
     /// Metadata columns (filterable in KNN queries), each filled from the record field of
     /// that name (CSV header, JSON key): NAME:TYPE, TYPE integer, float, boolean or text (the
     /// table's own when it exists). Repeat the option or separate with commas.

@@ -1,4 +1,4 @@
-//! How the float vectors every reader yields become the column's elements. Float columns take
+//! How float vectors (from the readers, or `search --vector`) become a column's elements. Float columns take
 //! them as they are (vec0 rounds to float16/bfloat16). int8 and bit columns take only values
 //! they hold exactly (integers in -128..=127; 0 and 1), unless `--quantize` names the mapping,
 //! the one sqlite-vec's `vec_quantize_int8` / `vec_quantize_binary` apply: a silently rounded
@@ -102,6 +102,19 @@ impl Encoder {
         }
     }
 
+    /// How `--quantize` would map what [`Encoder::stored`] refused, for an import's message.
+    pub fn quantize_hint(&self) -> &'static str {
+        match (self.element, self.quantize) {
+            (VectorElement::Int8, None) => {
+                "; --quantize unit (floats in [-1, 1]) or --quantize MIN:MAX maps floats onto int8"
+            }
+            (VectorElement::Bit, None) => {
+                "; --quantize sign maps floats onto bits (1 where greater than 0)"
+            }
+            _ => "",
+        }
+    }
+
     /// `vector` as the column stores it (what `--resume` compares with the row there).
     pub fn stored(&self, vector: &[f32], blob: &mut Vec<u8>) -> Result<(), String> {
         blob.clear();
@@ -131,9 +144,7 @@ impl Encoder {
                     x.fract() != 0.0 || !(f32::from(i8::MIN)..=f32::from(i8::MAX)).contains(*x)
                 }) {
                     return Err(format!(
-                        "element {i} is {x}, not an integer in -128..127 as an int8 column \
-                         holds; --quantize unit (floats in [-1, 1]) or --quantize MIN:MAX maps \
-                         floats onto int8"
+                        "element {i} is {x}, not an integer in -128..127 as an int8 column holds"
                     ));
                 }
                 blob.extend(vector.iter().map(|&x| x as i8 as u8));
@@ -146,8 +157,7 @@ impl Encoder {
                         .find(|(_, x)| **x != 0.0 && **x != 1.0)
                     {
                         return Err(format!(
-                            "element {i} is {x}, not 0 or 1 as a bit column holds; --quantize \
-                             sign maps floats onto bits (1 where greater than 0)"
+                            "element {i} is {x}, not 0 or 1 as a bit column holds"
                         ));
                     }
                 }
