@@ -107,10 +107,12 @@ pub enum Format {
     Fvecs,
     /// `.bvecs`: per vector, an int32 dimension then that many uint8.
     Bvecs,
-    /// JSON lines: `[0.1, ...]` or `{"id": 7, "vector": [...], "text": "..."}` per line.
+    /// JSON lines: `[0.1, ...]` or `{"id": 7, "vector": [...], "text": "..."}` per line (and
+    /// the fields of --metadata, --partition and --aux columns).
     Jsonl,
     /// CSV: numbers per row, optionally with a header naming `id`, `text`, `vector` columns
-    /// (recognised when every field of the first row is a name, or with --header).
+    /// and those of --metadata, --partition and --aux (recognised when every field of the
+    /// first row is a name, or with --header).
     Csv,
     /// Like CSV, tab-separated.
     Tsv,
