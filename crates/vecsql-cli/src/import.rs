@@ -458,7 +458,7 @@ fn create_table(
     columns: &Columns,
 ) -> Result<Vec0Table> {
     let element = args.element.unwrap_or(ElementType::Float32);
-    if element == ElementType::Bit && !dims.is_multiple_of(8) {
+    if element == ElementType::Bit && dims % 8 != 0 {
         bail!(
             "a bit column holds a multiple of 8 dimensions; the vectors in {} have {dims}",
             args.vectors.display()

@@ -43,6 +43,11 @@ struct Parsed {
     named: Named,
 }
 
+/// A format's parser: the next record, `None` at the end of the file.
+trait Parse: FnMut() -> Option<Result<Parsed, ReadError>> {}
+
+impl<F: FnMut() -> Option<Result<Parsed, ReadError>>> Parse for F {}
+
 impl Parsed {
     fn unnamed(location: Location, vector: Vec<f32>) -> Self {
         Parsed {
@@ -258,7 +263,7 @@ fn read(
 /// one's dimension (or `dims`, from a file header) and for finite elements, and nothing read
 /// after the first error.
 fn records(
-    mut parse: impl FnMut() -> Option<Result<Parsed, ReadError>> + 'static,
+    mut parse: impl Parse + 'static,
     dims: Option<usize>,
     estimated_len: Option<u64>,
 ) -> VectorReader {

@@ -6,7 +6,7 @@
 use std::io::Read;
 
 use super::fields::{self, ColumnSpec, Header, Row};
-use super::{Location, Parsed, ReadError};
+use super::{Location, Parse, Parsed, ReadError};
 
 /// Where a row's vector is.
 #[derive(Debug, Clone)]
@@ -31,7 +31,7 @@ pub(super) fn parse(
     delimiter: u8,
     header: Option<bool>,
     columns: Vec<ColumnSpec>,
-) -> impl FnMut() -> Option<Result<Parsed, ReadError>> {
+) -> impl Parse {
     let mut csv_reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)

@@ -7,12 +7,9 @@ use std::io::BufRead;
 use serde_json::Value as Json;
 
 use super::fields::{self, Cell, ColumnSpec, Named};
-use super::{Location, Parsed, ReadError};
+use super::{Location, Parse, Parsed, ReadError};
 
-pub(super) fn parse(
-    reader: impl BufRead + 'static,
-    columns: Vec<ColumnSpec>,
-) -> impl FnMut() -> Option<Result<Parsed, ReadError>> {
+pub(super) fn parse(reader: impl BufRead + 'static, columns: Vec<ColumnSpec>) -> impl Parse {
     let mut lines = reader.lines();
     let mut line_no = 0u64;
     move || loop {

@@ -5,19 +5,10 @@ use std::io::{self, Read};
 
 use half::f16;
 
-use super::{truncated, Location, Parsed, ReadError, MAX_DIMENSIONS};
+use super::{truncated, Location, Parse, Parsed, ReadError, MAX_DIMENSIONS};
 
 /// The records of an `.npy` file, its number of rows and dimensions (from its header).
-pub(super) fn parse(
-    reader: impl Read + 'static,
-) -> Result<
-    (
-        impl FnMut() -> Option<Result<Parsed, ReadError>>,
-        u64,
-        usize,
-    ),
-    ReadError,
-> {
+pub(super) fn parse(reader: impl Read + 'static) -> Result<(impl Parse, u64, usize), ReadError> {
     let file_error = |message: String| ReadError::new(Location::File, message);
     let file = npyz::NpyFile::new(reader)
         .map_err(|e| file_error(format!("not a readable .npy file: {e}")))?;

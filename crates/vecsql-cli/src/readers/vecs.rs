@@ -3,7 +3,7 @@
 
 use std::io::{self, Read};
 
-use super::{truncated, Location, Parsed, ReadError, MAX_DIMENSIONS};
+use super::{truncated, Location, Parse, Parsed, ReadError, MAX_DIMENSIONS};
 
 #[derive(Clone, Copy)]
 pub(super) enum Kind {
@@ -17,10 +17,7 @@ pub(super) fn parse(
     mut reader: impl Read + 'static,
     size: Option<u64>,
     kind: Kind,
-) -> (
-    impl FnMut() -> Option<Result<Parsed, ReadError>>,
-    Option<u64>,
-) {
+) -> (impl Parse, Option<u64>) {
     let (element_bytes, name) = match kind {
         Kind::Float => (4, ".fvecs"),
         Kind::Byte => (1, ".bvecs"),
