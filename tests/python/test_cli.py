@@ -711,15 +711,19 @@ def test_column_arguments_are_checked_before_anything_is_written(tmp_path):
     assert "a .npy file has no field names, so the columns title cannot be filled" in out.stderr
 
 
+def imported_vectors(db, table, path, *args):
+    """Imports `path` into a new `table` with `args`; its vectors as JSON text, by id."""
+    run("import", db, table, "--vectors", path, *args, "--quiet")
+    rows = sql_json(db, f"select vec_to_json(embedding) as v from {table} order by id")
+    return [r["v"] for r in rows]
+
+
 def test_import_int8_takes_integers_or_a_declared_quantization(tmp_path):
     db = tmp_path / "x.db"
     exact = tmp_path / "exact.jsonl"
     exact.write_text("[1, -128, 127, 0]\n[2, 3, 4, 5]\n")
-    run("import", db, "e", "--vectors", exact, "--type", "int8", "--quiet")
-    assert sql_json(db, "select vec_type(embedding) as t, vec_to_json(embedding) as v from e order by id") == [
-        {"t": "int8", "v": "[1,-128,127,0]"},
-        {"t": "int8", "v": "[2,3,4,5]"},
-    ]
+    assert imported_vectors(db, "e", exact, "--type", "int8") == ["[1,-128,127,0]", "[2,3,4,5]"]
+    assert sql_json(db, "select distinct vec_type(embedding) as t from e") == [{"t": "int8"}]
     floats = tmp_path / "floats.jsonl"
     floats.write_text("[0.25, -0.5, 1, 0]\n[0.9, 0.1, -1, 0.3]\n")
     out = run("import", db, "f", "--vectors", floats, "--type", "int8", check=False)
@@ -727,12 +731,12 @@ def test_import_int8_takes_integers_or_a_declared_quantization(tmp_path):
     assert "line 1: element 0 is 0.25, not an integer in -128..127" in out.stderr and "--quantize unit" in out.stderr
     # --quantize gives exactly what vec_quantize_int8 gives.
     for table, quantize, sql in [("u", "unit", "'unit'"), ("r", "-2:2", "-2, 2")]:
-        run("import", db, table, "--vectors", floats, "--type", "int8", "--quantize", quantize, "--quiet")
-        rows = sql_json(db, f"select vec_to_json(embedding) as v from {table} order by id")
-        for row, line in zip(rows, floats.read_text().splitlines()):
-            [[expected]] = [list(r.values()) for r in sql_json(
-                db, f"select vec_to_json(vec_quantize_int8(vec_f32('{line}'), {sql})) as q")]
-            assert row["v"] == expected
+        stored = imported_vectors(db, table, floats, "--type", "int8", "--quantize", quantize)
+        expected = [
+            sql_json(db, f"select vec_to_json(vec_quantize_int8(vec_f32('{line}'), {sql})) as v")[0]["v"]
+            for line in floats.read_text().splitlines()
+        ]
+        assert stored == expected
     out = run("import", db, "s", "--vectors", floats, "--type", "int8", "--quantize", "sign", check=False)
     assert "--quantize sign is for bit columns" in out.stderr
 
@@ -741,19 +745,16 @@ def test_import_bit_takes_zeros_and_ones_or_signs(tmp_path):
     db = tmp_path / "x.db"
     bits = tmp_path / "bits.csv"
     bits.write_text("1,0,0,1,1,1,0,0\n0,0,0,0,0,0,0,1\n")
-    run("import", db, "b", "--vectors", bits, "--type", "bit", "--quiet")
+    assert imported_vectors(db, "b", bits, "--type", "bit") == ["[1,0,0,1,1,1,0,0]", "[0,0,0,0,0,0,0,1]"]
     [row] = sql_json(db, "select sql from sqlite_master where name = 'b'")
     assert "embedding bit[8])" in row["sql"]  # hamming, bit's only metric, by default
-    assert [r["v"] for r in sql_json(db, "select vec_to_json(embedding) as v from b order by id")] == [
-        "[1,0,0,1,1,1,0,0]", "[0,0,0,0,0,0,0,1]"]
     signs = tmp_path / "signs.jsonl"
     line = "[0.5, -0.5, 1, 0, -0.0, 0.2, 0.1, -3]"
     signs.write_text(line + "\n")
     out = run("import", db, "s", "--vectors", signs, "--type", "bit", check=False)
     assert "line 1: element 0 is 0.5, not 0 or 1" in out.stderr and "--quantize sign" in out.stderr
-    run("import", db, "s", "--vectors", signs, "--type", "bit", "--quantize", "sign", "--quiet")
-    assert sql_json(db, "select vec_to_json(embedding) as v from s") == sql_json(
-        db, f"select vec_to_json(vec_quantize_binary(vec_f32('{line}'))) as v")
+    assert imported_vectors(db, "s", signs, "--type", "bit", "--quantize", "sign") == [
+        sql_json(db, f"select vec_to_json(vec_quantize_binary(vec_f32('{line}'))) as v")[0]["v"]]
     four = tmp_path / "four.jsonl"
     four.write_text("[1, 0, 1, 0]\n")
     out = run("import", db, "f", "--vectors", four, "--type", "bit", check=False)

@@ -158,14 +158,8 @@ impl Columns {
         }
         if let Some(table) = existing {
             let unfilled: Vec<&str> = table
-                .def
-                .columns
-                .iter()
-                .filter(|c| {
-                    matches!(
-                        c.kind,
-                        ColumnKind::Metadata(_) | ColumnKind::PartitionKey(_)
-                    )
+                .columns_where(|kind| {
+                    matches!(kind, ColumnKind::Metadata(_) | ColumnKind::PartitionKey(_))
                 })
                 .filter(|c| !reserved.iter().any(|r| r.eq_ignore_ascii_case(&c.name)))
                 .filter(|c| {
