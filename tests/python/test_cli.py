@@ -669,6 +669,27 @@ def test_import_fills_metadata_partition_and_auxiliary_columns(tmp_path, fmt):
     assert "t.year is integer, not text as --metadata year says" in out.stderr
 
 
+def test_import_text_partition_keys_and_typed_auxiliary_columns(tmp_path):
+    path = tmp_path / "rows.jsonl"
+    rows = [
+        {"vector": [1, 0], "user": "ann", "n": 3, "raw": 1.5},
+        {"vector": [0, 1], "user": "bob", "n": None, "raw": "x"},
+        {"vector": [1, 1], "user": "ann", "raw": [1, 2]},
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    db = tmp_path / "x.db"
+    run("import", db, "t", "--vectors", path, "--partition", "user:text", "--aux", "n:integer,raw:any", "--quiet")
+    [row] = sql_json(db, "select sql from sqlite_master where name = 't'")
+    assert "user text partition key" in row["sql"] and "+n integer, +raw)" in row["sql"]
+    assert sql_json(db, "select id, user, n, raw, typeof(raw) as ty from t order by id") == [
+        {"id": 0, "user": "ann", "n": 3, "raw": 1.5, "ty": "real"},
+        {"id": 1, "user": "bob", "n": None, "raw": "x", "ty": "text"},
+        {"id": 2, "user": "ann", "n": None, "raw": "[1,2]", "ty": "text"},
+    ]
+    out = run("search", db, "t", "--vector", "[0, 1]", "--where", "user = 'ann'", "--json")
+    assert [json.loads(line)["id"] for line in out.stdout.splitlines()] == [2, 0]
+
+
 @pytest.mark.parametrize(
     "fmt, row, message",
     [
