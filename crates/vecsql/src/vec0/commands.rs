@@ -1,7 +1,8 @@
 //! Table commands, written as inserts into the hidden column named after the table
 //! (`insert into t(t) values ('optimize')`), as FTS5 does.
 
-use super::index::Knob;
+use super::index::hnsw::{self, HnswIndex};
+use super::index::{added, Knob};
 use super::storage::RowLocation;
 use super::table::Vec0Table;
 use super::values::Purpose;
@@ -9,9 +10,11 @@ use crate::error::{SqlError, SqlResult};
 use crate::ffi::{SqlArg, SqlValue};
 
 /// What `run_command` lists after an unknown command.
-const COMMANDS: &str = "vecsql's commands are 'optimize', 'rebuild-index', and for tables \
-                        with an ANN index 'search_list_size=N', 'search_list_size_search=N', \
-                        'search_list_size_insert=N' and 'oversample=N'";
+const COMMANDS: &str = "vecsql's commands are 'optimize', 'rebuild-index', \
+                        'create-index <column> [hnsw(...)]', 'drop-index <column>', and for \
+                        tables with an ANN index 'search_list_size=N', \
+                        'search_list_size_search=N', 'search_list_size_insert=N', \
+                        'oversample=N' and 'cold_walk_min_nodes=N'";
 
 impl Vec0Table {
     /// Table commands, `insert into t(t) values ('...')`:
@@ -22,7 +25,7 @@ impl Vec0Table {
     /// - sqlite-vec 0.1.10's index knobs `search_list_size=N`, `search_list_size_search=N`,
     ///   `search_list_size_insert=N` and `oversample=N`, mapped onto every HNSW index of the
     ///   table (see [`Knob`]) and stored with it.
-    pub(super) fn run_command(&self, command: &SqlValue<'_>) -> SqlResult<()> {
+    pub(super) fn run_command(&mut self, command: &SqlValue<'_>) -> SqlResult<()> {
         let text = match command {
             SqlValue::Text(t) => String::from_utf8_lossy(t).into_owned(),
             other => {
@@ -35,6 +38,12 @@ impl Vec0Table {
         };
         if text.eq_ignore_ascii_case("optimize") {
             return self.optimize();
+        }
+        if let Some(rest) = command_args(&text, "create-index") {
+            return self.create_index(rest);
+        }
+        if let Some(rest) = command_args(&text, "drop-index") {
+            return self.drop_index(rest);
         }
         if text.eq_ignore_ascii_case("rebuild-index") {
             for index in &self.indexes {
@@ -62,6 +71,91 @@ impl Vec0Table {
                 }
             ))),
         }
+    }
+
+    /// `create-index <column> [clause]`: an index on a vector column of a filled table, built
+    /// from its rows in this statement (see `index/added.rs`). The clause is what `indexed by`
+    /// takes in a CREATE, `hnsw()` when omitted. This connection declared its columns before:
+    /// it has the hidden `ef_search` and `exact` options only once it connects again (other
+    /// connections do so by themselves).
+    fn create_index(&mut self, args: &str) -> SqlResult<()> {
+        let (name, clause) = match args.split_once(char::is_whitespace) {
+            Some((name, clause)) => (name, clause.trim()),
+            None => (args, ""),
+        };
+        let clause = if clause.is_empty() { "hnsw()" } else { clause };
+        let i = self.index_command_column("create-index", name)?;
+        let table = &self.layout().table;
+        if let Some(_existing) = &self.layout().vectors[i].index {
+            return Err(SqlError::new(format!(
+                "create-index: vector column \"{name}\" of {table} already has an index; \
+                 'drop-index {name}' first"
+            )));
+        }
+        if let Some(column) = self.layout().reserved_name_in_use() {
+            return Err(SqlError::new(format!(
+                "create-index: {table} has a column named {column}, a hidden query option of \
+                 tables with an ANN index"
+            )));
+        }
+        let config = added::parse_clause(self.layout(), i, clause)
+            .map_err(|e| SqlError::new(format!("create-index: {e}")))?;
+        let mut layout = self.layout().clone();
+        layout.vectors[i].index = Some(config.clone());
+        let conn = self.storage.conn;
+        conn.execute_batch(&hnsw::create_sql(&layout, i, &config))?;
+        added::store(&conn, &layout, &layout.vectors[i].name, clause)?;
+        let index = HnswIndex::new(i, layout.vectors[i].clone(), config);
+        index.rebuild(&self.storage)?;
+        added::announce(&conn, &layout)?;
+        // Nothing failed: the table changes in memory too (a failure above leaves it as it
+        // was, and SQLite rolls back what the statement wrote).
+        self.storage.layout = layout;
+        self.indexes.push(index);
+        Ok(())
+    }
+
+    /// `drop-index <column>`: the column's index goes; queries scan exactly.
+    fn drop_index(&mut self, args: &str) -> SqlResult<()> {
+        let name = args.trim();
+        let i = self.index_command_column("drop-index", name)?;
+        let Some(index) = self.index_of(i) else {
+            return Err(SqlError::new(format!(
+                "drop-index: vector column \"{name}\" of {} has no index",
+                self.layout().table
+            )));
+        };
+        index.clear(&self.storage)?;
+        let conn = self.storage.conn;
+        added::store(&conn, self.layout(), &self.layout().vectors[i].name, "")?;
+        added::announce(&conn, self.layout())?;
+        self.storage.layout.vectors[i].index = None;
+        self.indexes.retain(|x| x.column != i);
+        Ok(())
+    }
+
+    /// The vector column an index command names; the commands change the table's definition,
+    /// so they run in a statement of their own, outside an explicit transaction.
+    fn index_command_column(&self, command: &str, name: &str) -> SqlResult<usize> {
+        let table = &self.layout().table;
+        if self.storage.conn.in_transaction() {
+            return Err(SqlError::new(format!(
+                "{command}: run it outside an explicit transaction (it changes the definition \
+                 of {table})"
+            )));
+        }
+        let vectors = &self.layout().vectors;
+        vectors
+            .iter()
+            .position(|v| v.name.eq_ignore_ascii_case(name))
+            .ok_or_else(|| {
+                let names: Vec<&str> = vectors.iter().map(|v| v.name.as_str()).collect();
+                SqlError::new(format!(
+                    "{command}: {table} has no vector column named \"{name}\" (its vector \
+                     columns: {})",
+                    names.join(", ")
+                ))
+            })
     }
 
     fn optimize(&self) -> SqlResult<()> {
@@ -96,4 +190,12 @@ impl Vec0Table {
         }
         Ok(())
     }
+}
+
+/// The arguments of command `name` (`name` then whitespace or the end), case-insensitively.
+fn command_args<'a>(text: &'a str, name: &str) -> Option<&'a str> {
+    let head = text.get(..name.len())?;
+    let rest = &text[name.len()..];
+    (head.eq_ignore_ascii_case(name) && (rest.is_empty() || rest.starts_with(char::is_whitespace)))
+        .then(|| rest.trim())
 }

@@ -207,6 +207,31 @@ impl Layout {
         Ok(layout)
     }
 
+    /// The name of a column called `ef_search` or `exact`, which tables with an ANN index
+    /// declare as hidden query options.
+    pub fn reserved_name_in_use(&self) -> Option<&str> {
+        let names = self
+            .vectors
+            .iter()
+            .map(|v| v.name.as_str())
+            .chain(self.metadata.iter().map(|m| m.name.as_str()))
+            .chain(self.partitions.iter().map(|p| p.name.as_str()))
+            .chain(self.auxiliary.iter().map(|a| a.as_str()))
+            .chain(self.primary_key.iter().map(|(name, _)| name.as_str()));
+        names
+            .into_iter()
+            .find(|n| n.eq_ignore_ascii_case("ef_search") || n.eq_ignore_ascii_case("exact"))
+    }
+
+    /// Declares the hidden query options of tables with an ANN index, for an index that the
+    /// declaration lacks ('create-index', applied by [`super::index::added`]).
+    pub fn declare_query_options(&mut self) {
+        if self.has_index() && !self.columns.contains(&ColumnRole::EfSearch) {
+            self.columns.push(ColumnRole::EfSearch);
+            self.columns.push(ColumnRole::Exact);
+        }
+    }
+
     /// Whether any vector column has an ANN index.
     pub fn has_index(&self) -> bool {
         self.vectors.iter().any(|v| v.index.is_some())

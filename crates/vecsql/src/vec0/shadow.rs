@@ -165,9 +165,23 @@ pub fn create(conn: &Connection, layout: &Layout) -> SqlResult<()> {
     Ok(())
 }
 
+/// The index tables of vector columns that have no index now: left, emptied, by
+/// 'drop-index' (which cannot drop tables while its statement runs).
+fn dropped_index_suffixes(layout: &Layout) -> Vec<String> {
+    let mut out = Vec::new();
+    for (i, v) in layout.vectors.iter().enumerate() {
+        if v.index.is_none() {
+            out.push(hnsw::nodes_suffix(i));
+            out.push(hnsw::meta_suffix(i));
+        }
+    }
+    out
+}
+
 pub fn drop_all(conn: &Connection, layout: &Layout) -> SqlResult<()> {
     let sql: String = suffixes(layout)
         .iter()
+        .chain(&dropped_index_suffixes(layout))
         .map(|s| format!("DROP TABLE IF EXISTS {};", layout.qualified(s)))
         .collect();
     conn.execute_batch(&sql)
@@ -200,7 +214,13 @@ pub fn rename(conn: &Connection, layout: &Layout, new_name: &str) -> SqlResult<(
     // `{t}_free` is vecsql's own and created lazily for tables sqlite-vec wrote (see
     // `Storage::ensure_free_table`), so it may not exist yet; every other table must.
     let free_exists = !table_columns(conn, layout, "free")?.is_empty();
-    let sql: String = suffixes(layout)
+    let mut renamed = suffixes(layout);
+    for s in dropped_index_suffixes(layout) {
+        if !table_columns(conn, layout, &s)?.is_empty() {
+            renamed.push(s);
+        }
+    }
+    let sql: String = renamed
         .iter()
         .filter(|s| free_exists || s.as_str() != "free")
         .map(|s| {

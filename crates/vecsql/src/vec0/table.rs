@@ -3,6 +3,7 @@
 //! [`super::commands`], reading to [`super::cursor`].
 
 use super::cursor::Vec0Cursor;
+use super::index::added;
 use super::index::hnsw::HnswIndex;
 use super::layout::Layout;
 use super::query::plan;
@@ -34,9 +35,11 @@ impl VTab for Vec0Table {
     ) -> SqlResult<(String, Self)> {
         let def = parse_definition(&args.args).map_err(|e| SqlError::new(e.to_string()))?;
         super::index::check_definition(&def, &args.args).map_err(SqlError::new)?;
-        let layout = Layout::new(&args.schema, &args.table, &def).map_err(SqlError::new)?;
+        let mut layout = Layout::new(&args.schema, &args.table, &def).map_err(SqlError::new)?;
         if create {
             shadow::create(conn, &layout)?;
+        } else {
+            added::apply_stored(conn, &mut layout)?;
         }
         conn.enable_constraint_support();
         let declaration = layout.declaration();

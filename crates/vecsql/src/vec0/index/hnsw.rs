@@ -280,9 +280,13 @@ pub fn meta_suffix(i: usize) -> String {
 /// The statements creating the index tables of vector column `i` of `layout`.
 pub fn create_sql(layout: &Layout, i: usize, config: &IndexConfig) -> String {
     format!(
-        "CREATE TABLE {nodes}(rowid INTEGER PRIMARY KEY, links BLOB NOT NULL);\
-         CREATE TABLE {meta}(key TEXT PRIMARY KEY, value ANY);\
-         INSERT INTO {meta}(key, value) VALUES ('generation', 0), ('config', '{config}');",
+        // IF NOT EXISTS and OR IGNORE: an index created again after 'drop-index' finds its
+        // emptied tables, and its generation goes on from where the dropped one stopped (so no
+        // copy of the old graph can pass for the new one).
+        "CREATE TABLE IF NOT EXISTS {nodes}(rowid INTEGER PRIMARY KEY, links BLOB NOT NULL);\
+         CREATE TABLE IF NOT EXISTS {meta}(key TEXT PRIMARY KEY, value ANY);\
+         INSERT OR IGNORE INTO {meta}(key, value) VALUES ('generation', 0);\
+         INSERT OR REPLACE INTO {meta}(key, value) VALUES ('config', '{config}');",
         nodes = layout.qualified(&nodes_suffix(i)),
         meta = layout.qualified(&meta_suffix(i)),
         config = {
@@ -989,6 +993,28 @@ impl HnswIndex {
         self.bump(storage, &mut loaded, None)?;
         self.writing.set(true);
         *self.state.borrow_mut() = Some(Arc::new(loaded));
+        Ok(())
+    }
+
+    /// Empties the index tables for 'drop-index' (SQLite refuses `DROP TABLE` while the
+    /// command's statement runs), keeping the generation, moved on, for a later re-creation.
+    pub fn clear(&self, storage: &Storage) -> SqlResult<()> {
+        storage.execute(&format!("DELETE FROM {}", self.nodes(storage)), &[])?;
+        storage.execute(
+            &format!(
+                "DELETE FROM {} WHERE key <> 'generation'",
+                self.meta(storage)
+            ),
+            &[],
+        )?;
+        storage.execute(
+            &format!(
+                "UPDATE {} SET value = value + 1 WHERE key = 'generation'",
+                self.meta(storage)
+            ),
+            &[],
+        )?;
+        self.invalidate();
         Ok(())
     }
 

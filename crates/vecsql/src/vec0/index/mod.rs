@@ -14,6 +14,7 @@
 //! than a large blob. The DiskANN/Vamana spelling sqlite-vec's pre-releases used is accepted
 //! and mapped onto it (see [`IndexConfig::from_spec`]).
 
+pub mod added;
 mod cold;
 pub mod hnsw;
 pub mod status;

@@ -109,6 +109,8 @@ pub fn vec_index_status(conn: &Connection, args: &[SqlArg<'_>]) -> SqlResult<Sql
             &[],
         )? {
             Some(OwnedValue::Text(t)) => serde_json::from_str(&t).unwrap_or(Value::Null),
+            // The emptied tables of an index removed by 'drop-index'.
+            None => continue,
             _ => Value::Null,
         };
         let counts = conn
