@@ -14,8 +14,10 @@ use anyhow::{anyhow, bail, Context, Result};
 use half::{bf16, f16};
 use rusqlite::types::Value;
 use serde_json::json;
-use vecsql::vec0::schema::{DistanceMetric, VectorColumn, VectorElement};
+use vecsql::vec0::schema::VectorColumn;
 use vecsql_core::distance;
+use vecsql_core::distance::Metric;
+use vecsql_core::ElementType;
 
 use crate::output;
 use crate::readers;
@@ -53,7 +55,7 @@ struct Dataset {
     base: Base,
     /// Elements per vector in `base` (bytes for bit vectors).
     stride: usize,
-    metric: DistanceMetric,
+    metric: Metric,
 }
 
 /// A query: what is bound to `MATCH`, and the same vector in the base's representation.
@@ -79,21 +81,21 @@ impl Dataset {
             (Base::F32(base), QueryVector::F32(q)) => {
                 let v = &base[range];
                 match self.metric {
-                    DistanceMetric::L2 => distance::l2_f32(q, v),
-                    DistanceMetric::Cosine => distance::cosine_f32(q, v),
-                    DistanceMetric::L1 => distance::l1_f32(q, v),
-                    DistanceMetric::Dot => -distance::dot_f32(q, v),
-                    DistanceMetric::Hamming => f32::NAN,
+                    Metric::L2 => distance::l2_f32(q, v),
+                    Metric::Cosine => distance::cosine_f32(q, v),
+                    Metric::L1 => distance::l1_f32_f64(q, v) as f32,
+                    Metric::Dot => -distance::dot_f32(q, v),
+                    Metric::Hamming => f32::NAN,
                 }
             }
             (Base::I8(base), QueryVector::I8(q)) => {
                 let v = &base[range];
                 match self.metric {
-                    DistanceMetric::L2 => distance::l2_i8(q, v),
-                    DistanceMetric::Cosine => distance::cosine_i8(q, v),
-                    DistanceMetric::L1 => distance::l1_i8(q, v),
-                    DistanceMetric::Dot => -distance::dot_i8(q, v),
-                    DistanceMetric::Hamming => f32::NAN,
+                    Metric::L2 => distance::l2_i8(q, v),
+                    Metric::Cosine => distance::cosine_i8(q, v),
+                    Metric::L1 => distance::l1_i8(q, v),
+                    Metric::Dot => -distance::dot_i8(q, v),
+                    Metric::Hamming => f32::NAN,
                 }
             }
             (Base::Bits(base), QueryVector::Bits(q)) => {
@@ -182,7 +184,7 @@ fn load(
             )
         };
         match column.element {
-            VectorElement::Float32 => {
+            ElementType::Float32 => {
                 if blob.len() != dims * 4 {
                     return Err(bad());
                 }
@@ -191,38 +193,39 @@ fn load(
                         .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])),
                 );
             }
-            VectorElement::Float16 | VectorElement::BFloat16 if blob.len() == dims * 4 => {
+            ElementType::Float16 | ElementType::BFloat16 if blob.len() == dims * 4 => {
                 f32s.extend(
                     blob.chunks_exact(4)
                         .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])),
                 );
             }
-            VectorElement::Float16 if blob.len() == dims * 2 => f32s.extend(
+            ElementType::Float16 if blob.len() == dims * 2 => f32s.extend(
                 blob.chunks_exact(2)
                     .map(|c| f16::from_le_bytes([c[0], c[1]]).to_f32()),
             ),
-            VectorElement::BFloat16 if blob.len() == dims * 2 => f32s.extend(
+            ElementType::BFloat16 if blob.len() == dims * 2 => f32s.extend(
                 blob.chunks_exact(2)
                     .map(|c| bf16::from_le_bytes([c[0], c[1]]).to_f32()),
             ),
-            VectorElement::Float16 | VectorElement::BFloat16 => return Err(bad()),
-            VectorElement::Int8 => {
+            ElementType::Float16 | ElementType::BFloat16 => return Err(bad()),
+            ElementType::Int8 => {
                 if blob.len() != dims {
                     return Err(bad());
                 }
                 i8s.extend(blob.iter().map(|&b| b as i8));
             }
-            VectorElement::Bit => {
+            ElementType::Bit => {
                 if blob.len() != dims / 8 {
                     return Err(bad());
                 }
                 bits.extend_from_slice(blob);
             }
+            ElementType::Float64 | ElementType::Float8 => return Err(bad()),
         }
     }
     let (base, stride) = match column.element {
-        VectorElement::Int8 => (Base::I8(i8s), dims),
-        VectorElement::Bit => (Base::Bits(bits), dims / 8),
+        ElementType::Int8 => (Base::I8(i8s), dims),
+        ElementType::Bit => (Base::Bits(bits), dims / 8),
         _ => (Base::F32(f32s), dims),
     };
     Ok(Dataset {
@@ -239,7 +242,7 @@ fn file_queries(
     column: &VectorColumn,
     path: &std::path::Path,
 ) -> Result<Vec<Query>> {
-    if matches!(column.element, VectorElement::Int8 | VectorElement::Bit) {
+    if matches!(column.element, ElementType::Int8 | ElementType::Bit) {
         bail!(
             "--queries holds float vectors, but the column is {}; leave out --queries to use \
              rows of the table as queries",
@@ -260,12 +263,12 @@ fn file_queries(
             );
         }
         let rounded: Vec<f32> = match column.element {
-            VectorElement::Float16 => record
+            ElementType::Float16 => record
                 .vector
                 .iter()
                 .map(|&x| f16::from_f32(x).to_f32())
                 .collect(),
-            VectorElement::BFloat16 => record
+            ElementType::BFloat16 => record
                 .vector
                 .iter()
                 .map(|&x| bf16::from_f32(x).to_f32())

@@ -10,7 +10,8 @@ use std::time::Instant;
 use anyhow::{anyhow, bail, Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rusqlite::{params, Connection, OptionalExtension};
-use vecsql::vec0::schema::{DistanceMetric, VectorElement};
+use vecsql::vec0::schema::vector_type_name;
+use vecsql_core::ElementType;
 
 use crate::output;
 use crate::readers::{self, Record};
@@ -22,7 +23,7 @@ struct Target {
     table: Vec0Table,
     key: String,
     vector: String,
-    element: VectorElement,
+    element: ElementType,
     text: Option<String>,
 }
 
@@ -208,7 +209,7 @@ fn import(
                         continue;
                     }
                 }
-                encode(&record.vector, VectorElement::Float32, &mut blob);
+                encode(&record.vector, ElementType::Float32, &mut blob);
                 let inserted = match &target.text {
                     Some(_) => stmt.execute(params![id, &blob[..], text]),
                     None => stmt.execute(params![id, &blob[..]]),
@@ -291,15 +292,15 @@ fn import(
 /// `vector` as a blob of `element`s (float32, float16 or bfloat16, little-endian): float32 is
 /// inserted (vec0 converts it to the column's type), the column's type is what a resumed
 /// import compares with the row already there.
-fn encode(vector: &[f32], element: VectorElement, blob: &mut Vec<u8>) {
+fn encode(vector: &[f32], element: ElementType, blob: &mut Vec<u8>) {
     blob.clear();
     match element {
-        VectorElement::Float16 => {
+        ElementType::Float16 => {
             for x in vector {
                 blob.extend_from_slice(&half::f16::from_f32(*x).to_le_bytes());
             }
         }
-        VectorElement::BFloat16 => {
+        ElementType::BFloat16 => {
             for x in vector {
                 blob.extend_from_slice(&half::bf16::from_f32(*x).to_le_bytes());
             }
@@ -338,7 +339,7 @@ fn prepare_table(
             }
             None => String::new(),
         };
-        let element = args.element.map_or("float", |t| t.name());
+        let element = args.element.map_or("float", vector_type_name);
         let text = if has_texts {
             format!(", +{} text", args.text_column)
         } else {
@@ -383,7 +384,7 @@ fn prepare_table(
     }
     if !matches!(
         column.element,
-        VectorElement::Float32 | VectorElement::Float16 | VectorElement::BFloat16
+        ElementType::Float32 | ElementType::Float16 | ElementType::BFloat16
     ) {
         bail!(
             "{}.{} is {}; import writes float vectors",
@@ -393,19 +394,12 @@ fn prepare_table(
         );
     }
     if let Some(metric) = args.metric {
-        let existing = match column.distance_metric {
-            DistanceMetric::L2 => "l2",
-            DistanceMetric::Cosine => "cosine",
-            DistanceMetric::L1 => "l1",
-            DistanceMetric::Dot => "dot",
-            DistanceMetric::Hamming => "hamming",
-        };
-        if existing != metric.name() {
+        let existing = column.distance_metric;
+        if existing != metric {
             bail!(
-                "{}.{} already uses distance_metric={existing}, not {}",
+                "{}.{} already uses distance_metric={existing}, not {metric}",
                 table.name,
                 vector,
-                metric.name()
             );
         }
     }

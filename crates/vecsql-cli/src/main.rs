@@ -14,8 +14,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
+use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use rusqlite::{Connection, OpenFlags};
+use vecsql_core::distance::Metric;
+use vecsql_core::ElementType;
 
 use readers::Format;
 
@@ -50,46 +53,35 @@ enum Command {
     Info(InfoArgs),
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Metric {
-    L2,
-    Cosine,
-    L1,
-    Dot,
+/// `--metric`: the metrics of a float column, by the names `distance_metric=` takes, parsed
+/// into the core's [`Metric`] (clap lists them in `--help` and refuses any other).
+fn metric_parser() -> impl TypedValueParser<Value = Metric> {
+    PossibleValuesParser::new(
+        [Metric::L2, Metric::Cosine, Metric::L1, Metric::Dot].map(Metric::name),
+    )
+    .map(|name| Metric::from_name(&name).expect("a listed metric name"))
 }
 
-impl Metric {
-    fn name(self) -> &'static str {
-        match self {
-            Metric::L2 => "l2",
-            Metric::Cosine => "cosine",
-            Metric::L1 => "l1",
-            Metric::Dot => "dot",
-        }
-    }
+/// `--type`: the float element types import writes, by `vec_type()`'s names, parsed into the
+/// core's [`ElementType`].
+fn element_parser() -> impl TypedValueParser<Value = ElementType> {
+    const TYPES: [ElementType; 3] = [
+        ElementType::Float32,
+        ElementType::Float16,
+        ElementType::BFloat16,
+    ];
+    PossibleValuesParser::new(TYPES.map(ElementType::name)).map(|name| {
+        TYPES
+            .into_iter()
+            .find(|t| t.name() == name)
+            .expect("a listed element type name")
+    })
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum IndexKind {
     /// An HNSW graph (`indexed by hnsw()`), for approximate search.
     Hnsw,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ElementType {
-    Float32,
-    Float16,
-    Bfloat16,
-}
-
-impl ElementType {
-    fn name(self) -> &'static str {
-        match self {
-            ElementType::Float32 => "float",
-            ElementType::Float16 => "float16",
-            ElementType::Bfloat16 => "bfloat16",
-        }
-    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -126,13 +118,13 @@ pub struct ImportArgs {
     #[arg(long)]
     format: Option<Format>,
     /// Distance metric of a new table's vector column [default: l2].
-    #[arg(long)]
+    #[arg(long, value_parser = metric_parser())]
     metric: Option<Metric>,
     /// Build an ANN index on a new table's vector column.
     #[arg(long)]
     index: Option<IndexKind>,
     /// Element type of a new table's vector column (the imported floats are converted).
-    #[arg(long = "type", value_name = "TYPE")]
+    #[arg(long = "type", value_name = "TYPE", value_parser = element_parser())]
     element: Option<ElementType>,
     /// HNSW links per node of a new indexed table [index default: 16].
     #[arg(long, requires = "index")]

@@ -19,7 +19,8 @@
 use std::time::{Duration, Instant};
 
 use half::f16;
-use vecsql_core::hnsw::{F32Space, Hnsw, HnswParams, Int8Space, Metric, NodeId};
+use vecsql_core::distance::Metric;
+use vecsql_core::hnsw::{F32Space, Hnsw, HnswParams, Int8Space, NodeId};
 
 fn read_npy(path: &str) -> Option<Matrix> {
     let b = std::fs::read(path).ok()?;

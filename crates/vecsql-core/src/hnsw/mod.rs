@@ -66,7 +66,7 @@ use std::sync::Mutex;
 use thiserror::Error;
 
 pub use persist::Dirty;
-pub use space::{BinarySpace, F32Space, Int8Space, Metric};
+pub use space::{BinarySpace, F32Space, Int8Space};
 
 use search::Scratch;
 

@@ -10,6 +10,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use super::*;
+use crate::distance::Metric;
 
 // ---------------------------------------------------------------- helpers (shared with props)
 

@@ -45,6 +45,18 @@ impl ElementType {
         }
     }
 
+    /// Bytes `dims` elements take packed back to back with no header: sqlite-vec's blobs and
+    /// vec0's chunks (libSQL adds a type byte, and FLOAT8 its scale, after them).
+    pub fn packed_bytes(self, dims: usize) -> usize {
+        match self {
+            ElementType::Float64 => dims * 8,
+            ElementType::Float32 => dims * 4,
+            ElementType::Float16 | ElementType::BFloat16 => dims * 2,
+            ElementType::Int8 | ElementType::Float8 => dims,
+            ElementType::Bit => dims.div_ceil(8),
+        }
+    }
+
     /// The subtype sqlite-vec sets on blobs of this type, where it has one.
     pub fn sqlite_vec_subtype(self) -> Option<u32> {
         match self {

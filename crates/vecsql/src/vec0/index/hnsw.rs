@@ -46,12 +46,12 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 use half::{bf16, f16};
-use vecsql_core::hnsw::{self, BinarySpace, F32Space, Hnsw, HnswParams, Int8Space, NodeId};
+use vecsql_core::hnsw::{BinarySpace, F32Space, Hnsw, HnswParams, Int8Space, NodeId};
 
 use super::{IndexConfig, Knob, Quantizer, Tuning, MAX_EF};
 use crate::error::{SqlError, SqlResult};
 use crate::ffi::{OwnedValue, SqlValue};
-use crate::vec0::layout::{Layout, Metric, VectorColumn, VectorElement};
+use crate::vec0::layout::{ElementType, Layout, VectorColumn};
 use crate::vec0::query::scan::{chunk_distances, Neighbour, Query};
 use crate::vec0::storage::{AlignedChunk, RowLocation, Storage};
 
@@ -287,35 +287,24 @@ pub fn create_sql(layout: &Layout, i: usize, config: &IndexConfig) -> String {
     )
 }
 
-fn hnsw_metric(metric: Metric) -> hnsw::Metric {
-    match metric {
-        Metric::L2 => hnsw::Metric::L2,
-        Metric::Cosine => hnsw::Metric::Cosine,
-        Metric::Dot => hnsw::Metric::Dot,
-        Metric::L1 => hnsw::Metric::L1,
-        // Bit columns walk a BinarySpace, whose only distance is Hamming.
-        Metric::Hamming => hnsw::Metric::L2,
-    }
-}
-
 /// A stored vector (the column's element bytes) as f32 for the walk. Bits become +1/-1, whose
 /// sign codes are the bits again.
-fn to_f32(element: VectorElement, bytes: &[u8], dims: usize) -> Vec<f32> {
+fn to_f32(element: ElementType, bytes: &[u8], dims: usize) -> Vec<f32> {
     match element {
-        VectorElement::Float32 => bytes
+        ElementType::Float32 => bytes
             .chunks_exact(4)
             .map(|b| f32::from_le_bytes(b.try_into().expect("4 bytes")))
             .collect(),
-        VectorElement::Float16 => bytes
+        ElementType::Float16 => bytes
             .chunks_exact(2)
             .map(|b| f16::from_le_bytes([b[0], b[1]]).to_f32())
             .collect(),
-        VectorElement::BFloat16 => bytes
+        ElementType::BFloat16 => bytes
             .chunks_exact(2)
             .map(|b| bf16::from_le_bytes([b[0], b[1]]).to_f32())
             .collect(),
-        VectorElement::Int8 => bytes.iter().map(|&b| b as i8 as f32).collect(),
-        VectorElement::Bit => (0..dims)
+        ElementType::Int8 => bytes.iter().map(|&b| b as i8 as f32).collect(),
+        ElementType::Bit => (0..dims)
             .map(|i| {
                 if (bytes[i / 8] >> (i % 8)) & 1 == 1 {
                     1.0
@@ -324,6 +313,8 @@ fn to_f32(element: VectorElement, bytes: &[u8], dims: usize) -> Vec<f32> {
                 }
             })
             .collect(),
+        // Never a vec0 column's type (the definition parser refuses them).
+        ElementType::Float64 | ElementType::Float8 => vec![0.0; dims],
     }
 }
 
@@ -333,7 +324,7 @@ fn query_f32(query: &Query, dims: usize) -> Vec<f32> {
         Query::Float16(q) => q.iter().map(|x| x.to_f32()).collect(),
         Query::BFloat16(q) => q.iter().map(|x| x.to_f32()).collect(),
         Query::Int8(q) => q.iter().map(|&x| x as f32).collect(),
-        Query::Bit(q) => to_f32(VectorElement::Bit, q, dims),
+        Query::Bit(q) => to_f32(ElementType::Bit, q, dims),
     }
 }
 
@@ -407,10 +398,10 @@ impl HnswIndex {
 
     fn new_nav(&self) -> Nav {
         let dims = self.vector.dims;
-        if self.vector.element == VectorElement::Bit {
+        if self.vector.element == ElementType::Bit {
             return Nav::Binary(BinarySpace::new(dims));
         }
-        let metric = hnsw_metric(self.vector.metric);
+        let metric = self.vector.metric;
         match self.config.quantizer {
             Quantizer::None => Nav::F32(F32Space::new(dims, metric)),
             Quantizer::Int8 => Nav::Int8(Int8Space::new(dims, metric)),
@@ -750,7 +741,7 @@ impl HnswIndex {
                 };
                 let raw = &bytes[slot * vb..(slot + 1) * vb];
                 let v: &[f32] = match self.vector.element {
-                    VectorElement::Float32 => bytemuck::cast_slice(raw),
+                    ElementType::Float32 => bytemuck::cast_slice(raw),
                     element => {
                         converted = to_f32(element, raw, dims);
                         &converted
@@ -1021,7 +1012,7 @@ impl HnswIndex {
         // values in the (shared) copy, so the exact kernel runs on them with no read at all.
         // Otherwise the candidates' chunks come through the connection's chunk cache.
         let exact_in_copy = match &l.nav {
-            Nav::F32(s) if self.vector.element == VectorElement::Float32 => Some(s),
+            Nav::F32(s) if self.vector.element == ElementType::Float32 => Some(s),
             _ => None,
         };
         if exact_in_copy.is_none() {

@@ -118,7 +118,8 @@ pub(crate) fn chunk_distances(
     match (query, metric) {
         (Query::Float32(q), Metric::L2) => each!(f32, q, distance::l2_f32),
         (Query::Float32(q), Metric::Cosine) => each!(f32, q, distance::cosine_f32),
-        (Query::Float32(q), Metric::L1) => each!(f32, q, distance::l1_f32),
+        // sqlite-vec's float32 L1: summed in f64, stored as a float32 distance.
+        (Query::Float32(q), Metric::L1) => each!(f32, q, |a, b| distance::l1_f32_f64(a, b) as f32),
         (Query::Float32(q), Metric::Dot) => each!(f32, q, |a, b| -distance::dot_f32(a, b)),
         (Query::Int8(q), Metric::L2) => each!(i8, q, distance::l2_i8),
         (Query::Int8(q), Metric::Cosine) => each!(i8, q, distance::cosine_i8),
