@@ -49,6 +49,7 @@
 //! hand-written; the cost is about 900 lines of SIMD with every variant tested against the
 //! reference.
 
+pub mod batch;
 mod dispatch;
 mod metric;
 mod portable;

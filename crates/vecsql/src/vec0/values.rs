@@ -158,26 +158,12 @@ fn check_len(
 /// The query for a KNN search on `column`, decoded to the column's element type.
 pub fn query(column: &VectorColumn, arg: &SqlArg<'_>) -> SqlResult<Query> {
     let bytes = vector_bytes(column, arg, Purpose::Query)?;
-    Ok(match column.element {
-        ElementType::Float32 => Query::Float32(pod_vec(&bytes)),
-        ElementType::Int8 => Query::Int8(pod_vec(&bytes)),
-        ElementType::Bit => Query::Bit(bytes),
-        ElementType::Float16 => Query::Float16(pod_vec(&bytes)),
-        ElementType::BFloat16 => Query::BFloat16(pod_vec(&bytes)),
-        other => {
-            return Err(SqlError::internal(format!(
-                "vec0 columns never hold {} vectors",
-                other.name()
-            )))
-        }
+    Query::from_packed(column.element, &bytes).ok_or_else(|| {
+        SqlError::internal(format!(
+            "vec0 columns never hold {} vectors",
+            column.element.name()
+        ))
     })
-}
-
-/// Copies little-endian element bytes into a vector of `T` (a copy also fixes alignment).
-fn pod_vec<T: bytemuck::Pod>(bytes: &[u8]) -> Vec<T> {
-    let mut out = vec![T::zeroed(); bytes.len() / std::mem::size_of::<T>()];
-    bytemuck::cast_slice_mut::<T, u8>(&mut out).copy_from_slice(bytes);
-    out
 }
 
 /// The value metadata column `column` stores for `value`, after the column's affinity (as an

@@ -45,7 +45,7 @@ use std::cell::{Cell, OnceCell, RefCell, RefMut};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 
-use half::{bf16, f16};
+use vecsql_core::distance::batch::unpack_f32;
 use vecsql_core::hnsw::{BinarySpace, F32Space, Hnsw, HnswParams, Int8Space, NodeId};
 
 use super::{IndexConfig, Knob, Quantizer, Tuning, MAX_EF};
@@ -285,47 +285,6 @@ pub fn create_sql(layout: &Layout, i: usize, config: &IndexConfig) -> String {
             json.to_string().replace('\'', "''")
         },
     )
-}
-
-/// A stored vector (the column's element bytes) as f32 for the walk. Bits become +1/-1, whose
-/// sign codes are the bits again.
-fn to_f32(element: ElementType, bytes: &[u8], dims: usize) -> Vec<f32> {
-    match element {
-        ElementType::Float32 => bytes
-            .chunks_exact(4)
-            .map(|b| f32::from_le_bytes(b.try_into().expect("4 bytes")))
-            .collect(),
-        ElementType::Float16 => bytes
-            .chunks_exact(2)
-            .map(|b| f16::from_le_bytes([b[0], b[1]]).to_f32())
-            .collect(),
-        ElementType::BFloat16 => bytes
-            .chunks_exact(2)
-            .map(|b| bf16::from_le_bytes([b[0], b[1]]).to_f32())
-            .collect(),
-        ElementType::Int8 => bytes.iter().map(|&b| b as i8 as f32).collect(),
-        ElementType::Bit => (0..dims)
-            .map(|i| {
-                if (bytes[i / 8] >> (i % 8)) & 1 == 1 {
-                    1.0
-                } else {
-                    -1.0
-                }
-            })
-            .collect(),
-        // Never a vec0 column's type (the definition parser refuses them).
-        ElementType::Float64 | ElementType::Float8 => vec![0.0; dims],
-    }
-}
-
-fn query_f32(query: &Query, dims: usize) -> Vec<f32> {
-    match query {
-        Query::Float32(q) => q.clone(),
-        Query::Float16(q) => q.iter().map(|x| x.to_f32()).collect(),
-        Query::BFloat16(q) => q.iter().map(|x| x.to_f32()).collect(),
-        Query::Int8(q) => q.iter().map(|&x| x as f32).collect(),
-        Query::Bit(q) => to_f32(ElementType::Bit, q, dims),
-    }
 }
 
 /// Which rows a filtered search may return: per chunk, a bitmap of accepted slots.
@@ -652,7 +611,7 @@ impl HnswIndex {
                 return Ok(None);
             };
             let bytes = storage.read_vector(self.column, loc)?;
-            let v = to_f32(self.vector.element, &bytes, self.vector.dims);
+            let v = unpack_f32(self.vector.element, &bytes, self.vector.dims);
             l.nav.set(id, &v);
             set_location(&mut l.locations, id, loc);
         }
@@ -743,7 +702,7 @@ impl HnswIndex {
                 let v: &[f32] = match self.vector.element {
                     ElementType::Float32 => bytemuck::cast_slice(raw),
                     element => {
-                        converted = to_f32(element, raw, dims);
+                        converted = unpack_f32(element, raw, dims);
                         &converted
                     }
                 };
@@ -904,7 +863,7 @@ impl HnswIndex {
             let Loaded { graph, nav, .. } = &mut *l;
             with_space!(nav, s => graph.remove(loc.rowid, s));
         }
-        let v = to_f32(self.vector.element, vector, self.vector.dims);
+        let v = unpack_f32(self.vector.element, vector, self.vector.dims);
         self.link(&mut l, loc, &v);
         self.persist(storage, &mut l, &[loc.rowid])
     }
@@ -991,7 +950,7 @@ impl HnswIndex {
             return Ok(Vec::new());
         }
         let l = self.current(storage, None)?;
-        let q = query_f32(query, self.vector.dims);
+        let q = query.to_f32(self.vector.dims);
         let oversample = l.tuning.oversample.unwrap_or(1);
         let ef = ef.max(k).max(k.saturating_mul(oversample).min(MAX_EF));
         let locations = &l.locations;
@@ -1000,55 +959,57 @@ impl HnswIndex {
             accept.map(|a| move |id: NodeId| location(id).is_some_and(|loc| a.accepts(&loc)));
         let filter_ref: Option<&dyn Fn(NodeId) -> bool> =
             filter.as_ref().map(|f| f as &dyn Fn(NodeId) -> bool);
-        // A full-precision walk ranks exactly as the rescoring will: only the k best need
-        // rescoring. A quantized walk's ef candidates are all rescored.
-        let wanted = match (&l.nav, self.config.quantizer) {
-            (Nav::F32(_), _) => k,
-            _ => ef,
-        };
-        let candidates =
-            with_space!(&l.nav, s => l.graph.search(s.query_distance(&q), wanted, ef, filter_ref));
-        // Rescoring: a float32 column walked in full precision keeps the column's exact
-        // values in the (shared) copy, so the exact kernel runs on them with no read at all.
-        // Otherwise the candidates' chunks come through the connection's chunk cache.
+        // Rescoring (the core's one path, `Hnsw::search_rescored`): a float32 column walked in
+        // full precision keeps the column's exact values in the (shared) copy, so the exact
+        // kernel runs on them with no read at all, and that walk ranks exactly as the
+        // rescoring will (only the k best need rescoring). Otherwise the candidates' chunks
+        // come through the connection's chunk cache, and a quantized walk's ef candidates
+        // are all rescored.
         let exact_in_copy = match &l.nav {
             Nav::F32(s) if self.vector.element == ElementType::Float32 => Some(s),
             _ => None,
         };
+        let nav_is_exact = matches!(l.nav, Nav::F32(_));
         if exact_in_copy.is_none() {
             storage.validate_vector_cache()?;
         }
         let vb = self.vector.vector_bytes();
-        let mut out = Vec::with_capacity(candidates.len());
-        for (_, id) in candidates {
-            let Some(loc) = location(id) else { continue };
+        let metric = self.vector.metric;
+        let exact = |id: NodeId| -> SqlResult<Option<f64>> {
+            let Some(loc) = location(id) else {
+                return Ok(None);
+            };
             let mut distance = f64::NAN;
-            let mut emit = |_, d: f64| distance = if d == 0.0 { 0.0 } else { d };
+            let emit = |_, d: f64| distance = d;
             match exact_in_copy {
                 Some(s) => {
                     let bytes: &[u8] = bytemuck::cast_slice(s.get(id));
-                    chunk_distances(query, self.vector.metric, vb, bytes, &[0], &mut emit)?;
+                    chunk_distances(query, metric, vb, bytes, &[0], emit)?;
                 }
                 None => {
                     let chunk = storage.vector_chunk(self.column, loc.chunk_id)?;
-                    chunk_distances(
-                        query,
-                        self.vector.metric,
-                        vb,
-                        chunk.bytes(),
-                        &[loc.offset],
-                        &mut emit,
-                    )?;
+                    chunk_distances(query, metric, vb, chunk.bytes(), &[loc.offset], emit)?;
                 }
             }
-            out.push(Neighbour {
-                location: loc,
-                distance,
-            });
-        }
-        out.sort_by(|a, b| a.rank_cmp(b));
-        out.truncate(k);
-        Ok(out)
+            Ok(Some(distance))
+        };
+        let ranked = with_space!(&l.nav, s => l.graph.search_rescored(
+            s.query_distance(&q),
+            exact,
+            k,
+            ef,
+            nav_is_exact,
+            filter_ref,
+        ))?;
+        Ok(ranked
+            .into_iter()
+            .filter_map(|r| {
+                location(r.item).map(|location| Neighbour {
+                    location,
+                    distance: r.distance,
+                })
+            })
+            .collect())
     }
 }
 
