@@ -80,11 +80,10 @@ impl BitVector {
     /// equality and Hamming distance only see real elements.
     pub fn new(mut bytes: Vec<u8>, dims: usize) -> Result<BitVector, VectorError> {
         if bytes.len() != dims.div_ceil(8) {
-            return Err(VectorError::BlobLength(format!(
-                "bit vector of {dims} dimensions needs {} bytes, found {}",
-                dims.div_ceil(8),
-                bytes.len()
-            )));
+            return Err(VectorError::BitBlobLength {
+                dims,
+                found: bytes.len(),
+            });
         }
         if !dims.is_multiple_of(8) {
             if let Some(last) = bytes.last_mut() {
@@ -246,9 +245,7 @@ impl Vector {
                     .enumerate()
                     .map(|(i, &x)| {
                         if x.fract() != 0.0 || !(-128.0..=127.0).contains(&x) {
-                            Err(VectorError::InvalidElement(format!(
-                                "element {i} is {x}, not an integer between -128 and 127"
-                            )))
+                            Err(VectorError::Int8OutOfRange { index: i, value: x })
                         } else {
                             Ok(x as i8)
                         }
