@@ -125,7 +125,23 @@ pub fn distances(
     match (query, metric) {
         (Query::Float32(q), Metric::L2) => each!(f32, q, l2_f32),
         (Query::Float32(q), Metric::Cosine) => each!(f32, q, cosine_f32),
-        (Query::Float32(q), Metric::L1) => each!(f32, q, |a, b| l1_f32_f64(a, b) as f32),
+        (Query::Float32(q), Metric::L1) => {
+            // sqlite-vec's sum in order is one long chain of dependent additions; eight
+            // vectors at a time overlap eight chains with the same results.
+            let all: &[f32] = bytemuck::try_cast_slice(packed).map_err(BatchError::Misaligned)?;
+            let per = vector_bytes / 4;
+            let at = |slot: usize| &all[slot * per..(slot + 1) * per];
+            let mut groups = slots.chunks_exact(8);
+            for g in &mut groups {
+                let d = l1_f32_f64_many(q, std::array::from_fn::<_, 8, _>(|j| at(g[j])));
+                for (&slot, d) in g.iter().zip(d) {
+                    emit(slot, d as f32 as f64);
+                }
+            }
+            for &slot in groups.remainder() {
+                emit(slot, l1_f32_f64(q, at(slot)) as f32 as f64);
+            }
+        }
         (Query::Float32(q), Metric::Dot) => each!(f32, q, |a, b| -dot_f32(a, b)),
         (Query::Int8(q), Metric::L2) => each!(i8, q, l2_i8),
         (Query::Int8(q), Metric::Cosine) => each!(i8, q, cosine_i8),
@@ -153,6 +169,7 @@ pub fn distances(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::distance::{l1_f32_f64, l1_f32_f64_many};
 
     #[test]
     fn packed_queries_round_trip_and_unpack() {
@@ -170,6 +187,44 @@ mod tests {
             vec![1.0, -1.0, -1.0]
         );
         assert_eq!(Query::from_packed(ElementType::Float64, &bytes), None);
+    }
+
+    #[test]
+    fn float32_l1_in_groups_is_sqlite_vecs_sum_bit_for_bit() {
+        let dims = 67;
+        let mut x = 1u64;
+        let mut next = || {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((x >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0) as f32 * 1e3
+        };
+        let vectors: Vec<f32> = (0..19 * dims).map(|_| next()).collect();
+        let q: Vec<f32> = (0..dims).map(|_| next()).collect();
+        let slots: Vec<usize> = (0..19).rev().collect();
+        let mut got = Vec::new();
+        let query = Query::Float32(q.clone());
+        let packed: &[u8] = bytemuck::cast_slice(&vectors);
+        distances(&query, Metric::L1, dims * 4, packed, &slots, |s, d| {
+            got.push((s, d))
+        })
+        .unwrap();
+        let want: Vec<(usize, f64)> = slots
+            .iter()
+            .map(|&s| {
+                let v = &vectors[s * dims..(s + 1) * dims];
+                (s, l1_f32_f64(&q, v) as f32 as f64)
+            })
+            .collect();
+        assert_eq!(got, want);
+        let v = |s: usize| &vectors[s * dims..(s + 1) * dims];
+        assert_eq!(
+            l1_f32_f64_many(&q, [v(3), v(5)]).map(f64::to_bits),
+            [
+                l1_f32_f64(&q, v(3)).to_bits(),
+                l1_f32_f64(&q, v(5)).to_bits()
+            ]
+        );
     }
 
     #[test]

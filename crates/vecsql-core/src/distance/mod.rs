@@ -207,6 +207,26 @@ pub fn l1_f32_f64(a: &[f32], b: &[f32]) -> f64 {
         .sum()
 }
 
+/// [`l1_f32_f64`] of `q` and each of `N` vectors, bit for bit: each sum still runs in order in
+/// its own accumulator, but the `N` chains interleave, so the CPU overlaps their additions
+/// (one chain waits on each add's latency; `N` keep the adders busy) without the reordering
+/// that would change the last bit.
+pub fn l1_f32_f64_many<const N: usize>(q: &[f32], vs: [&[f32]; N]) -> [f64; N] {
+    let mut acc = [0.0f64; N];
+    for v in vs {
+        debug_assert_eq!(v.len(), q.len(), "vectors of different lengths");
+    }
+    // Equal lengths up front, so the loop below needs no bounds checks.
+    let n = vs.iter().map(|v| v.len()).fold(q.len(), usize::min);
+    let (q, vs) = (&q[..n], vs.map(|v| &v[..n]));
+    for (i, &x) in q.iter().enumerate() {
+        for (a, v) in acc.iter_mut().zip(vs) {
+            *a += (x as f64 - v[i] as f64).abs();
+        }
+    }
+    acc
+}
+
 /// Partial sums for the `f64` functions: enough to keep the summation error small and to let
 /// the compiler vectorise; `f64` vectors are rare enough that no SIMD variant is kept for them.
 const F64_LANES: usize = 8;

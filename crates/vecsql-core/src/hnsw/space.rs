@@ -17,7 +17,7 @@
 //! which cannot be ranked); `Hamming` as squared L2, which for bits unpacked to +1/-1 floats is
 //! four times the Hamming distance (same order).
 
-use crate::distance::{dot_f32, dot_i8, hamming_bits, l1_f32_f64, l2_squared_f32, Metric};
+use crate::distance::{dot_f32, dot_i8, hamming_bits, l1_f32, l2_squared_f32, Metric};
 
 use super::{NodeId, Space};
 
@@ -87,8 +87,9 @@ fn f32_distance(metric: Metric, a: &[f32], b: &[f32], scale: f32) -> f32 {
         Metric::L2 | Metric::Hamming => l2_squared_f32(a, b),
         Metric::Cosine => 1.0 - dot_f32(a, b) * scale,
         Metric::Dot => -dot_f32(a, b),
-        // The exact scan's kernel, so a full-precision walk ranks as the rescoring will.
-        Metric::L1 => l1_f32_f64(a, b) as f32,
+        // The fast float32 sum: a walk only ranks, and rescoring reports sqlite-vec's L1
+        // (within an ulp or so of this, as cosine's walk is of its rescoring).
+        Metric::L1 => l1_f32(a, b),
     }
 }
 
