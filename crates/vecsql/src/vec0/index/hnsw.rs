@@ -961,10 +961,11 @@ impl HnswIndex {
             filter.as_ref().map(|f| f as &dyn Fn(NodeId) -> bool);
         // Rescoring (the core's one path, `Hnsw::search_rescored`): a float32 column walked in
         // full precision keeps the column's exact values in the (shared) copy, so the exact
-        // kernel runs on them with no read at all, and that walk ranks exactly as the
-        // rescoring will (only the k best need rescoring). Otherwise the candidates' chunks
-        // come through the connection's chunk cache, and a quantized walk's ef candidates
-        // are all rescored.
+        // kernel runs on them with no read at all. A full-precision walk ranks as the
+        // rescoring will (to the last bits: cosine and L1 walk on faster forms of the same
+        // distance), so only the k best are rescored. Otherwise the candidates' chunks come
+        // through the connection's chunk cache, and a quantized walk's ef candidates are all
+        // rescored.
         let exact_in_copy = match &l.nav {
             Nav::F32(s) if self.vector.element == ElementType::Float32 => Some(s),
             _ => None,
