@@ -2,8 +2,8 @@
 //! column has one, an exact scan otherwise) against an exact search.
 //!
 //! The ground truth does not rely on any query knob of the index: the table's vectors are read
-//! once with a plain scan and searched by brute force in memory with `vecsql_core`'s distance
-//! kernels (the same kernels vec0 uses), so the benchmark means the same with or without an
+//! once with a plain scan and searched by brute force in memory with `vecsql_core`'s batch
+//! distances (what vec0's exact scan runs), so the benchmark means the same with or without an
 //! index. A returned row counts as a hit when its exact distance is within a small tolerance
 //! of the k-th exact distance, so ties (duplicate vectors) at the boundary are not misses.
 
@@ -15,7 +15,7 @@ use half::{bf16, f16};
 use rusqlite::types::Value;
 use serde_json::json;
 use vecsql::vec0::schema::VectorColumn;
-use vecsql_core::distance;
+use vecsql_core::distance::batch::{self, Query as QueryVector};
 use vecsql_core::distance::Metric;
 use vecsql_core::ElementType;
 
@@ -64,44 +64,28 @@ struct Query {
     vector: QueryVector,
 }
 
-enum QueryVector {
-    F32(Vec<f32>),
-    I8(Vec<i8>),
-    Bits(Vec<u8>),
-}
-
 impl Dataset {
     fn len(&self) -> usize {
         self.keys.len()
     }
 
+    /// The column's distance from `query` to row `row`, by the core's batch kernels (what
+    /// vec0's exact scan runs); NaN where the metric does not apply.
     fn distance(&self, query: &QueryVector, row: usize) -> f32 {
         let range = row * self.stride..(row + 1) * self.stride;
-        match (&self.base, query) {
-            (Base::F32(base), QueryVector::F32(q)) => {
-                let v = &base[range];
-                match self.metric {
-                    Metric::L2 => distance::l2_f32(q, v),
-                    Metric::Cosine => distance::cosine_f32(q, v),
-                    Metric::L1 => distance::l1_f32_f64(q, v) as f32,
-                    Metric::Dot => -distance::dot_f32(q, v),
-                    Metric::Hamming => f32::NAN,
-                }
-            }
-            (Base::I8(base), QueryVector::I8(q)) => {
-                let v = &base[range];
-                match self.metric {
-                    Metric::L2 => distance::l2_i8(q, v),
-                    Metric::Cosine => distance::cosine_i8(q, v),
-                    Metric::L1 => distance::l1_i8(q, v),
-                    Metric::Dot => -distance::dot_i8(q, v),
-                    Metric::Hamming => f32::NAN,
-                }
-            }
-            (Base::Bits(base), QueryVector::Bits(q)) => {
-                distance::hamming_bits(q, &base[range]) as f32
-            }
-            _ => f32::NAN,
+        let packed: &[u8] = match &self.base {
+            Base::F32(base) => bytemuck::cast_slice(&base[range]),
+            Base::I8(base) => bytemuck::cast_slice(&base[range]),
+            Base::Bits(base) => &base[range],
+        };
+        let mut d = f32::NAN;
+        let computed = batch::distances(query, self.metric, packed.len(), packed, &[0], |_, x| {
+            d = x as f32
+        });
+        if computed.is_ok() {
+            d
+        } else {
+            f32::NAN
         }
     }
 
@@ -128,21 +112,21 @@ impl Dataset {
                 let v = b[range].to_vec();
                 Query {
                     param: f32_bytes(&v),
-                    vector: QueryVector::F32(v),
+                    vector: QueryVector::Float32(v),
                 }
             }
             Base::I8(b) => {
                 let v = b[range].to_vec();
                 Query {
                     param: v.iter().map(|&x| x as u8).collect(),
-                    vector: QueryVector::I8(v),
+                    vector: QueryVector::Int8(v),
                 }
             }
             Base::Bits(b) => {
                 let v = b[range].to_vec();
                 Query {
                     param: v.clone(),
-                    vector: QueryVector::Bits(v),
+                    vector: QueryVector::Bit(v),
                 }
             }
         }
@@ -277,7 +261,7 @@ fn file_queries(
         };
         queries.push(Query {
             param: f32_bytes(&record.vector),
-            vector: QueryVector::F32(rounded),
+            vector: QueryVector::Float32(rounded),
         });
     }
     if queries.is_empty() {
