@@ -2,6 +2,7 @@
 //! with vecsql linked in (SQLite bundled; no extension file to load).
 
 mod bench;
+mod elements;
 mod import;
 mod info;
 mod output;
@@ -14,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
-use clap::builder::{PossibleValuesParser, TypedValueParser};
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use rusqlite::{Connection, OpenFlags};
 use vecsql_core::distance::Metric;
@@ -53,25 +54,45 @@ enum Command {
     Info(InfoArgs),
 }
 
-/// `--metric`: the metrics of a float column, by the names `distance_metric=` takes, parsed
-/// into the core's [`Metric`] (clap lists them in `--help` and refuses any other).
+/// `--metric`: every metric, by the names `distance_metric=` takes, parsed into the core's
+/// [`Metric`] (clap lists them in `--help` and refuses any other).
 fn metric_parser() -> impl TypedValueParser<Value = Metric> {
-    PossibleValuesParser::new(
-        [Metric::L2, Metric::Cosine, Metric::L1, Metric::Dot].map(Metric::name),
-    )
+    PossibleValuesParser::new(Metric::ALL.map(|m| {
+        let value = PossibleValue::new(m.name());
+        match m {
+            Metric::Hamming => value.help("Bit columns only (their default)"),
+            _ => value,
+        }
+    }))
     .map(|name| Metric::from_name(&name).expect("a listed metric name"))
 }
 
-/// `--type`: the float element types import writes, by `vec_type()`'s names, parsed into the
-/// core's [`ElementType`].
+/// The element types a vec0 column may have, in `--type`'s order.
+const COLUMN_TYPES: [ElementType; 5] = [
+    ElementType::Float32,
+    ElementType::Float16,
+    ElementType::BFloat16,
+    ElementType::Int8,
+    ElementType::Bit,
+];
+
+/// `--type`: a vec0 column's element types, by `vec_type()`'s names, parsed into the core's
+/// [`ElementType`].
 fn element_parser() -> impl TypedValueParser<Value = ElementType> {
-    const TYPES: [ElementType; 3] = [
-        ElementType::Float32,
-        ElementType::Float16,
-        ElementType::BFloat16,
-    ];
-    PossibleValuesParser::new(TYPES.map(ElementType::name)).map(|name| {
-        TYPES
+    PossibleValuesParser::new(COLUMN_TYPES.map(|t| {
+        let value = PossibleValue::new(t.name());
+        match t {
+            ElementType::Int8 => {
+                value.help("Integers in -128..127 (or floats with --quantize unit|MIN:MAX)")
+            }
+            ElementType::Bit => value.help(
+                "One bit per dimension, a multiple of 8 (from 0/1, or floats with --quantize sign)",
+            ),
+            _ => value,
+        }
+    }))
+    .map(|name| {
+        COLUMN_TYPES
             .into_iter()
             .find(|t| t.name() == name)
             .expect("a listed element type name")
@@ -123,9 +144,29 @@ pub struct ImportArgs {
     /// Build an ANN index on a new table's vector column.
     #[arg(long)]
     index: Option<IndexKind>,
-    /// Element type of a new table's vector column (the imported floats are converted).
+    /// Element type of a new table's vector column (the imported floats are converted; int8
+    /// and bit take exact values unless --quantize says how to map floats).
     #[arg(long = "type", value_name = "TYPE", value_parser = element_parser())]
     element: Option<ElementType>,
+    /// How floats become int8 or bit elements: `unit` (int8, [-1, 1] as
+    /// vec_quantize_int8(v, 'unit')), `MIN:MAX` (int8, that range, clamped), `sign` (bit: 1
+    /// where greater than 0, as vec_quantize_binary).
+    #[arg(long, value_name = "METHOD", value_parser = elements::quantize_arg, allow_hyphen_values = true)]
+    quantize: Option<elements::Quantize>,
+    /// Metadata columns (filterable in KNN queries), each filled from the record field of
+    /// that name (CSV header, JSON key): NAME:TYPE, TYPE integer, float, boolean or text (the
+    /// table's own when it exists). Repeat the option or separate with commas.
+    #[arg(long, value_name = "NAME:TYPE", value_delimiter = ',', value_parser = import::metadata_arg)]
+    metadata: Vec<import::ColumnArg>,
+    /// Partition key columns (a KNN query filtered on one reads only its rows), filled like
+    /// --metadata: NAME:TYPE, TYPE integer or text.
+    #[arg(long, value_name = "NAME:TYPE", value_delimiter = ',', value_parser = import::partition_arg)]
+    partition: Vec<import::ColumnArg>,
+    /// Auxiliary columns (stored and returned, not filterable by vec0), filled like
+    /// --metadata: NAME[:TYPE], TYPE text (default), integer, float or any; a missing field
+    /// is NULL.
+    #[arg(long, value_name = "NAME[:TYPE]", value_delimiter = ',', value_parser = import::aux_arg)]
+    aux: Vec<import::ColumnArg>,
     /// HNSW links per node of a new indexed table [index default: 16].
     #[arg(long, requires = "index")]
     m: Option<u32>,

@@ -101,6 +101,29 @@ impl<T> TopK<T> {
     }
 }
 
+/// Rescoring, the last step of every index search: `exact` scores each walk candidate with
+/// the distance results report (`Ok(None)` drops it: a row the caller no longer finds; an
+/// error stops), and the best `k` come back in [`Ranked`]'s order. [`Hnsw::search_rescored`]
+/// (a walk of an in-memory graph) and vec0's walk of a graph in the file both end here.
+///
+/// [`Hnsw::search_rescored`]: crate::hnsw::Hnsw::search_rescored
+pub fn rescore<C, T, E>(
+    candidates: impl IntoIterator<Item = C>,
+    mut exact: impl FnMut(C) -> Result<Option<Ranked<T>>, E>,
+    k: usize,
+) -> Result<Vec<Ranked<T>>, E> {
+    let mut out = Vec::new();
+    for c in candidates {
+        if let Some(mut r) = exact(c)? {
+            r.distance = unsigned_zero(r.distance);
+            out.push(r);
+        }
+    }
+    out.sort_unstable();
+    out.truncate(k);
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -111,6 +134,25 @@ mod tests {
             rowid,
             item: (),
         }
+    }
+
+    #[test]
+    fn rescore_drops_missing_rows_stops_at_errors_and_keeps_the_best_k() {
+        let exact = |(d, rowid): (f64, i64)| match rowid {
+            7 => Ok(None),
+            99 => Err("unreadable"),
+            _ => Ok(Some(r(d, rowid))),
+        };
+        let got = rescore(
+            [(2.0, 1), (-0.0, 3), (0.0, 2), (0.5, 7), (1.0, 4)],
+            exact,
+            3,
+        )
+        .unwrap();
+        let got: Vec<(f64, i64)> = got.iter().map(|x| (x.distance, x.rowid)).collect();
+        assert_eq!(got, [(0.0, 2), (0.0, 3), (1.0, 4)]);
+        assert!(got[1].0.is_sign_positive());
+        assert_eq!(rescore([(1.0, 1), (0.0, 99)], exact, 2), Err("unreadable"));
     }
 
     #[test]

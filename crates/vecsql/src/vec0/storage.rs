@@ -385,7 +385,7 @@ impl Storage {
     }
 
     /// The vector chunk blob of column `column`, checked for its size.
-    fn open_vectors(&self, column: usize, chunk_id: i64, writable: bool) -> SqlResult<Blob> {
+    pub fn open_vectors(&self, column: usize, chunk_id: i64, writable: bool) -> SqlResult<Blob> {
         self.open_sized_blob(
             &Layout::vector_chunks(column),
             "vectors",
@@ -468,7 +468,7 @@ impl Storage {
     }
 
     /// The location `{t}_rowids` gives, within a chunk's bounds but not checked against it.
-    fn locate_unchecked(&self, rowid: i64) -> SqlResult<Option<RowLocation>> {
+    pub fn locate_unchecked(&self, rowid: i64) -> SqlResult<Option<RowLocation>> {
         let rows = self.query_named(
             "locate",
             0,

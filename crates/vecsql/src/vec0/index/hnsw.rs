@@ -46,8 +46,10 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 use vecsql_core::distance::batch::unpack_f32;
-use vecsql_core::hnsw::{BinarySpace, F32Space, Hnsw, HnswParams, Int8Space, NodeId};
+use vecsql_core::hnsw::{self, BinarySpace, F32Space, Hnsw, HnswParams, Int8Space, NodeId};
+use vecsql_core::topk::{rescore, Ranked};
 
+use super::cold::{load_estimate, ColdCache, ColdGraph, ColdSource, COLD_QUERIES};
 use super::{IndexConfig, Knob, Quantizer, Tuning, MAX_EF};
 use crate::error::{SqlError, SqlResult};
 use crate::ffi::{OwnedValue, SqlValue};
@@ -260,6 +262,11 @@ pub struct HnswIndex {
     writing: Cell<bool>,
     /// The key of the shared copies (None for in-memory and temporary databases).
     key: OnceCell<Option<Key>>,
+    /// What this connection's walks in the file have read, while it has no copy.
+    cold: RefCell<Option<ColdCache>>,
+    /// Walks in the file this connection has made, and the time they took (see `cold.rs`).
+    cold_walks: Cell<u32>,
+    cold_spent: Cell<std::time::Duration>,
 }
 
 /// Shadow table suffixes of the index of vector column `i`.
@@ -336,6 +343,9 @@ impl HnswIndex {
             state: RefCell::new(None),
             writing: Cell::new(false),
             key: OnceCell::new(),
+            cold: RefCell::new(None),
+            cold_walks: Cell::new(0),
+            cold_spent: Cell::new(std::time::Duration::ZERO),
         }
     }
 
@@ -345,6 +355,20 @@ impl HnswIndex {
 
     fn nodes(&self, storage: &Storage) -> String {
         storage.layout.qualified(&nodes_suffix(self.column))
+    }
+
+    /// Damage, in either index table: SQLITE_CORRUPT_VTAB naming both.
+    fn damaged(&self, storage: &Storage, e: &dyn std::fmt::Display) -> SqlError {
+        SqlError::corrupt(format!(
+            "vec0 table {}: the index of column \"{}\" ({}, {}) is damaged: {e}; \
+             rebuild it with insert into {}({}) values ('rebuild-index')",
+            storage.layout.table,
+            self.vector.name,
+            storage.layout.shadow(&nodes_suffix(self.column)),
+            storage.layout.shadow(&meta_suffix(self.column)),
+            storage.layout.table,
+            storage.layout.table
+        ))
     }
 
     fn params(&self, tuning: Tuning) -> HnswParams {
@@ -638,19 +662,7 @@ impl HnswIndex {
                     ),
                     &[],
                 )?;
-                // Damage, in either index table: SQLITE_CORRUPT_VTAB naming both.
-                let damaged = |e: &dyn std::fmt::Display| {
-                    SqlError::corrupt(format!(
-                        "vec0 table {}: the index of column \"{}\" ({}, {}) is damaged: {e}; \
-                         rebuild it with insert into {}({}) values ('rebuild-index')",
-                        storage.layout.table,
-                        self.vector.name,
-                        storage.layout.shadow(&nodes_suffix(self.column)),
-                        storage.layout.shadow(&meta_suffix(self.column)),
-                        storage.layout.table,
-                        storage.layout.table
-                    ))
-                };
+                let damaged = |e: &dyn std::fmt::Display| self.damaged(storage, e);
                 let rows = nodes
                     .into_iter()
                     .map(|r| {
@@ -833,6 +845,9 @@ impl HnswIndex {
 
     /// The knobs in force (as stored by any connection).
     pub fn tuning(&self, storage: &Storage) -> SqlResult<Tuning> {
+        if self.may_walk_cold() {
+            return self.read_tuning(storage);
+        }
         Ok(self.current(storage, None)?.tuning)
     }
 
@@ -929,6 +944,18 @@ impl HnswIndex {
     }
 
     pub fn stats(&self, storage: &Storage) -> SqlResult<IndexStats> {
+        // A graph that will be walked in the file: the header says as much, and planning the
+        // query must not load a copy. Smaller ones are loaded here (and checked in full).
+        if self.may_walk_cold() {
+            if let Some(h) = self.stored_header(storage)? {
+                let shape = hnsw::read_header(&h).map_err(|e| self.damaged(storage, &e))?;
+                if shape.count >= self.read_tuning(storage)?.cold_walk_min_nodes as u64 {
+                    return Ok(IndexStats {
+                        nodes: shape.count as usize,
+                    });
+                }
+            }
+        }
         let l = self.current(storage, None)?;
         Ok(IndexStats {
             nodes: l.graph.len(),
@@ -948,6 +975,9 @@ impl HnswIndex {
     ) -> SqlResult<Vec<Neighbour>> {
         if k == 0 {
             return Ok(Vec::new());
+        }
+        if let Some(out) = self.search_cold(storage, query, k, ef, accept)? {
+            return Ok(out);
         }
         let l = self.current(storage, None)?;
         let q = query.to_f32(self.vector.dims);
@@ -1011,6 +1041,116 @@ impl HnswIndex {
                 })
             })
             .collect())
+    }
+}
+
+impl HnswIndex {
+    /// Whether a query may walk the graph in the file rather than use a copy, as far as this
+    /// connection's state tells: it has no copy and no uncommitted changes, the walk is in full
+    /// precision, and it has made fewer than [`COLD_QUERIES`] such walks.
+    fn may_walk_cold(&self) -> bool {
+        self.state.borrow().is_none()
+            && !self.writing.get()
+            && self.config.quantizer == Quantizer::None
+            && self.vector.element != ElementType::Bit
+            && self.cold_walks.get() < COLD_QUERIES
+    }
+
+    /// [`search`](Self::search) by a walk in the file (see `cold.rs`), when this connection has
+    /// no copy, no connection of the process has one to bring up to date, the graph is large
+    /// and walked in full precision, and the connection has made fewer than [`COLD_QUERIES`]
+    /// such walks. `None`: search a copy instead.
+    fn search_cold(
+        &self,
+        storage: &Storage,
+        query: &Query,
+        k: usize,
+        ef: usize,
+        accept: Option<&Accept>,
+    ) -> SqlResult<Option<Vec<Neighbour>>> {
+        if !self.may_walk_cold() {
+            self.cold.borrow_mut().take();
+            return Ok(None);
+        }
+        if let Some(key) = self.key(storage)? {
+            if shared(|m| m.get(key).is_some_and(|s| s.copy.strong_count() > 0)) {
+                return Ok(None);
+            }
+        }
+        let generation = self.stored_generation(storage)?;
+        let Some(header) = self.stored_header(storage)? else {
+            return Ok(None);
+        };
+        let tuning = self.read_tuning(storage)?;
+        let mut cold = self.cold.borrow_mut();
+        if !cold.as_ref().is_some_and(|c| c.is_at(generation, &header)) {
+            let c = ColdCache::new(generation, header).map_err(|e| self.damaged(storage, &e))?;
+            if c.nodes() < tuning.cold_walk_min_nodes as u64 {
+                return Ok(None);
+            }
+            *cold = Some(c);
+        }
+        let cache = cold.as_mut().expect("set above");
+        let estimate = load_estimate(cache.nodes(), self.vector.vector_bytes());
+        if self.cold_spent.get() >= estimate {
+            // Walks have cost as much as a load would: load (see "When to load" in cold.rs).
+            *cold = None;
+            return Ok(None);
+        }
+        let started = std::time::Instant::now();
+        let dims = self.vector.dims;
+        let element = self.vector.element;
+        let to_f32 = |b: &[u8]| unpack_f32(element, b, dims);
+        let damaged = |e: &dyn std::fmt::Display| self.damaged(storage, e);
+        let graph = ColdGraph::new(
+            ColdSource {
+                storage,
+                node_sql: format!("SELECT links FROM {} WHERE rowid = ?", self.nodes(storage)),
+                column: self.column,
+                dims,
+                dims_bytes: self.vector.vector_bytes(),
+                to_f32: &to_f32,
+                damaged: &damaged,
+            },
+            cache,
+        );
+        let oversample = tuning.oversample.unwrap_or(1);
+        let ef = ef.max(k).max(k.saturating_mul(oversample).min(MAX_EF));
+        let accepts = accept.map(|a| move |loc: &RowLocation| a.accepts(loc));
+        let accept_ref: Option<&dyn Fn(&RowLocation) -> bool> =
+            accepts.as_ref().map(|f| f as &dyn Fn(&RowLocation) -> bool);
+        let q = query.to_f32(dims);
+        let found = graph.search(&q, self.vector.metric, k, ef, accept_ref)?;
+        self.cold_walks.set(self.cold_walks.get() + 1);
+        self.cold_spent
+            .set(self.cold_spent.get() + started.elapsed());
+        // The rows returned are located with every check and scored with the column's exact
+        // distance, by the core's rescoring as a copy's results are.
+        let vb = self.vector.vector_bytes();
+        let exact = |(_, walked): (f32, RowLocation)| -> SqlResult<_> {
+            let Some(location) = storage.locate(walked.rowid)? else {
+                return Ok(None);
+            };
+            let bytes = storage.read_vector(self.column, location)?;
+            let mut distance = f64::NAN;
+            chunk_distances(query, self.vector.metric, vb, &bytes, &[0], |_, d| {
+                distance = d
+            })?;
+            Ok(Some(Ranked {
+                distance,
+                rowid: location.rowid,
+                item: location,
+            }))
+        };
+        let out = rescore(found, exact, k)?;
+        Ok(Some(
+            out.into_iter()
+                .map(|r| Neighbour {
+                    location: r.item,
+                    distance: r.distance,
+                })
+                .collect(),
+        ))
     }
 }
 
