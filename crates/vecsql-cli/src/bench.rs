@@ -2,8 +2,8 @@
 //! column has one, an exact scan otherwise) against an exact search.
 //!
 //! The ground truth does not rely on any query knob of the index: the table's vectors are read
-//! once with a plain scan and searched by brute force in memory with `vecsql_core`'s distance
-//! kernels (the same kernels vec0 uses), so the benchmark means the same with or without an
+//! once with a plain scan and searched by brute force in memory with `vecsql_core`'s batch
+//! distances (what vec0's exact scan runs), so the benchmark means the same with or without an
 //! index. A returned row counts as a hit when its exact distance is within a small tolerance
 //! of the k-th exact distance, so ties (duplicate vectors) at the boundary are not misses.
 
@@ -14,8 +14,10 @@ use anyhow::{anyhow, bail, Context, Result};
 use half::{bf16, f16};
 use rusqlite::types::Value;
 use serde_json::json;
-use vecsql::vec0::schema::{DistanceMetric, VectorColumn, VectorElement};
-use vecsql_core::distance;
+use vecsql::vec0::schema::VectorColumn;
+use vecsql_core::distance::batch::{self, Query as QueryVector};
+use vecsql_core::distance::Metric;
+use vecsql_core::ElementType;
 
 use crate::output;
 use crate::readers;
@@ -53,7 +55,7 @@ struct Dataset {
     base: Base,
     /// Elements per vector in `base` (bytes for bit vectors).
     stride: usize,
-    metric: DistanceMetric,
+    metric: Metric,
 }
 
 /// A query: what is bound to `MATCH`, and the same vector in the base's representation.
@@ -62,44 +64,28 @@ struct Query {
     vector: QueryVector,
 }
 
-enum QueryVector {
-    F32(Vec<f32>),
-    I8(Vec<i8>),
-    Bits(Vec<u8>),
-}
-
 impl Dataset {
     fn len(&self) -> usize {
         self.keys.len()
     }
 
+    /// The column's distance from `query` to row `row`, by the core's batch kernels (what
+    /// vec0's exact scan runs); NaN where the metric does not apply.
     fn distance(&self, query: &QueryVector, row: usize) -> f32 {
         let range = row * self.stride..(row + 1) * self.stride;
-        match (&self.base, query) {
-            (Base::F32(base), QueryVector::F32(q)) => {
-                let v = &base[range];
-                match self.metric {
-                    DistanceMetric::L2 => distance::l2_f32(q, v),
-                    DistanceMetric::Cosine => distance::cosine_f32(q, v),
-                    DistanceMetric::L1 => distance::l1_f32(q, v),
-                    DistanceMetric::Dot => -distance::dot_f32(q, v),
-                    DistanceMetric::Hamming => f32::NAN,
-                }
-            }
-            (Base::I8(base), QueryVector::I8(q)) => {
-                let v = &base[range];
-                match self.metric {
-                    DistanceMetric::L2 => distance::l2_i8(q, v),
-                    DistanceMetric::Cosine => distance::cosine_i8(q, v),
-                    DistanceMetric::L1 => distance::l1_i8(q, v),
-                    DistanceMetric::Dot => -distance::dot_i8(q, v),
-                    DistanceMetric::Hamming => f32::NAN,
-                }
-            }
-            (Base::Bits(base), QueryVector::Bits(q)) => {
-                distance::hamming_bits(q, &base[range]) as f32
-            }
-            _ => f32::NAN,
+        let packed: &[u8] = match &self.base {
+            Base::F32(base) => bytemuck::cast_slice(&base[range]),
+            Base::I8(base) => bytemuck::cast_slice(&base[range]),
+            Base::Bits(base) => &base[range],
+        };
+        let mut d = f32::NAN;
+        let computed = batch::distances(query, self.metric, packed.len(), packed, &[0], |_, x| {
+            d = x as f32
+        });
+        if computed.is_ok() {
+            d
+        } else {
+            f32::NAN
         }
     }
 
@@ -126,21 +112,21 @@ impl Dataset {
                 let v = b[range].to_vec();
                 Query {
                     param: f32_bytes(&v),
-                    vector: QueryVector::F32(v),
+                    vector: QueryVector::Float32(v),
                 }
             }
             Base::I8(b) => {
                 let v = b[range].to_vec();
                 Query {
                     param: v.iter().map(|&x| x as u8).collect(),
-                    vector: QueryVector::I8(v),
+                    vector: QueryVector::Int8(v),
                 }
             }
             Base::Bits(b) => {
                 let v = b[range].to_vec();
                 Query {
                     param: v.clone(),
-                    vector: QueryVector::Bits(v),
+                    vector: QueryVector::Bit(v),
                 }
             }
         }
@@ -182,7 +168,7 @@ fn load(
             )
         };
         match column.element {
-            VectorElement::Float32 => {
+            ElementType::Float32 => {
                 if blob.len() != dims * 4 {
                     return Err(bad());
                 }
@@ -191,38 +177,39 @@ fn load(
                         .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])),
                 );
             }
-            VectorElement::Float16 | VectorElement::BFloat16 if blob.len() == dims * 4 => {
+            ElementType::Float16 | ElementType::BFloat16 if blob.len() == dims * 4 => {
                 f32s.extend(
                     blob.chunks_exact(4)
                         .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])),
                 );
             }
-            VectorElement::Float16 if blob.len() == dims * 2 => f32s.extend(
+            ElementType::Float16 if blob.len() == dims * 2 => f32s.extend(
                 blob.chunks_exact(2)
                     .map(|c| f16::from_le_bytes([c[0], c[1]]).to_f32()),
             ),
-            VectorElement::BFloat16 if blob.len() == dims * 2 => f32s.extend(
+            ElementType::BFloat16 if blob.len() == dims * 2 => f32s.extend(
                 blob.chunks_exact(2)
                     .map(|c| bf16::from_le_bytes([c[0], c[1]]).to_f32()),
             ),
-            VectorElement::Float16 | VectorElement::BFloat16 => return Err(bad()),
-            VectorElement::Int8 => {
+            ElementType::Float16 | ElementType::BFloat16 => return Err(bad()),
+            ElementType::Int8 => {
                 if blob.len() != dims {
                     return Err(bad());
                 }
                 i8s.extend(blob.iter().map(|&b| b as i8));
             }
-            VectorElement::Bit => {
+            ElementType::Bit => {
                 if blob.len() != dims / 8 {
                     return Err(bad());
                 }
                 bits.extend_from_slice(blob);
             }
+            ElementType::Float64 | ElementType::Float8 => return Err(bad()),
         }
     }
     let (base, stride) = match column.element {
-        VectorElement::Int8 => (Base::I8(i8s), dims),
-        VectorElement::Bit => (Base::Bits(bits), dims / 8),
+        ElementType::Int8 => (Base::I8(i8s), dims),
+        ElementType::Bit => (Base::Bits(bits), dims / 8),
         _ => (Base::F32(f32s), dims),
     };
     Ok(Dataset {
@@ -239,7 +226,7 @@ fn file_queries(
     column: &VectorColumn,
     path: &std::path::Path,
 ) -> Result<Vec<Query>> {
-    if matches!(column.element, VectorElement::Int8 | VectorElement::Bit) {
+    if matches!(column.element, ElementType::Int8 | ElementType::Bit) {
         bail!(
             "--queries holds float vectors, but the column is {}; leave out --queries to use \
              rows of the table as queries",
@@ -260,12 +247,12 @@ fn file_queries(
             );
         }
         let rounded: Vec<f32> = match column.element {
-            VectorElement::Float16 => record
+            ElementType::Float16 => record
                 .vector
                 .iter()
                 .map(|&x| f16::from_f32(x).to_f32())
                 .collect(),
-            VectorElement::BFloat16 => record
+            ElementType::BFloat16 => record
                 .vector
                 .iter()
                 .map(|&x| bf16::from_f32(x).to_f32())
@@ -274,7 +261,7 @@ fn file_queries(
         };
         queries.push(Query {
             param: f32_bytes(&record.vector),
-            vector: QueryVector::F32(rounded),
+            vector: QueryVector::Float32(rounded),
         });
     }
     if queries.is_empty() {

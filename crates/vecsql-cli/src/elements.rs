@@ -7,8 +7,8 @@
 use std::fmt;
 
 use anyhow::{bail, Result};
-use vecsql::vec0::schema::VectorElement;
 use vecsql_core::quantize;
+use vecsql_core::ElementType;
 
 /// `--quantize`: how floats map onto int8 or bit elements.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -54,21 +54,21 @@ pub fn quantize_arg(arg: &str) -> Result<Quantize, String> {
 /// Turns float vectors into a column's stored elements.
 #[derive(Debug, Clone, Copy)]
 pub struct Encoder {
-    element: VectorElement,
+    element: ElementType,
     quantize: Option<Quantize>,
 }
 
 impl Encoder {
     /// An encoder for `element`, refusing a `--quantize` that does not fit it.
-    pub fn new(element: VectorElement, quantize: Option<Quantize>) -> Result<Encoder> {
+    pub fn new(element: ElementType, quantize: Option<Quantize>) -> Result<Encoder> {
         match (element, quantize) {
             (_, None)
-            | (VectorElement::Int8, Some(Quantize::Unit | Quantize::Range(..)))
-            | (VectorElement::Bit, Some(Quantize::Sign)) => {}
-            (VectorElement::Int8, Some(q)) => {
+            | (ElementType::Int8, Some(Quantize::Unit | Quantize::Range(..)))
+            | (ElementType::Bit, Some(Quantize::Sign)) => {}
+            (ElementType::Int8, Some(q)) => {
                 bail!("--quantize {q} is for bit columns; an int8 column takes unit or MIN:MAX")
             }
-            (VectorElement::Bit, Some(q)) => {
+            (ElementType::Bit, Some(q)) => {
                 bail!("--quantize {q} is for int8 columns; a bit column takes sign")
             }
             (other, Some(q)) => bail!(
@@ -83,8 +83,8 @@ impl Encoder {
     /// that vec0 reads it as the column's type.
     pub fn bind(&self, n: usize) -> String {
         match self.element {
-            VectorElement::Int8 => format!("vec_int8(?{n})"),
-            VectorElement::Bit => format!("vec_bit(?{n})"),
+            ElementType::Int8 => format!("vec_int8(?{n})"),
+            ElementType::Bit => format!("vec_bit(?{n})"),
             _ => format!("?{n}"),
         }
     }
@@ -93,7 +93,7 @@ impl Encoder {
     /// type), the column's elements for int8 and bit. The error names the element.
     pub fn insert(&self, vector: &[f32], blob: &mut Vec<u8>) -> Result<(), String> {
         match self.element {
-            VectorElement::Int8 | VectorElement::Bit => self.stored(vector, blob),
+            ElementType::Int8 | ElementType::Bit => self.stored(vector, blob),
             _ => {
                 blob.clear();
                 blob.extend(vector.iter().flat_map(|x| x.to_le_bytes()));
@@ -105,10 +105,10 @@ impl Encoder {
     /// How `--quantize` would map what [`Encoder::stored`] refused, for an import's message.
     pub fn quantize_hint(&self) -> &'static str {
         match (self.element, self.quantize) {
-            (VectorElement::Int8, None) => {
+            (ElementType::Int8, None) => {
                 "; --quantize unit (floats in [-1, 1]) or --quantize MIN:MAX maps floats onto int8"
             }
-            (VectorElement::Bit, None) => {
+            (ElementType::Bit, None) => {
                 "; --quantize sign maps floats onto bits (1 where greater than 0)"
             }
             _ => "",
@@ -119,27 +119,27 @@ impl Encoder {
     pub fn stored(&self, vector: &[f32], blob: &mut Vec<u8>) -> Result<(), String> {
         blob.clear();
         match (self.element, self.quantize) {
-            (VectorElement::Float16, _) => blob.extend(
+            (ElementType::Float16, _) => blob.extend(
                 vector
                     .iter()
                     .flat_map(|x| half::f16::from_f32(*x).to_le_bytes()),
             ),
-            (VectorElement::BFloat16, _) => blob.extend(
+            (ElementType::BFloat16, _) => blob.extend(
                 vector
                     .iter()
                     .flat_map(|x| half::bf16::from_f32(*x).to_le_bytes()),
             ),
-            (VectorElement::Float32, _) => blob.extend(vector.iter().flat_map(|x| x.to_le_bytes())),
-            (VectorElement::Int8, Some(Quantize::Unit)) => {
+            (ElementType::Float32, _) => blob.extend(vector.iter().flat_map(|x| x.to_le_bytes())),
+            (ElementType::Int8, Some(Quantize::Unit)) => {
                 blob.extend(quantize::int8_unit(vector).iter().map(|&x| x as u8))
             }
-            (VectorElement::Int8, Some(Quantize::Range(min, max))) => blob.extend(
+            (ElementType::Int8, Some(Quantize::Range(min, max))) => blob.extend(
                 quantize::int8_range(vector, min, max)
                     .map_err(|e| e.to_string())?
                     .iter()
                     .map(|&x| x as u8),
             ),
-            (VectorElement::Int8, _) => {
+            (ElementType::Int8, _) => {
                 if let Some((i, x)) = vector.iter().enumerate().find(|(_, x)| {
                     x.fract() != 0.0 || !(f32::from(i8::MIN)..=f32::from(i8::MAX)).contains(*x)
                 }) {
@@ -149,7 +149,7 @@ impl Encoder {
                 }
                 blob.extend(vector.iter().map(|&x| x as i8 as u8));
             }
-            (VectorElement::Bit, quantize) => {
+            (ElementType::Bit, quantize) => {
                 if quantize.is_none() {
                     if let Some((i, x)) = vector
                         .iter()
@@ -163,6 +163,12 @@ impl Encoder {
                 }
                 let bits = quantize::binary_slice(vector).map_err(|e| e.to_string())?;
                 blob.extend_from_slice(bits.bytes());
+            }
+            (other @ (ElementType::Float64 | ElementType::Float8), _) => {
+                return Err(format!(
+                    "a vec0 column never holds {} vectors",
+                    other.name()
+                ))
             }
         }
         Ok(())
@@ -184,7 +190,7 @@ mod tests {
     #[test]
     fn int8_takes_exact_integers_or_a_declared_mapping() {
         let mut blob = Vec::new();
-        let exact = Encoder::new(VectorElement::Int8, None).unwrap();
+        let exact = Encoder::new(ElementType::Int8, None).unwrap();
         exact.insert(&[-128.0, 0.0, 127.0], &mut blob).unwrap();
         assert_eq!(blob, [0x80, 0, 0x7f]);
         for bad in [0.5, 128.0, -129.0] {
@@ -195,24 +201,24 @@ mod tests {
             );
         }
         // The bytes sqlite-vec's vec_quantize_int8(v, 'unit') gives.
-        let unit = Encoder::new(VectorElement::Int8, Some(Quantize::Unit)).unwrap();
+        let unit = Encoder::new(ElementType::Int8, Some(Quantize::Unit)).unwrap();
         unit.insert(&[0.1, -0.5, 1.0], &mut blob).unwrap();
         assert_eq!(blob, [12, (-64i8) as u8, 126]);
-        assert!(Encoder::new(VectorElement::Int8, Some(Quantize::Sign)).is_err());
-        assert!(Encoder::new(VectorElement::Float32, Some(Quantize::Unit)).is_err());
+        assert!(Encoder::new(ElementType::Int8, Some(Quantize::Sign)).is_err());
+        assert!(Encoder::new(ElementType::Float32, Some(Quantize::Unit)).is_err());
     }
 
     #[test]
     fn bit_takes_zeros_and_ones_or_signs() {
         let mut blob = Vec::new();
-        let exact = Encoder::new(VectorElement::Bit, None).unwrap();
+        let exact = Encoder::new(ElementType::Bit, None).unwrap();
         exact
             .insert(&[1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0], &mut blob)
             .unwrap();
         assert_eq!(blob, [0b1000_0001]);
         let err = exact.insert(&[0.5; 8], &mut blob).unwrap_err();
         assert!(err.contains("element 0 is 0.5, not 0 or 1"), "{err}");
-        let sign = Encoder::new(VectorElement::Bit, Some(Quantize::Sign)).unwrap();
+        let sign = Encoder::new(ElementType::Bit, Some(Quantize::Sign)).unwrap();
         sign.insert(&[0.5, -1.0, 0.0, 3.0, -0.1, 0.2, 0.0, 0.0], &mut blob)
             .unwrap();
         assert_eq!(blob, [0b0010_1001]);
@@ -221,7 +227,7 @@ mod tests {
     #[test]
     fn float_columns_insert_float32_and_compare_in_their_own_type() {
         let mut blob = Vec::new();
-        let half = Encoder::new(VectorElement::Float16, None).unwrap();
+        let half = Encoder::new(ElementType::Float16, None).unwrap();
         half.insert(&[1.0, 0.5], &mut blob).unwrap();
         assert_eq!(blob.len(), 8);
         half.stored(&[1.0, 0.5], &mut blob).unwrap();

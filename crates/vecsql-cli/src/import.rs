@@ -14,6 +14,8 @@ use std::time::Instant;
 use anyhow::{anyhow, bail, Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rusqlite::{Connection, OptionalExtension, ToSql};
+use vecsql::vec0::schema::vector_type_name;
+use vecsql_core::ElementType;
 
 pub use columns::{aux_arg, metadata_arg, partition_arg, ColumnArg};
 
@@ -21,7 +23,7 @@ use crate::elements::Encoder;
 use crate::output;
 use crate::readers;
 use crate::tables::{self, quote, Vec0Table};
-use crate::{ElementType, ImportArgs, IndexKind};
+use crate::{ImportArgs, IndexKind};
 use columns::Columns;
 
 /// Where the rows go: the statement's column names.
@@ -380,13 +382,12 @@ fn prepare_table(
     }
     let encoder = Encoder::new(column.element, args.quantize)?;
     if let Some(metric) = args.metric {
-        let existing = column.distance_metric.name();
-        if existing != metric.name() {
+        let existing = column.distance_metric;
+        if existing != metric {
             bail!(
-                "{}.{} already uses distance_metric={existing}, not {}",
+                "{}.{} already uses distance_metric={existing}, not {metric}",
                 table.name,
                 vector,
-                metric.name()
             );
         }
     }
@@ -471,7 +472,7 @@ fn create_table(
             .into_iter()
             .filter(|d| !d.starts_with('+')),
     );
-    let mut vector = format!("{} {}[{dims}]", args.column, element.name());
+    let mut vector = format!("{} {}[{dims}]", args.column, vector_type_name(element));
     // A bit column's only metric is hamming, its default.
     match (args.metric, element) {
         (None, ElementType::Bit) => {}

@@ -15,8 +15,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use rusqlite::{Connection, OpenFlags};
+use vecsql_core::distance::Metric;
+use vecsql_core::ElementType;
 
 use readers::Format;
 
@@ -51,55 +54,55 @@ enum Command {
     Info(InfoArgs),
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Metric {
-    L2,
-    Cosine,
-    L1,
-    Dot,
-    /// Bit columns only (their default).
-    Hamming,
+/// `--metric`: every metric, by the names `distance_metric=` takes, parsed into the core's
+/// [`Metric`] (clap lists them in `--help` and refuses any other).
+fn metric_parser() -> impl TypedValueParser<Value = Metric> {
+    PossibleValuesParser::new(Metric::ALL.map(|m| {
+        let value = PossibleValue::new(m.name());
+        match m {
+            Metric::Hamming => value.help("Bit columns only (their default)"),
+            _ => value,
+        }
+    }))
+    .map(|name| Metric::from_name(&name).expect("a listed metric name"))
 }
 
-impl Metric {
-    fn name(self) -> &'static str {
-        match self {
-            Metric::L2 => "l2",
-            Metric::Cosine => "cosine",
-            Metric::L1 => "l1",
-            Metric::Dot => "dot",
-            Metric::Hamming => "hamming",
+/// The element types a vec0 column may have, in `--type`'s order.
+const COLUMN_TYPES: [ElementType; 5] = [
+    ElementType::Float32,
+    ElementType::Float16,
+    ElementType::BFloat16,
+    ElementType::Int8,
+    ElementType::Bit,
+];
+
+/// `--type`: a vec0 column's element types, by `vec_type()`'s names, parsed into the core's
+/// [`ElementType`].
+fn element_parser() -> impl TypedValueParser<Value = ElementType> {
+    PossibleValuesParser::new(COLUMN_TYPES.map(|t| {
+        let value = PossibleValue::new(t.name());
+        match t {
+            ElementType::Int8 => {
+                value.help("Integers in -128..127 (or floats with --quantize unit|MIN:MAX)")
+            }
+            ElementType::Bit => value.help(
+                "One bit per dimension, a multiple of 8 (from 0/1, or floats with --quantize sign)",
+            ),
+            _ => value,
         }
-    }
+    }))
+    .map(|name| {
+        COLUMN_TYPES
+            .into_iter()
+            .find(|t| t.name() == name)
+            .expect("a listed element type name")
+    })
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum IndexKind {
     /// An HNSW graph (`indexed by hnsw()`), for approximate search.
     Hnsw,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ElementType {
-    Float32,
-    Float16,
-    Bfloat16,
-    /// Integers in -128..127 (or floats with --quantize unit|MIN:MAX).
-    Int8,
-    /// One bit per dimension, a multiple of 8 (from 0/1, or floats with --quantize sign).
-    Bit,
-}
-
-impl ElementType {
-    fn name(self) -> &'static str {
-        match self {
-            ElementType::Float32 => "float",
-            ElementType::Float16 => "float16",
-            ElementType::Bfloat16 => "bfloat16",
-            ElementType::Int8 => "int8",
-            ElementType::Bit => "bit",
-        }
-    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -136,14 +139,14 @@ pub struct ImportArgs {
     #[arg(long)]
     format: Option<Format>,
     /// Distance metric of a new table's vector column [default: l2].
-    #[arg(long)]
+    #[arg(long, value_parser = metric_parser())]
     metric: Option<Metric>,
     /// Build an ANN index on a new table's vector column.
     #[arg(long)]
     index: Option<IndexKind>,
     /// Element type of a new table's vector column (the imported floats are converted; int8
     /// and bit take exact values unless --quantize says how to map floats).
-    #[arg(long = "type", value_name = "TYPE")]
+    #[arg(long = "type", value_name = "TYPE", value_parser = element_parser())]
     element: Option<ElementType>,
     /// How floats become int8 or bit elements: `unit` (int8, [-1, 1] as
     /// vec_quantize_int8(v, 'unit')), `MIN:MAX` (int8, that range, clamped), `sign` (bit: 1

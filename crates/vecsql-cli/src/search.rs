@@ -6,7 +6,7 @@ use std::time::Instant;
 use anyhow::{anyhow, bail, Context, Result};
 use rusqlite::types::{Value, ValueRef};
 use rusqlite::OptionalExtension;
-use vecsql::vec0::schema::VectorElement;
+use vecsql_core::ElementType;
 
 use crate::elements::Encoder;
 use crate::output;
@@ -129,7 +129,7 @@ pub fn run(args: &SearchArgs) -> Result<()> {
     select.extend(shown.iter().map(|c| quote(c)));
     // A blob made by query_vector() needs its type; a stored vector carries it.
     let bound = match (&args.vector, column.element) {
-        (Some(_), element @ (VectorElement::Int8 | VectorElement::Bit)) => {
+        (Some(_), element @ (ElementType::Int8 | ElementType::Bit)) => {
             Encoder::new(element, None)?.bind(1)
         }
         _ => "?1".to_string(),
@@ -394,8 +394,8 @@ fn close_matches(
 
 /// `--vector JSON` as the KNN query takes it: the JSON text for float columns (vec0 parses
 /// it), the column's elements for int8 and bit columns, whose JSON vec0 would read as floats.
-fn query_vector(json: &str, element: VectorElement) -> Result<Value> {
-    if !matches!(element, VectorElement::Int8 | VectorElement::Bit) {
+fn query_vector(json: &str, element: ElementType) -> Result<Value> {
+    if !matches!(element, ElementType::Int8 | ElementType::Bit) {
         return Ok(Value::Text(json.to_string()));
     }
     let vector: Vec<f32> = serde_json::from_str(json)

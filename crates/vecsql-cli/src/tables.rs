@@ -5,8 +5,8 @@
 use anyhow::{anyhow, bail, Context, Result};
 use rusqlite::{Connection, OptionalExtension};
 use vecsql::vec0::schema::{
-    parse_definition, AuxiliaryType, Column, ColumnKind, KeyType, MetadataType, TableDefinition,
-    VectorColumn, VectorElement,
+    parse_definition, vector_type_name, AuxiliaryType, Column, ColumnKind, KeyType, MetadataType,
+    TableDefinition, VectorColumn,
 };
 
 /// One vec0 table of a database.
@@ -230,14 +230,7 @@ pub fn no_index(table: &str, column: &str, option: &str) -> String {
 
 /// `float[384]`, `int8[8]`... as written in a definition.
 pub fn vector_type(v: &VectorColumn) -> String {
-    let element = match v.element {
-        VectorElement::Float32 => "float",
-        VectorElement::Int8 => "int8",
-        VectorElement::Bit => "bit",
-        VectorElement::Float16 => "float16",
-        VectorElement::BFloat16 => "bfloat16",
-    };
-    format!("{element}[{}]", v.dimensions)
+    format!("{}[{}]", vector_type_name(v.element), v.dimensions)
 }
 
 /// One entry of `vec_index_status(table)`, if the function exists and reports this column.

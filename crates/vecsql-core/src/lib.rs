@@ -8,6 +8,7 @@ pub mod error;
 pub mod format;
 pub mod hnsw;
 pub mod quantize;
+pub mod topk;
 pub mod vector;
 
 pub use error::VectorError;

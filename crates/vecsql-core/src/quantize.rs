@@ -7,9 +7,7 @@ use crate::VectorError;
 /// sqlite-vec only quantizes whole bytes.
 pub fn binary(values: impl ExactSizeIterator<Item = f32>) -> Result<BitVector, VectorError> {
     if !values.len().is_multiple_of(8) {
-        return Err(VectorError::Unsupported(
-            "Binary quantization requires vectors with a length divisible by 8".into(),
-        ));
+        return Err(VectorError::BinaryQuantizeLength { dims: values.len() });
     }
     let values: Vec<f32> = values.collect();
     binary_slice(&values)
@@ -18,9 +16,7 @@ pub fn binary(values: impl ExactSizeIterator<Item = f32>) -> Result<BitVector, V
 /// [`binary`] for a slice, a byte at a time (the per-bit iterator showed up in insert profiles).
 pub fn binary_slice(values: &[f32]) -> Result<BitVector, VectorError> {
     if !values.len().is_multiple_of(8) {
-        return Err(VectorError::Unsupported(
-            "Binary quantization requires vectors with a length divisible by 8".into(),
-        ));
+        return Err(VectorError::BinaryQuantizeLength { dims: values.len() });
     }
     let bytes = values
         .chunks_exact(8)
@@ -39,9 +35,7 @@ pub fn binary_slice(values: &[f32]) -> Result<BitVector, VectorError> {
 /// values are truncated toward zero, out-of-range values clamp, NaN maps to 127.
 pub fn int8_range(values: &[f32], min: f32, max: f32) -> Result<Vec<i8>, VectorError> {
     if min >= max || !min.is_finite() || !max.is_finite() {
-        return Err(VectorError::Unsupported(format!(
-            "int8 quantization range must have min < max, got [{min}, {max}]"
-        )));
+        return Err(VectorError::Int8QuantizeRange { min, max });
     }
     let step = ((max as f64 - min as f64) / 255.0) as f32 as f64;
     Ok(values

@@ -293,6 +293,36 @@ fn every_metric_ranks_by_its_own_distance() {
     assert_eq!(first, 3.0, "the largest first component in the data");
 }
 
+/// float32 L1 is sqlite-vec's: |a - b| summed in order in double, which vec0 rounds to a
+/// float32 distance and `vec_distance_l1` returns as is. A sum in float32 (as the SIMD kernels
+/// do for the other metrics) loses the ones added to 2^24 and answers a different number.
+#[test]
+fn float32_l1_sums_in_double_in_vec0_and_in_vec_distance_l1() {
+    let conn = db();
+    exec(
+        &conn,
+        "create virtual table t using vec0(v float[1024] distance_metric=l1, chunk_size=8)",
+    );
+    let mut v = vec![1.0f32; 1024];
+    v[0] = 16_777_216.0; // 2^24: from here on float32 holds even integers only
+    conn.execute(
+        "insert into t(rowid, v) values (1, ?1)",
+        params![f32_blob(&v)],
+    )
+    .unwrap();
+    let zeros = f32_blob(&[0.0; 1024]);
+    let knn = rows_with(
+        &conn,
+        "select distance from t where v match ?1 and k = 1",
+        [&zeros],
+    );
+    let function = rows_with(&conn, "select vec_distance_l1(v, ?1) from t", [&zeros]);
+    // 2^24 + 1023, exactly, and that number rounded to float32 (the even neighbour).
+    assert_eq!(real(&function[0][0]), 16_778_239.0);
+    assert_eq!(real(&knn[0][0]), 16_778_240.0);
+    assert_eq!(real(&knn[0][0]), real(&function[0][0]) as f32 as f64);
+}
+
 fn vec_i8(v: &[i8]) -> Vec<u8> {
     v.iter().map(|x| *x as u8).collect()
 }

@@ -4,8 +4,8 @@
 
 use rusqlite::types::Value;
 use vecsql::vec0::schema::{
-    parse_definition, AuxiliaryType, ColumnKind, KeyType, MetadataType, TableDefinition,
-    VectorElement, MAX_AUXILIARY_COLUMNS, MAX_CHUNK_SIZE, MAX_DIMENSIONS, MAX_METADATA_COLUMNS,
+    parse_definition, AuxiliaryType, ColumnKind, ElementType, KeyType, MetadataType,
+    TableDefinition, MAX_AUXILIARY_COLUMNS, MAX_CHUNK_SIZE, MAX_DIMENSIONS, MAX_METADATA_COLUMNS,
     MAX_PARTITION_KEYS, MAX_VECTOR_COLUMNS,
 };
 
@@ -70,7 +70,7 @@ fn check_limits(def: &TableDefinition, args: &[String]) {
         );
         if let ColumnKind::Vector(v) = &column.kind {
             assert!((1..=MAX_DIMENSIONS).contains(&v.dimensions), "{args:?}");
-            if v.element == VectorElement::Bit {
+            if v.element == ElementType::Bit {
                 assert_eq!(v.dimensions % 8, 0, "{args:?}");
             }
         }
@@ -99,12 +99,7 @@ fn sample(kind: &ColumnKind) -> Value {
             Value::Text("key".into())
         }
         ColumnKind::Vector(v) => {
-            let bytes = match v.element {
-                VectorElement::Float32 => v.dimensions * 4,
-                VectorElement::Float16 | VectorElement::BFloat16 => v.dimensions * 2,
-                VectorElement::Int8 => v.dimensions,
-                VectorElement::Bit => v.dimensions / 8,
-            };
+            let bytes = v.element.packed_bytes(v.dimensions);
             Value::Blob((0..bytes).map(|i| (i % 5) as u8).collect())
         }
         ColumnKind::Metadata(MetadataType::Text) => Value::Text("a metadata text over 12".into()),

@@ -49,7 +49,9 @@
 //! hand-written; the cost is about 900 lines of SIMD with every variant tested against the
 //! reference.
 
+pub mod batch;
 mod dispatch;
+mod metric;
 mod portable;
 pub mod scalar;
 
@@ -61,6 +63,7 @@ mod avx512;
 use half::{bf16, f16};
 
 pub use dispatch::{kernel_backend, kernels, variants};
+pub use metric::Metric;
 
 /// The four metrics for one element type. Every function takes two slices of equal length
 /// (in release builds the longer one is cut to the shorter) and returns an `f32`.
@@ -189,6 +192,39 @@ public_family!(
 pub fn hamming_bits(a: &[u8], b: &[u8]) -> u32 {
     debug_assert_eq!(a.len(), b.len(), "vectors of different lengths");
     (kernels().hamming_bits)(a, b)
+}
+
+/// Manhattan distance of two `f32` vectors as sqlite-vec 0.1.9 computes it: each `|a - b|` in
+/// `f64`, summed in order in one `f64` accumulator, not rounded. This is the float32 L1 that
+/// SQL sees: `vec_distance_l1` returns it as is, vec0 (whose `distance` column is a float32 in
+/// sqlite-vec) rounds it to `f32`. One accumulator keeps the last bit equal to sqlite-vec's;
+/// [`l1_f32`] is the fast `f32` kernel, for graph walks where only the order matters.
+pub fn l1_f32_f64(a: &[f32], b: &[f32]) -> f64 {
+    debug_assert_eq!(a.len(), b.len(), "vectors of different lengths");
+    a.iter()
+        .zip(b)
+        .map(|(&x, &y)| (x as f64 - y as f64).abs())
+        .sum()
+}
+
+/// [`l1_f32_f64`] of `q` and each of `N` vectors, bit for bit: each sum still runs in order in
+/// its own accumulator, but the `N` chains interleave, so the CPU overlaps their additions
+/// (one chain waits on each add's latency; `N` keep the adders busy) without the reordering
+/// that would change the last bit.
+pub fn l1_f32_f64_many<const N: usize>(q: &[f32], vs: [&[f32]; N]) -> [f64; N] {
+    let mut acc = [0.0f64; N];
+    for v in vs {
+        debug_assert_eq!(v.len(), q.len(), "vectors of different lengths");
+    }
+    // Equal lengths up front, so the loop below needs no bounds checks.
+    let n = vs.iter().map(|v| v.len()).fold(q.len(), usize::min);
+    let (q, vs) = (&q[..n], vs.map(|v| &v[..n]));
+    for (i, &x) in q.iter().enumerate() {
+        for (a, v) in acc.iter_mut().zip(vs) {
+            *a += (x as f64 - v[i] as f64).abs();
+        }
+    }
+    acc
 }
 
 /// Partial sums for the `f64` functions: enough to keep the summation error small and to let

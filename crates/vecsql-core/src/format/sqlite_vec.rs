@@ -14,10 +14,7 @@ pub fn decode_f32(blob: &[u8]) -> Result<Vec<f32>, VectorError> {
         return Err(VectorError::Empty);
     }
     if !blob.len().is_multiple_of(4) {
-        return Err(VectorError::BlobLength(format!(
-            "invalid float32 vector BLOB length. Must be divisible by 4, found {}",
-            blob.len()
-        )));
+        return Err(VectorError::Float32BlobLength { found: blob.len() });
     }
     Ok(blob
         .chunks_exact(4)

@@ -67,7 +67,7 @@ use thiserror::Error;
 
 pub use persist::{read_header, read_node, Dirty, StoredNode, StoredShape};
 pub use search::{search_graph, Adjacency};
-pub use space::{BinarySpace, F32Query, F32Space, Int8Space, Metric};
+pub use space::{BinarySpace, F32Query, F32Space, Int8Space};
 
 use search::Scratch;
 

@@ -9,6 +9,7 @@ use proptest::prelude::*;
 
 use super::tests::{dump, Index};
 use super::*;
+use crate::distance::Metric;
 
 #[derive(Debug, Clone)]
 enum Op {

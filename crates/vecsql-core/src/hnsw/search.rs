@@ -9,6 +9,7 @@ use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
 use super::{Hnsw, NodeId, Space};
+use crate::topk::{rescore, Ranked};
 
 /// The graph as a walk sees it: node ids below [`capacity`](Self::capacity), an entry point,
 /// and each node's list on each layer.
@@ -262,28 +263,41 @@ impl Hnsw {
         out
     }
 
-    /// Search with cheap navigation distances, then rescore exactly.
+    /// The k nearest by exact distance: walk with `nav`, then rescore the candidates with
+    /// `exact` and keep the best `k` by (exact distance, rowid) ([`Ranked`]'s order). This is
+    /// the one rescoring path: vec0's index queries and the benchmarks both run it.
     ///
-    /// The walk uses `nav` (e.g. [`Int8Space`](super::Int8Space) or
-    /// [`BinarySpace`](super::BinarySpace) codes) and keeps `max(ef, k)` candidates; each is
-    /// then rescored with `exact` (full precision) and the best `k` are returned, ascending by
-    /// (exact distance, rowid). Quantisation error then only matters if it pushes a true
-    /// neighbour out of the `ef` candidates, so `ef` several times `k` recovers most recall.
-    pub fn search_rescored(
+    /// - `nav` is the walk's distance (a full-precision space, or [`Int8Space`](super::Int8Space)
+    ///   / [`BinarySpace`](super::BinarySpace) codes). The walk keeps `max(ef, k)` candidates.
+    /// - `nav_is_exact`: `nav` ranks exactly as `exact` does (a full-precision walk), so only
+    ///   the `k` best candidates are rescored; otherwise all of them are, and quantisation error
+    ///   only matters if it pushes a true neighbour out of them (an `ef` several times `k`
+    ///   recovers most recall).
+    /// - `exact(id)` is the candidate's distance as results report it; `Ok(None)` drops the
+    ///   candidate (a row the caller no longer finds), an error stops the search.
+    pub fn search_rescored<E>(
         &self,
         nav: impl FnMut(NodeId) -> f32,
-        mut exact: impl FnMut(NodeId) -> f32,
+        mut exact: impl FnMut(NodeId) -> Result<Option<f64>, E>,
         k: usize,
         ef: usize,
+        nav_is_exact: bool,
         accept: Option<&dyn Fn(NodeId) -> bool>,
-    ) -> Vec<(f32, NodeId)> {
+    ) -> Result<Vec<Ranked<NodeId>>, E> {
         let ef = ef.max(k);
-        let mut out = self.search(nav, ef, ef, accept);
-        for r in &mut out {
-            r.0 = clean(exact(r.1));
-        }
-        sort_truncate(self, &mut out, k);
-        out
+        let wanted = if nav_is_exact { k } else { ef };
+        let candidates = self.search(nav, wanted, ef, accept);
+        rescore(
+            candidates,
+            |(_, id)| {
+                Ok(exact(id)?.map(|distance| Ranked {
+                    distance,
+                    rowid: self.rowids[id as usize],
+                    item: id,
+                }))
+            },
+            k,
+        )
     }
 }
 

@@ -10,27 +10,16 @@
 //! `query_distance`, keep `ef` candidates, rescore those exactly and keep `k`
 //! ([`Hnsw::search_rescored`](super::Hnsw::search_rescored) does exactly that). Building the
 //! graph over codes also works but costs recall; build over [`F32Space`] when it fits.
+//!
+//! Spaces rank by [`Metric`]: `L2` as its square (same order, no square root); `Cosine` as
+//! `1 - dot * inv_a * inv_b` from the vectors as given and their inverse norms (the query is
+//! normalised once), a zero vector at distance 1 from everything (sqlite-vec would say NaN,
+//! which cannot be ranked); `Hamming` as squared L2, which for bits unpacked to +1/-1 floats is
+//! four times the Hamming distance (same order).
 
-use crate::distance::{dot_f32, dot_i8, hamming_bits, l1_f32, l2_squared_f32};
+use crate::distance::{dot_f32, dot_i8, hamming_bits, l1_f32, l2_squared_f32, Metric};
 
 use super::{NodeId, Space};
-
-/// The distance a space ranks by. Every value is "smaller is closer".
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Metric {
-    /// Squared Euclidean distance: ranks like L2 and saves a square root per distance; take
-    /// `sqrt` of the results to report L2.
-    L2,
-    /// Cosine distance `1 - cos`. [`F32Space`] stores the vectors as given with their inverse
-    /// norms, so this is `1 - dot * inv_a * inv_b` (the query is normalised once); a zero
-    /// vector is at distance 1 from everything (sqlite-vec would say NaN, which cannot be
-    /// ranked).
-    Cosine,
-    /// Negated inner product (maximum inner product search as a minimum).
-    Dot,
-    /// Manhattan distance.
-    L1,
-}
 
 /// Full-precision `f32` vectors, `dims` per node, stored by id.
 ///
@@ -95,9 +84,11 @@ fn align_offset(v: &[f32]) -> usize {
 #[inline]
 fn f32_distance(metric: Metric, a: &[f32], b: &[f32], scale: f32) -> f32 {
     match metric {
-        Metric::L2 => l2_squared_f32(a, b),
+        Metric::L2 | Metric::Hamming => l2_squared_f32(a, b),
         Metric::Cosine => 1.0 - dot_f32(a, b) * scale,
         Metric::Dot => -dot_f32(a, b),
+        // The fast float32 sum: a walk only ranks, and rescoring reports sqlite-vec's L1
+        // (within an ulp or so of this, as cosine's walk is of its rescoring).
         Metric::L1 => l1_f32(a, b),
     }
 }
@@ -339,7 +330,9 @@ impl Int8Space {
     #[inline]
     fn estimate(&self, a: &[i8], ma: &Int8Meta, b: &[i8], mb: &Int8Meta) -> f32 {
         match self.metric {
-            Metric::L2 => ma.norm2 + mb.norm2 - 2.0 * ma.scale * mb.scale * dot_i8(a, b),
+            Metric::L2 | Metric::Hamming => {
+                ma.norm2 + mb.norm2 - 2.0 * ma.scale * mb.scale * dot_i8(a, b)
+            }
             Metric::Cosine => 1.0 - dot_i8(a, b) * ma.inv_code_norm * mb.inv_code_norm,
             Metric::Dot => -(ma.scale * mb.scale * dot_i8(a, b)),
             Metric::L1 => a

@@ -10,6 +10,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use super::*;
+use crate::distance::Metric;
 
 // ---------------------------------------------------------------- helpers (shared with props)
 
@@ -551,23 +552,8 @@ fn quantised_navigation_with_rescoring() {
             v
         };
         want.push(all);
-        let to_rows = |v: Vec<(f32, NodeId)>| -> Vec<(f32, i64)> {
-            v.into_iter().map(|(d, id)| (d, id as i64)).collect()
-        };
-        got8.push(to_rows(g8.search_rescored(
-            i8s.query_distance(q),
-            exact.query_distance(q),
-            10,
-            64,
-            None,
-        )));
-        gotb.push(to_rows(gb.search_rescored(
-            bits.query_distance(q),
-            exact.query_distance(q),
-            10,
-            200,
-            None,
-        )));
+        got8.push(rescored(&g8, i8s.query_distance(q), &exact, q, 10, 64));
+        gotb.push(rescored(&gb, bits.query_distance(q), &exact, q, 10, 200));
     }
     drop(ix);
     let (r8, rb) = (recall(&got8, &want), recall(&gotb, &want));
@@ -576,9 +562,33 @@ fn quantised_navigation_with_rescoring() {
     assert!(rb >= 0.80, "binary {rb}");
     // Rescored distances are exact.
     let q = &qdata[..dims];
-    let res = g8.search_rescored(i8s.query_distance(q), exact.query_distance(q), 5, 64, None);
+    let res = rescored(&g8, i8s.query_distance(q), &exact, q, 5, 64);
     let f = exact.query_distance(q);
-    assert!(res.iter().all(|&(d, id)| d == f(id)));
+    assert!(res.iter().all(|&(d, id)| d == f(id as NodeId)));
+}
+
+/// `search_rescored` with `exact`'s own distances as the exact ones, as (distance, rowid).
+fn rescored(
+    g: &Hnsw,
+    nav: impl Fn(NodeId) -> f32,
+    exact: &F32Space,
+    q: &[f32],
+    k: usize,
+    ef: usize,
+) -> Vec<(f32, i64)> {
+    let f = exact.query_distance(q);
+    g.search_rescored(
+        nav,
+        |id| Ok::<_, std::convert::Infallible>(Some(f(id) as f64)),
+        k,
+        ef,
+        false,
+        None,
+    )
+    .unwrap_or_else(|never| match never {})
+    .into_iter()
+    .map(|r| (r.distance as f32, r.item as i64))
+    .collect()
 }
 
 #[test]

@@ -45,6 +45,18 @@ impl ElementType {
         }
     }
 
+    /// Bytes `dims` elements take packed back to back with no header: sqlite-vec's blobs and
+    /// vec0's chunks (libSQL adds a type byte, and FLOAT8 its scale, after them).
+    pub fn packed_bytes(self, dims: usize) -> usize {
+        match self {
+            ElementType::Float64 => dims * 8,
+            ElementType::Float32 => dims * 4,
+            ElementType::Float16 | ElementType::BFloat16 => dims * 2,
+            ElementType::Int8 | ElementType::Float8 => dims,
+            ElementType::Bit => dims.div_ceil(8),
+        }
+    }
+
     /// The subtype sqlite-vec sets on blobs of this type, where it has one.
     pub fn sqlite_vec_subtype(self) -> Option<u32> {
         match self {
@@ -68,11 +80,10 @@ impl BitVector {
     /// equality and Hamming distance only see real elements.
     pub fn new(mut bytes: Vec<u8>, dims: usize) -> Result<BitVector, VectorError> {
         if bytes.len() != dims.div_ceil(8) {
-            return Err(VectorError::BlobLength(format!(
-                "bit vector of {dims} dimensions needs {} bytes, found {}",
-                dims.div_ceil(8),
-                bytes.len()
-            )));
+            return Err(VectorError::BitBlobLength {
+                dims,
+                found: bytes.len(),
+            });
         }
         if !dims.is_multiple_of(8) {
             if let Some(last) = bytes.last_mut() {
@@ -234,9 +245,7 @@ impl Vector {
                     .enumerate()
                     .map(|(i, &x)| {
                         if x.fract() != 0.0 || !(-128.0..=127.0).contains(&x) {
-                            Err(VectorError::InvalidElement(format!(
-                                "element {i} is {x}, not an integer between -128 and 127"
-                            )))
+                            Err(VectorError::Int8OutOfRange { index: i, value: x })
                         } else {
                             Ok(x as i8)
                         }

@@ -1,7 +1,7 @@
 //! sqlite-vec's scalar functions, with its results, subtypes and error messages (see
 //! docs/sqlite-vec-behaviour.md), plus `vec_distance_dot` and a ranged `vec_quantize_int8`.
 
-use vecsql_core::distance;
+use vecsql_core::distance::{self, Metric};
 use vecsql_core::quantize;
 use vecsql_core::Vector;
 
@@ -242,24 +242,12 @@ pub fn vec_quantize_int8(args: &[SqlArg<'_>]) -> SqlResult<SqlOutput> {
     vector_output(&Vector::Int8(out))
 }
 
-#[derive(Clone, Copy, PartialEq)]
-enum Metric {
-    L2,
-    L1,
-    Cosine,
-    Dot,
-    Hamming,
-}
-
-impl Metric {
-    fn label(self) -> &'static str {
-        match self {
-            Metric::L2 => "L2",
-            Metric::L1 => "L1",
-            Metric::Cosine => "cosine",
-            Metric::Dot => "dot",
-            Metric::Hamming => "hamming",
-        }
+/// How sqlite-vec's messages name a metric ("Cannot calculate L2 distance ...").
+fn label(metric: Metric) -> &'static str {
+    match metric {
+        Metric::L2 => "L2",
+        Metric::L1 => "L1",
+        other => other.name(),
     }
 }
 
@@ -280,7 +268,7 @@ fn distance(args: &[SqlArg<'_>], metric: Metric) -> SqlResult<SqlOutput> {
         }
         (Vector::Bit(_), _, _) => Err(SqlError::new(format!(
             "Cannot calculate {} distance between two bitvectors.",
-            metric.label()
+            label(metric)
         ))),
         (_, _, Metric::Hamming) => Err(SqlError::new(format!(
             "Cannot calculate hamming distance between two {} vectors.",
@@ -288,12 +276,8 @@ fn distance(args: &[SqlArg<'_>], metric: Metric) -> SqlResult<SqlOutput> {
         ))),
         (Vector::Float32(a), Vector::Float32(b), _) => Ok(real(match metric {
             Metric::L2 => distance::l2_f32(a, b) as f64,
-            // sqlite-vec accumulates float32 L1 in double and does not round the result.
-            Metric::L1 => a
-                .iter()
-                .zip(b)
-                .map(|(&x, &y)| (x as f64 - y as f64).abs())
-                .sum(),
+            // sqlite-vec does not round float32 L1 to float here (vec0 does).
+            Metric::L1 => distance::l1_f32_f64(a, b),
             Metric::Cosine => distance::cosine_f32(a, b) as f64,
             Metric::Dot => -(distance::dot_f32(a, b) as f64),
             Metric::Hamming => unreachable!(),

@@ -24,10 +24,11 @@
 //! before its first search, is built at its first `vector_top_k`). Triggers of vanished
 //! indexes are dropped at the next rebuild in that schema.
 
+use vecsql_core::distance::Metric;
 use vecsql_core::format::libsql;
 
 use super::index_sql::{self, IndexDefinition, LibsqlType};
-use super::settings::{Metric, Settings};
+use super::settings::Settings;
 use crate::error::{SqlError, SqlResult};
 use crate::ffi::connection::Connection;
 use crate::ffi::{OwnedValue, SqlValue};
@@ -362,7 +363,7 @@ impl VectorIndex {
             self.q(&self.hidden),
             self.key.vec0_decl(),
             self.dims,
-            self.settings.metric.vec0_name(),
+            self.settings.metric.name(),
             self.settings.hnsw_params()
         )
     }

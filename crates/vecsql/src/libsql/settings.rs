@@ -11,25 +11,13 @@
 //! | `insert_l=N` | `ef_construction = min(N, 4096)` |
 //! | `alpha=X` (DiskANN's pruning slack) | accepted and checked (a positive number); HNSW's neighbour heuristic has no such knob |
 
+use vecsql_core::distance::Metric;
+
 use crate::error::{SqlError, SqlResult};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Metric {
-    Cosine,
-    L2,
-}
-
-impl Metric {
-    pub fn vec0_name(self) -> &'static str {
-        match self {
-            Metric::Cosine => "cosine",
-            Metric::L2 => "l2",
-        }
-    }
-}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
+    /// `Cosine` or `L2`, libSQL's two metrics.
     pub metric: Metric,
     pub max_neighbors: Option<u64>,
     pub compress_neighbors: Option<String>,

@@ -8,7 +8,6 @@ use super::query::plan::{PlanArg, QueryPlan};
 use super::query::request::{Arg, KnnRequest};
 use super::storage::{self, RowLocation};
 use super::table::Vec0Table;
-use super::values;
 use crate::error::{SqlError, SqlResult};
 use crate::ffi::vtab::{ColumnContext, FilterArg, VTabCursor};
 use crate::ffi::{OwnedValue, SqlOutput};
@@ -174,7 +173,9 @@ impl VTabCursor for Vec0Cursor {
             ColumnRole::Key => table.key_value(row.rowid)?.to_output(),
             ColumnRole::Vector(v) => SqlOutput::Blob {
                 bytes: table.storage.read_vector(v, location()?)?,
-                subtype: values::vector_subtype(layout.vectors[v].element),
+                // sqlite-vec's types carry their subtype, so `vec_to_json(emb)` reads int8 and bit
+                // columns correctly.
+                subtype: layout.vectors[v].element.sqlite_vec_subtype(),
             },
             ColumnRole::Metadata(m) => table
                 .storage

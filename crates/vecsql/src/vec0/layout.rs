@@ -20,19 +20,7 @@
 use super::affinity::Affinity;
 use super::index::IndexConfig;
 use super::schema::{AuxiliaryType, ColumnKind, KeyType, TableDefinition};
-pub use super::schema::{DistanceMetric as Metric, MetadataType as MetadataKind, VectorElement};
-
-impl VectorElement {
-    /// Bytes one vector of `dims` elements takes in a chunk.
-    pub fn vector_bytes(self, dims: usize) -> usize {
-        match self {
-            VectorElement::Float32 => dims * 4,
-            VectorElement::Int8 => dims,
-            VectorElement::Bit => dims.div_ceil(8),
-            VectorElement::Float16 | VectorElement::BFloat16 => dims * 2,
-        }
-    }
-}
+pub use super::schema::{ElementType, MetadataType as MetadataKind, Metric};
 
 pub use super::format::{TEXT_INLINE_BYTES, TEXT_SLOT_BYTES};
 
@@ -59,7 +47,7 @@ impl MetadataKind {
 #[derive(Debug, Clone)]
 pub struct VectorColumn {
     pub name: String,
-    pub element: VectorElement,
+    pub element: ElementType,
     pub dims: usize,
     pub metric: Metric,
     /// The column's ANN index (`indexed by ...`), if any.
@@ -68,7 +56,7 @@ pub struct VectorColumn {
 
 impl VectorColumn {
     pub fn vector_bytes(&self) -> usize {
-        self.element.vector_bytes(self.dims)
+        self.element.packed_bytes(self.dims)
     }
 }
 

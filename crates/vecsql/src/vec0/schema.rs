@@ -48,7 +48,8 @@ mod tests;
 
 pub use error::{ArgumentForm, SchemaError};
 
-use vecsql_core::ElementType;
+pub use vecsql_core::distance::Metric;
+pub use vecsql_core::ElementType;
 
 /// Most vector columns in one table (sqlite-vec's `VEC0_MAX_VECTOR_COLUMNS`).
 pub const MAX_VECTOR_COLUMNS: usize = 16;
@@ -105,62 +106,27 @@ pub enum KeyType {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct VectorColumn {
-    pub element: VectorElement,
+    /// Float32, Int8, Bit, Float16 or BFloat16 (the parser refuses the others).
+    pub element: ElementType,
     /// 1..=[`MAX_DIMENSIONS`]; a multiple of 8 for bit columns.
     pub dimensions: usize,
     /// The metric KNN queries rank by; `L2` by default, `Hamming` for bit columns.
-    pub distance_metric: DistanceMetric,
+    pub distance_metric: Metric,
     /// `indexed by kind(...)`, parsed but not validated: the ANN layer owns kinds and params.
     pub index: Option<IndexSpec>,
 }
 
-/// Element types a vec0 vector column may have.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum VectorElement {
-    Float32,
-    Int8,
-    Bit,
-    Float16,
-    BFloat16,
-}
-
-impl VectorElement {
-    pub fn element_type(self) -> ElementType {
-        match self {
-            VectorElement::Float32 => ElementType::Float32,
-            VectorElement::Int8 => ElementType::Int8,
-            VectorElement::Bit => ElementType::Bit,
-            VectorElement::Float16 => ElementType::Float16,
-            VectorElement::BFloat16 => ElementType::BFloat16,
-        }
-    }
-
-    /// The name used in messages (`vec_type()`'s name for the same type).
-    pub fn name(self) -> &'static str {
-        self.element_type().name()
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DistanceMetric {
-    L2,
-    Cosine,
-    L1,
-    Dot,
-    /// Bit columns only, and their only metric.
-    Hamming,
-}
-
-impl DistanceMetric {
-    /// The spelling `distance_metric=` takes.
-    pub fn name(self) -> &'static str {
-        match self {
-            DistanceMetric::L2 => "l2",
-            DistanceMetric::Cosine => "cosine",
-            DistanceMetric::L1 => "l1",
-            DistanceMetric::Dot => "dot",
-            DistanceMetric::Hamming => "hamming",
-        }
+/// The spelling of `element` in a column definition (`float[4]`, `int8[4]`, ...): the first
+/// of the names the parser accepts for it. vec0 columns hold only these five element types.
+pub fn vector_type_name(element: ElementType) -> &'static str {
+    match element {
+        ElementType::Float32 => "float",
+        ElementType::Int8 => "int8",
+        ElementType::Bit => "bit",
+        ElementType::Float16 => "float16",
+        ElementType::BFloat16 => "bfloat16",
+        // Never parsed into a vec0 column; the core's name is the closest spelling.
+        ElementType::Float64 | ElementType::Float8 => element.name(),
     }
 }
 

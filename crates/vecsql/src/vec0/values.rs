@@ -3,10 +3,9 @@
 
 use half::{bf16, f16};
 use vecsql_core::format::sqlite_vec;
-use vecsql_core::vector::{SUBTYPE_BIT, SUBTYPE_FLOAT32, SUBTYPE_INT8};
 use vecsql_core::Vector;
 
-use super::layout::{ColumnRole, Layout, MetadataKind, VectorColumn, VectorElement};
+use super::layout::{ColumnRole, ElementType, Layout, MetadataKind, VectorColumn};
 use super::query::scan::Query;
 use super::schema::AuxiliaryType;
 use crate::error::{SqlError, SqlResult};
@@ -83,8 +82,7 @@ pub fn vector_bytes(
         // Only an untagged blob, or one tagged with the column's own type, is taken as is: a
         // blob tagged float32 (`vec_f32(...)`) is a float32 vector even when its length
         // happens to match an int8, bit or float16 column, and must be refused or converted.
-        if (arg.subtype == 0
-            || column.element.element_type().sqlite_vec_subtype() == Some(arg.subtype))
+        if (arg.subtype == 0 || column.element.sqlite_vec_subtype() == Some(arg.subtype))
             && b.len() == column.vector_bytes()
             && !b.is_empty()
         {
@@ -99,7 +97,7 @@ pub fn vector_bytes(
     }
     let vector = match (column.element, arg.subtype) {
         // JSON text for a non-float32 column is read in the column's type.
-        (VectorElement::Int8, 0 | SUBTYPE_JSON) if matches!(arg.value, SqlValue::Text(_)) => {
+        (ElementType::Int8, 0 | SUBTYPE_JSON) if matches!(arg.value, SqlValue::Text(_)) => {
             sql_vector::i8_vector(&arg.value).map(Vector::Int8)
         }
         _ => sql_vector::vector(arg),
@@ -107,16 +105,16 @@ pub fn vector_bytes(
     .map_err(|e| purpose.invalid(column, e))?;
     let got = vector.element_type();
     let bytes = match (column.element, vector) {
-        (VectorElement::Float32, Vector::Float32(v)) => {
+        (ElementType::Float32, Vector::Float32(v)) => {
             check_len(column, purpose, v.len(), sqlite_vec::encode_f32(&v))?
         }
-        (VectorElement::Int8, Vector::Int8(v)) => {
+        (ElementType::Int8, Vector::Int8(v)) => {
             check_len(column, purpose, v.len(), sqlite_vec::encode_i8(&v))?
         }
-        (VectorElement::Bit, Vector::Bit(v)) => {
+        (ElementType::Bit, Vector::Bit(v)) => {
             check_len(column, purpose, v.dims(), v.bytes().to_vec())?
         }
-        (VectorElement::Float16, Vector::Float32(v)) => check_len(
+        (ElementType::Float16, Vector::Float32(v)) => check_len(
             column,
             purpose,
             v.len(),
@@ -124,7 +122,7 @@ pub fn vector_bytes(
                 .flat_map(|&x| f16::from_f32(x).to_le_bytes())
                 .collect(),
         )?,
-        (VectorElement::BFloat16, Vector::Float32(v)) => check_len(
+        (ElementType::BFloat16, Vector::Float32(v)) => check_len(
             column,
             purpose,
             v.len(),
@@ -160,31 +158,12 @@ fn check_len(
 /// The query for a KNN search on `column`, decoded to the column's element type.
 pub fn query(column: &VectorColumn, arg: &SqlArg<'_>) -> SqlResult<Query> {
     let bytes = vector_bytes(column, arg, Purpose::Query)?;
-    Ok(match column.element {
-        VectorElement::Float32 => Query::Float32(pod_vec(&bytes)),
-        VectorElement::Int8 => Query::Int8(pod_vec(&bytes)),
-        VectorElement::Bit => Query::Bit(bytes),
-        VectorElement::Float16 => Query::Float16(pod_vec(&bytes)),
-        VectorElement::BFloat16 => Query::BFloat16(pod_vec(&bytes)),
+    Query::from_packed(column.element, &bytes).ok_or_else(|| {
+        SqlError::internal(format!(
+            "vec0 columns never hold {} vectors",
+            column.element.name()
+        ))
     })
-}
-
-/// Copies little-endian element bytes into a vector of `T` (a copy also fixes alignment).
-fn pod_vec<T: bytemuck::Pod>(bytes: &[u8]) -> Vec<T> {
-    let mut out = vec![T::zeroed(); bytes.len() / std::mem::size_of::<T>()];
-    bytemuck::cast_slice_mut::<T, u8>(&mut out).copy_from_slice(bytes);
-    out
-}
-
-/// A stored vector as a column value: sqlite-vec's types carry their subtype so
-/// `vec_to_json(emb)` reads int8 and bit columns correctly.
-pub fn vector_subtype(element: VectorElement) -> Option<u32> {
-    match element {
-        VectorElement::Float32 => Some(SUBTYPE_FLOAT32),
-        VectorElement::Int8 => Some(SUBTYPE_INT8),
-        VectorElement::Bit => Some(SUBTYPE_BIT),
-        VectorElement::Float16 | VectorElement::BFloat16 => None,
-    }
 }
 
 /// The value metadata column `column` stores for `value`, after the column's affinity (as an

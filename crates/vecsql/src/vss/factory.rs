@@ -2,52 +2,26 @@
 //! factory string maps onto vecsql's one vector index: a `vec0` column, exact (`Flat`) or with
 //! `indexed by hnsw(...)` (HNSW, IVF, NSG; PQ/SQ codes become HNSW's int8 quantizer).
 
+use vecsql_core::distance::Metric;
+
 use crate::error::{SqlError, SqlResult};
 
 /// sqlite-vss's default factory.
 pub const DEFAULT_FACTORY: &str = "Flat,IDMap2";
 
-/// A vss0 column's metric, as sqlite-vss's `metric_type=` names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Metric {
-    L2,
-    InnerProduct,
-    L1,
+/// sqlite-vss's distance from vec0's under `metric` (one of the three `metric_type=` parses
+/// to): squared L2, the inner product itself (vec0's `dot` is its negation), L1 as is.
+pub fn vss_distance(metric: Metric, d: f64) -> f64 {
+    match metric {
+        Metric::Dot => 0.0 - d,
+        Metric::L1 => d,
+        _ => ((d * d) as f32) as f64,
+    }
 }
 
-impl Metric {
-    /// The vec0 `distance_metric` that orders rows the same way.
-    pub fn vec0_name(self) -> &'static str {
-        match self {
-            Metric::L2 => "l2",
-            Metric::InnerProduct => "dot",
-            Metric::L1 => "l1",
-        }
-    }
-
-    /// sqlite-vss's distance from vec0's: squared L2, the inner product itself (vec0's `dot`
-    /// is its negation), L1 as is.
-    pub fn from_vec0_distance(self, d: f64) -> f64 {
-        match self {
-            Metric::L2 => ((d * d) as f32) as f64,
-            Metric::InnerProduct => 0.0 - d,
-            Metric::L1 => d,
-        }
-    }
-
-    /// Whether larger distances are better (inner product is a similarity).
-    pub fn descending(self) -> bool {
-        self == Metric::InnerProduct
-    }
-
-    /// Faiss's metric code.
-    pub fn faiss_code(self) -> i32 {
-        match self {
-            Metric::InnerProduct => 0,
-            Metric::L2 => 1,
-            Metric::L1 => 2,
-        }
-    }
+/// Whether larger distances are better: sqlite-vss reports the inner product, a similarity.
+pub fn descending(metric: Metric) -> bool {
+    metric == Metric::Dot
 }
 
 /// How the column's vectors are searched.
@@ -65,6 +39,7 @@ pub struct ColumnSpec {
     pub name: String,
     pub dimensions: usize,
     pub factory: String,
+    /// `L2`, `Dot` (sqlite-vss's `INNER_PRODUCT`) or `L1`.
     pub metric: Metric,
     pub plan: IndexPlan,
 }
@@ -75,7 +50,7 @@ impl ColumnSpec {
         let mut def = format!(
             "v float[{}] distance_metric={}",
             self.dimensions,
-            self.metric.vec0_name()
+            self.metric.name()
         );
         if let IndexPlan::Hnsw { m, int8 } = &self.plan {
             let mut opts = Vec::new();
@@ -95,7 +70,7 @@ impl ColumnSpec {
 fn parse_metric(text: &str, column: &str) -> SqlResult<Metric> {
     match text {
         "L2" => Ok(Metric::L2),
-        "INNER_PRODUCT" => Ok(Metric::InnerProduct),
+        "INNER_PRODUCT" => Ok(Metric::Dot),
         "L1" => Ok(Metric::L1),
         "Linf" | "Canberra" | "BrayCurtis" | "JensenShannon" => Err(SqlError::new(format!(
             "vss0: metric_type={text} (column {column}) is not supported by vecsql; use L2, \
@@ -246,7 +221,7 @@ mod tests {
         assert_eq!(c.metric, Metric::L2);
         assert_eq!(c.plan, IndexPlan::Exact);
         let c = parse_column(r#"b(3) factory="HNSW16,IDMap2" metric_type=INNER_PRODUCT"#).unwrap();
-        assert_eq!(c.metric, Metric::InnerProduct);
+        assert_eq!(c.metric, Metric::Dot);
         assert_eq!(
             c.plan,
             IndexPlan::Hnsw {

@@ -18,7 +18,9 @@
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 
-use super::factory::{parse_column, ColumnSpec, Metric};
+use vecsql_core::distance::Metric;
+
+use super::factory::{descending, parse_column, vss_distance, ColumnSpec};
 use super::faiss;
 use super::functions::{
     inner_product, l1, l2_squared, RangeSearchParams, SearchParams, RANGE_SEARCH_PARAMS_POINTER,
@@ -213,16 +215,17 @@ impl VssTable {
                 (OwnedValue::Integer(id), OwnedValue::Blob(b)) => {
                     let v = floats(b);
                     let d = match metric {
-                        Metric::L2 => l2_squared(query, &v),
-                        Metric::InnerProduct => inner_product(query, &v),
+                        Metric::Dot => inner_product(query, &v),
                         Metric::L1 => l1(query, &v),
+                        // L2, the only other metric a vss0 column has.
+                        _ => l2_squared(query, &v),
                     };
                     Some((*id, d as f64))
                 }
                 _ => None,
             })
             .collect();
-        if metric.descending() {
+        if descending(metric) {
             out.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         } else {
             out.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
@@ -306,7 +309,7 @@ impl VssTable {
                     Some((*id, Some(l2_squared(&query, &floats(v)) as f64)))
                 }
                 (OwnedValue::Integer(id), OwnedValue::Real(d), _) => {
-                    Some((*id, Some(metric.from_vec0_distance(*d))))
+                    Some((*id, Some(vss_distance(metric, *d))))
                 }
                 _ => None,
             })
@@ -333,7 +336,7 @@ impl VssTable {
             .scan(col, &params.vector)?
             .into_iter()
             .filter(|&(_, d)| {
-                if metric.descending() {
+                if descending(metric) {
                     d > radius
                 } else {
                     d < radius
@@ -597,7 +600,7 @@ impl VTab for VssTable {
             let order = info.order_by();
             if order.len() == 1
                 && order[0].column == COLUMN_DISTANCE
-                && order[0].desc == self.columns[col].metric.descending()
+                && order[0].desc == descending(self.columns[col].metric)
             {
                 info.set_order_by_consumed(true);
             }

@@ -39,13 +39,17 @@ pub fn type_from_code(code: u8) -> Option<ElementType> {
 }
 
 pub(super) fn int8_unsupported() -> VectorError {
-    VectorError::Unsupported(
-        "libSQL has no int8 vector type; convert to float8 (vector8) or float32 first".into(),
-    )
+    VectorError::LibsqlNoInt8
 }
 
-fn blob_error(message: String) -> VectorError {
-    VectorError::BlobLength(message)
+/// A body (or, for `rule`s that say so, a whole blob) of `length` bytes that `type_name`
+/// refuses.
+fn length_error(type_name: &'static str, rule: &'static str, length: usize) -> VectorError {
+    VectorError::LibsqlBlobLength {
+        type_name,
+        rule,
+        length,
+    }
 }
 
 /// FLOAT8 codes are followed by padding up to a multiple of four so that alpha and shift are
@@ -113,9 +117,10 @@ pub fn encode(v: &Vector) -> Result<Vec<u8>, VectorError> {
 
 pub(super) fn check_blob_dims(dims: usize) -> Result<(), VectorError> {
     if dims > MAX_DIMENSIONS {
-        Err(blob_error(format!(
-            "vector: max size exceeded: {dims} > {MAX_DIMENSIONS}"
-        )))
+        Err(VectorError::LibsqlBlobTooLarge {
+            found: dims,
+            max: MAX_DIMENSIONS,
+        })
     } else {
         Ok(())
     }
@@ -131,10 +136,7 @@ pub(super) fn f32_at(bytes: &[u8], offset: usize) -> f32 {
 pub fn decode(blob: &[u8]) -> Result<Vector, VectorError> {
     if blob.len() & 1 == 0 {
         if blob.len() & 3 != 0 {
-            return Err(blob_error(format!(
-                "vector: float32 vector blob length must be divisible by 4: length={}",
-                blob.len()
-            )));
+            return Err(length_error("float32", "divisible by 4", blob.len()));
         }
         return decode_float32(blob);
     }
@@ -142,19 +144,21 @@ pub fn decode(blob: &[u8]) -> Result<Vector, VectorError> {
     match code {
         TYPE_FLOAT32 => {
             if body.len() & 3 != 0 {
-                return Err(blob_error(format!(
-                    "vector: float32 vector blob length must be divisible by 4 (excluding optional 'type'-byte): length={}",
-                    body.len()
-                )));
+                return Err(length_error(
+                    "float32",
+                    "divisible by 4 (excluding optional 'type'-byte)",
+                    body.len(),
+                ));
             }
             decode_float32(body)
         }
         TYPE_FLOAT64 => {
             if body.len() & 7 != 0 {
-                return Err(blob_error(format!(
-                    "vector: float64 vector blob length must be divisible by 8 (excluding 'type'-byte): length={}",
-                    body.len()
-                )));
+                return Err(length_error(
+                    "float64",
+                    "divisible by 8 (excluding 'type'-byte)",
+                    body.len(),
+                ));
             }
             check_blob_dims(body.len() / 8)?;
             Ok(Vector::Float64(
@@ -170,10 +174,11 @@ pub fn decode(blob: &[u8]) -> Result<Vector, VectorError> {
                 } else {
                     "floatb16"
                 };
-                return Err(blob_error(format!(
-                    "vector: {name} vector blob length must be divisible by 2 (excluding 'type'-byte): length={}",
-                    body.len()
-                )));
+                return Err(length_error(
+                    name,
+                    "divisible by 2 (excluding 'type'-byte)",
+                    body.len(),
+                ));
             }
             check_blob_dims(body.len() / 2)?;
             let bits = body
@@ -187,9 +192,7 @@ pub fn decode(blob: &[u8]) -> Result<Vector, VectorError> {
         }
         TYPE_FLOAT1BIT => decode_bits(body),
         TYPE_FLOAT8 => decode_float8(body),
-        other => Err(VectorError::Format(format!(
-            "vector: unexpected binary type: {other}"
-        ))),
+        code => Err(VectorError::LibsqlUnknownType { code }),
     }
 }
 
@@ -204,17 +207,16 @@ fn decode_float32(data: &[u8]) -> Result<Vector, VectorError> {
 
 fn decode_bits(body: &[u8]) -> Result<Vector, VectorError> {
     if body.is_empty() || body.len() & 1 != 0 {
-        return Err(blob_error(format!(
-            "vector: float1bit vector blob length must be divisible by 2 and not be empty (excluding 'type'-byte): length={}",
-            body.len()
-        )));
+        return Err(length_error(
+            "float1bit",
+            "divisible by 2 and not be empty (excluding 'type'-byte)",
+            body.len(),
+        ));
     }
     let unused = body[body.len() - 1] as usize;
     let capacity = 8 * body.len();
     if unused > capacity {
-        return Err(blob_error(format!(
-            "vector: float1bit vector blob says {unused} of its {capacity} bits are unused"
-        )));
+        return Err(VectorError::LibsqlBitsUnused { unused, capacity });
     }
     let dims = capacity - unused;
     check_blob_dims(dims)?;
@@ -225,26 +227,29 @@ fn decode_bits(body: &[u8]) -> Result<Vector, VectorError> {
 
 fn decode_float8(body: &[u8]) -> Result<Vector, VectorError> {
     if body.len() < 2 || body.len() & 1 != 0 {
-        return Err(blob_error(format!(
-            "vector: float8 vector blob length must be divisible by 2 and has at least 2 bytes (excluding 'type'-byte): length={}",
-            body.len()
-        )));
+        return Err(length_error(
+            "float8",
+            "divisible by 2 and has at least 2 bytes (excluding 'type'-byte)",
+            body.len(),
+        ));
     }
     let pad = body[body.len() - 1] as usize;
     let data_len = body.len() - 2;
     let Some(dims) = data_len.checked_sub(8 + pad) else {
-        return Err(blob_error(format!(
-            "vector: float8 vector blob of {} bytes is too short for {pad} padding bytes, alpha and shift",
-            body.len() + 1
-        )));
+        return Err(VectorError::LibsqlFloat8TooShort {
+            length: body.len() + 1,
+            padding: pad,
+        });
     };
     check_blob_dims(dims)?;
     let codes_len = dims + float8_padding(dims);
     if codes_len + 8 != data_len {
-        return Err(blob_error(format!(
-            "vector: float8 vector blob of {dims} dimensions needs {} data bytes, found {data_len} (padding byte says {pad})",
-            codes_len + 8
-        )));
+        return Err(VectorError::LibsqlFloat8Length {
+            dims,
+            expected: codes_len + 8,
+            found: data_len,
+            padding: pad,
+        });
     }
     Ok(Vector::Float8(Float8Vector {
         codes: body[..dims].to_vec(),

@@ -12,16 +12,13 @@ fn check_pair(a: &Vector, b: &Vector) -> Result<(), VectorError> {
         return Err(int8_unsupported());
     };
     if ca != cb {
-        return Err(VectorError::Format(format!(
-            "vector_distance: vectors must have the same type: {ca} != {cb}"
-        )));
+        return Err(VectorError::LibsqlTypeMismatch { a: ca, b: cb });
     }
     if a.dimensions() != b.dimensions() {
-        return Err(VectorError::Format(format!(
-            "vector_distance: vectors must have the same length: {} != {}",
-            a.dimensions(),
-            b.dimensions()
-        )));
+        return Err(VectorError::LibsqlLengthMismatch {
+            a: a.dimensions(),
+            b: b.dimensions(),
+        });
     }
     Ok(())
 }
@@ -137,11 +134,7 @@ pub fn distance_l2(a: &Vector, b: &Vector) -> Result<f64, VectorError> {
                 .map(|(&p, &q)| (bf16_to_f32(p), bf16_to_f32(q))),
         ),
         (Vector::Float8(x), Vector::Float8(y)) => l2_f32(dequantized(x).zip(dequantized(y))),
-        (Vector::Bit(_), Vector::Bit(_)) => {
-            return Err(VectorError::Unsupported(
-                "vector_distance: l2 distance is not supported for float1bit vectors".into(),
-            ))
-        }
+        (Vector::Bit(_), Vector::Bit(_)) => return Err(VectorError::LibsqlBitL2),
         _ => unreachable!("check_pair ensures equal libSQL types"),
     };
     Ok(d as f64)

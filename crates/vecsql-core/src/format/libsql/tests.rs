@@ -453,7 +453,7 @@ fn decode_errors_name_the_problem() {
     assert_eq!(decode(&big).unwrap().dimensions(), MAX_DIMENSIONS);
     assert!(matches!(
         encode(&Vector::Int8(vec![1])),
-        Err(VectorError::Unsupported(_))
+        Err(VectorError::LibsqlNoInt8)
     ));
 }
 

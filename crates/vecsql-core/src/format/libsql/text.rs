@@ -1,5 +1,6 @@
 //! The text form: `vector_extract()`'s printing and the `[...]` parser.
 
+use crate::error::LibsqlTextError;
 use crate::vector::{ElementType, Vector, MAX_DIMENSIONS};
 use crate::VectorError;
 
@@ -157,10 +158,6 @@ fn parse_sqlite_number(token: &[u8]) -> Option<f64> {
     std::str::from_utf8(token).ok()?.parse().ok()
 }
 
-pub(super) fn text_error(message: String) -> VectorError {
-    VectorError::Format(message)
-}
-
 /// Parses vector text the way libSQL does, with libSQL's error messages. The values are f64;
 /// libSQL keeps them for `vector64()` and narrows them to f32 for every other type (see
 /// [`vector_from_text`]). `[]` gives an empty vector.
@@ -172,7 +169,7 @@ pub fn parse_text(text: &str) -> Result<Vec<f64>, VectorError> {
         pos += 1;
     }
     if bytes.get(pos) != Some(&b'[') {
-        return Err(text_error("vector: must start with '['".into()));
+        return Err(LibsqlTextError::MissingOpen.into());
     }
     pos += 1;
     let mut values = Vec::new();
@@ -186,10 +183,11 @@ pub fn parse_text(text: &str) -> Result<Vec<f64>, VectorError> {
         }
         if b != b',' && b != b']' {
             if token.len() > MAX_NUMBER_CHARS {
-                return Err(text_error(format!(
-                    "vector: float string length exceeded {MAX_NUMBER_CHARS} characters: '{}'",
-                    String::from_utf8_lossy(&token)
-                )));
+                return Err(LibsqlTextError::NumberTooLong {
+                    token: String::from_utf8_lossy(&token).into_owned(),
+                    max: MAX_NUMBER_CHARS,
+                }
+                .into());
             }
             token.push(b);
             continue;
@@ -199,16 +197,17 @@ pub fn parse_text(text: &str) -> Result<Vec<f64>, VectorError> {
             break;
         }
         let Some(value) = parse_sqlite_number(&token) else {
-            return Err(text_error(format!(
-                "vector: invalid float at position {}: '{}'",
-                values.len(),
-                String::from_utf8_lossy(&token)
-            )));
+            return Err(LibsqlTextError::InvalidNumber {
+                position: values.len(),
+                token: String::from_utf8_lossy(&token).into_owned(),
+            }
+            .into());
         };
         if values.len() >= MAX_DIMENSIONS {
-            return Err(text_error(format!(
-                "vector: max size exceeded {MAX_DIMENSIONS}"
-            )));
+            return Err(LibsqlTextError::TooManyDimensions {
+                max: MAX_DIMENSIONS,
+            }
+            .into());
         }
         values.push(value);
         token.clear();
@@ -218,12 +217,10 @@ pub fn parse_text(text: &str) -> Result<Vec<f64>, VectorError> {
         }
     }
     if !closed {
-        return Err(text_error("vector: must end with ']'".into()));
+        return Err(LibsqlTextError::MissingClose.into());
     }
     if bytes[pos..].iter().any(|&b| !is_sqlite_space(b)) {
-        return Err(text_error(
-            "vector: non-space symbols after closing ']' are forbidden".into(),
-        ));
+        return Err(LibsqlTextError::TrailingSymbols.into());
     }
     Ok(values)
 }

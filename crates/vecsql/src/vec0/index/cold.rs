@@ -236,7 +236,7 @@ impl<'a, 'c> ColdGraph<'a, 'c> {
     pub fn search(
         self,
         query: &[f32],
-        metric: vecsql_core::hnsw::Metric,
+        metric: vecsql_core::distance::Metric,
         k: usize,
         ef: usize,
         accept: Option<&dyn Fn(&RowLocation) -> bool>,

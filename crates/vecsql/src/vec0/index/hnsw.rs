@@ -45,14 +45,15 @@ use std::cell::{Cell, OnceCell, RefCell, RefMut};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 
-use half::{bf16, f16};
+use vecsql_core::distance::batch::unpack_f32;
 use vecsql_core::hnsw::{self, BinarySpace, F32Space, Hnsw, HnswParams, Int8Space, NodeId};
+use vecsql_core::topk::{rescore, Ranked};
 
 use super::cold::{load_estimate, ColdCache, ColdGraph, ColdSource, COLD_QUERIES};
 use super::{IndexConfig, Knob, Quantizer, Tuning, MAX_EF};
 use crate::error::{SqlError, SqlResult};
 use crate::ffi::{OwnedValue, SqlValue};
-use crate::vec0::layout::{Layout, Metric, VectorColumn, VectorElement};
+use crate::vec0::layout::{ElementType, Layout, VectorColumn};
 use crate::vec0::query::scan::{chunk_distances, Neighbour, Query};
 use crate::vec0::storage::{AlignedChunk, RowLocation, Storage};
 
@@ -297,56 +298,6 @@ pub fn create_sql(layout: &Layout, i: usize, config: &IndexConfig) -> String {
     )
 }
 
-fn hnsw_metric(metric: Metric) -> hnsw::Metric {
-    match metric {
-        Metric::L2 => hnsw::Metric::L2,
-        Metric::Cosine => hnsw::Metric::Cosine,
-        Metric::Dot => hnsw::Metric::Dot,
-        Metric::L1 => hnsw::Metric::L1,
-        // Bit columns walk a BinarySpace, whose only distance is Hamming.
-        Metric::Hamming => hnsw::Metric::L2,
-    }
-}
-
-/// A stored vector (the column's element bytes) as f32 for the walk. Bits become +1/-1, whose
-/// sign codes are the bits again.
-fn to_f32(element: VectorElement, bytes: &[u8], dims: usize) -> Vec<f32> {
-    match element {
-        VectorElement::Float32 => bytes
-            .chunks_exact(4)
-            .map(|b| f32::from_le_bytes(b.try_into().expect("4 bytes")))
-            .collect(),
-        VectorElement::Float16 => bytes
-            .chunks_exact(2)
-            .map(|b| f16::from_le_bytes([b[0], b[1]]).to_f32())
-            .collect(),
-        VectorElement::BFloat16 => bytes
-            .chunks_exact(2)
-            .map(|b| bf16::from_le_bytes([b[0], b[1]]).to_f32())
-            .collect(),
-        VectorElement::Int8 => bytes.iter().map(|&b| b as i8 as f32).collect(),
-        VectorElement::Bit => (0..dims)
-            .map(|i| {
-                if (bytes[i / 8] >> (i % 8)) & 1 == 1 {
-                    1.0
-                } else {
-                    -1.0
-                }
-            })
-            .collect(),
-    }
-}
-
-fn query_f32(query: &Query, dims: usize) -> Vec<f32> {
-    match query {
-        Query::Float32(q) => q.clone(),
-        Query::Float16(q) => q.iter().map(|x| x.to_f32()).collect(),
-        Query::BFloat16(q) => q.iter().map(|x| x.to_f32()).collect(),
-        Query::Int8(q) => q.iter().map(|&x| x as f32).collect(),
-        Query::Bit(q) => to_f32(VectorElement::Bit, q, dims),
-    }
-}
-
 /// Which rows a filtered search may return: per chunk, a bitmap of accepted slots.
 pub struct Accept {
     chunks: HashMap<i64, Vec<u64>>,
@@ -434,10 +385,10 @@ impl HnswIndex {
 
     fn new_nav(&self) -> Nav {
         let dims = self.vector.dims;
-        if self.vector.element == VectorElement::Bit {
+        if self.vector.element == ElementType::Bit {
             return Nav::Binary(BinarySpace::new(dims));
         }
-        let metric = hnsw_metric(self.vector.metric);
+        let metric = self.vector.metric;
         match self.config.quantizer {
             Quantizer::None => Nav::F32(F32Space::new(dims, metric)),
             Quantizer::Int8 => Nav::Int8(Int8Space::new(dims, metric)),
@@ -688,7 +639,7 @@ impl HnswIndex {
                 return Ok(None);
             };
             let bytes = storage.read_vector(self.column, loc)?;
-            let v = to_f32(self.vector.element, &bytes, self.vector.dims);
+            let v = unpack_f32(self.vector.element, &bytes, self.vector.dims);
             l.nav.set(id, &v);
             set_location(&mut l.locations, id, loc);
         }
@@ -765,9 +716,9 @@ impl HnswIndex {
                 };
                 let raw = &bytes[slot * vb..(slot + 1) * vb];
                 let v: &[f32] = match self.vector.element {
-                    VectorElement::Float32 => bytemuck::cast_slice(raw),
+                    ElementType::Float32 => bytemuck::cast_slice(raw),
                     element => {
-                        converted = to_f32(element, raw, dims);
+                        converted = unpack_f32(element, raw, dims);
                         &converted
                     }
                 };
@@ -931,7 +882,7 @@ impl HnswIndex {
             let Loaded { graph, nav, .. } = &mut *l;
             with_space!(nav, s => graph.remove(loc.rowid, s));
         }
-        let v = to_f32(self.vector.element, vector, self.vector.dims);
+        let v = unpack_f32(self.vector.element, vector, self.vector.dims);
         self.link(&mut l, loc, &v);
         self.persist(storage, &mut l, &[loc.rowid])
     }
@@ -1055,7 +1006,7 @@ impl HnswIndex {
             return Ok(out);
         }
         let l = self.current(storage, None)?;
-        let q = query_f32(query, self.vector.dims);
+        let q = query.to_f32(self.vector.dims);
         let oversample = l.tuning.oversample.unwrap_or(1);
         let ef = ef.max(k).max(k.saturating_mul(oversample).min(MAX_EF));
         let locations = &l.locations;
@@ -1064,55 +1015,58 @@ impl HnswIndex {
             accept.map(|a| move |id: NodeId| location(id).is_some_and(|loc| a.accepts(&loc)));
         let filter_ref: Option<&dyn Fn(NodeId) -> bool> =
             filter.as_ref().map(|f| f as &dyn Fn(NodeId) -> bool);
-        // A full-precision walk ranks exactly as the rescoring will: only the k best need
-        // rescoring. A quantized walk's ef candidates are all rescored.
-        let wanted = match (&l.nav, self.config.quantizer) {
-            (Nav::F32(_), _) => k,
-            _ => ef,
-        };
-        let candidates =
-            with_space!(&l.nav, s => l.graph.search(s.query_distance(&q), wanted, ef, filter_ref));
-        // Rescoring: a float32 column walked in full precision keeps the column's exact
-        // values in the (shared) copy, so the exact kernel runs on them with no read at all.
-        // Otherwise the candidates' chunks come through the connection's chunk cache.
+        // Rescoring (the core's one path, `Hnsw::search_rescored`): a float32 column walked in
+        // full precision keeps the column's exact values in the (shared) copy, so the exact
+        // kernel runs on them with no read at all. A full-precision walk ranks as the
+        // rescoring will (to the last bits: cosine and L1 walk on faster forms of the same
+        // distance), so only the k best are rescored. Otherwise the candidates' chunks come
+        // through the connection's chunk cache, and a quantized walk's ef candidates are all
+        // rescored.
         let exact_in_copy = match &l.nav {
-            Nav::F32(s) if self.vector.element == VectorElement::Float32 => Some(s),
+            Nav::F32(s) if self.vector.element == ElementType::Float32 => Some(s),
             _ => None,
         };
+        let nav_is_exact = matches!(l.nav, Nav::F32(_));
         if exact_in_copy.is_none() {
             storage.validate_vector_cache()?;
         }
         let vb = self.vector.vector_bytes();
-        let mut out = Vec::with_capacity(candidates.len());
-        for (_, id) in candidates {
-            let Some(loc) = location(id) else { continue };
+        let metric = self.vector.metric;
+        let exact = |id: NodeId| -> SqlResult<Option<f64>> {
+            let Some(loc) = location(id) else {
+                return Ok(None);
+            };
             let mut distance = f64::NAN;
-            let mut emit = |_, d: f64| distance = if d == 0.0 { 0.0 } else { d };
+            let emit = |_, d: f64| distance = d;
             match exact_in_copy {
                 Some(s) => {
                     let bytes: &[u8] = bytemuck::cast_slice(s.get(id));
-                    chunk_distances(query, self.vector.metric, vb, bytes, &[0], &mut emit)?;
+                    chunk_distances(query, metric, vb, bytes, &[0], emit)?;
                 }
                 None => {
                     let chunk = storage.vector_chunk(self.column, loc.chunk_id)?;
-                    chunk_distances(
-                        query,
-                        self.vector.metric,
-                        vb,
-                        chunk.bytes(),
-                        &[loc.offset],
-                        &mut emit,
-                    )?;
+                    chunk_distances(query, metric, vb, chunk.bytes(), &[loc.offset], emit)?;
                 }
             }
-            out.push(Neighbour {
-                location: loc,
-                distance,
-            });
-        }
-        out.sort_by(|a, b| a.rank_cmp(b));
-        out.truncate(k);
-        Ok(out)
+            Ok(Some(distance))
+        };
+        let ranked = with_space!(&l.nav, s => l.graph.search_rescored(
+            s.query_distance(&q),
+            exact,
+            k,
+            ef,
+            nav_is_exact,
+            filter_ref,
+        ))?;
+        Ok(ranked
+            .into_iter()
+            .filter_map(|r| {
+                location(r.item).map(|location| Neighbour {
+                    location,
+                    distance: r.distance,
+                })
+            })
+            .collect())
     }
 }
 
@@ -1124,7 +1078,7 @@ impl HnswIndex {
         self.state.borrow().is_none()
             && !self.writing.get()
             && self.config.quantizer == Quantizer::None
-            && self.vector.element != VectorElement::Bit
+            && self.vector.element != ElementType::Bit
             && self.cold_walks.get() < COLD_QUERIES
     }
 
@@ -1172,7 +1126,7 @@ impl HnswIndex {
         let started = std::time::Instant::now();
         let dims = self.vector.dims;
         let element = self.vector.element;
-        let to_f32 = |b: &[u8]| to_f32(element, b, dims);
+        let to_f32 = |b: &[u8]| unpack_f32(element, b, dims);
         let damaged = |e: &dyn std::fmt::Display| self.damaged(storage, e);
         let graph = ColdGraph::new(
             ColdSource {
@@ -1191,28 +1145,38 @@ impl HnswIndex {
         let accepts = accept.map(|a| move |loc: &RowLocation| a.accepts(loc));
         let accept_ref: Option<&dyn Fn(&RowLocation) -> bool> =
             accepts.as_ref().map(|f| f as &dyn Fn(&RowLocation) -> bool);
-        let q = query_f32(query, dims);
-        let found = graph.search(&q, hnsw_metric(self.vector.metric), k, ef, accept_ref)?;
+        let q = query.to_f32(dims);
+        let found = graph.search(&q, self.vector.metric, k, ef, accept_ref)?;
         self.cold_walks.set(self.cold_walks.get() + 1);
         self.cold_spent
             .set(self.cold_spent.get() + started.elapsed());
         // The rows returned are located with every check and scored with the column's exact
-        // distance, as a copy's results are.
+        // distance, by the core's rescoring as a copy's results are.
         let vb = self.vector.vector_bytes();
-        let mut out = Vec::with_capacity(found.len());
-        for (_, walked) in found {
+        let exact = |(_, walked): (f32, RowLocation)| -> SqlResult<_> {
             let Some(location) = storage.locate(walked.rowid)? else {
-                continue;
+                return Ok(None);
             };
             let bytes = storage.read_vector(self.column, location)?;
             let mut distance = f64::NAN;
-            let mut emit = |_, d: f64| distance = if d == 0.0 { 0.0 } else { d };
-            chunk_distances(query, self.vector.metric, vb, &bytes, &[0], &mut emit)?;
-            out.push(Neighbour { location, distance });
-        }
-        out.sort_by(|a, b| a.rank_cmp(b));
-        out.truncate(k);
-        Ok(Some(out))
+            chunk_distances(query, self.vector.metric, vb, &bytes, &[0], |_, d| {
+                distance = d
+            })?;
+            Ok(Some(Ranked {
+                distance,
+                rowid: location.rowid,
+                item: location,
+            }))
+        };
+        let out = rescore(found, exact, k)?;
+        Ok(Some(
+            out.into_iter()
+                .map(|r| Neighbour {
+                    location: r.item,
+                    distance: r.distance,
+                })
+                .collect(),
+        ))
     }
 }
 

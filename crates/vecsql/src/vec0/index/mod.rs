@@ -19,7 +19,7 @@ mod cold;
 pub mod hnsw;
 pub mod status;
 
-use super::layout::{Metric, VectorElement};
+use super::layout::{ElementType, Metric};
 use super::schema::IndexSpec;
 
 /// How the graph walk measures distances. Candidates found by a quantized walk are always
@@ -121,7 +121,7 @@ impl IndexConfig {
     /// `search_list_size_insert` (`ef_construction`).
     pub fn from_spec(
         spec: &IndexSpec,
-        element: VectorElement,
+        element: ElementType,
         metric: Metric,
     ) -> Result<IndexConfig, String> {
         let kind = spec.kind.as_str();
@@ -252,7 +252,7 @@ impl IndexConfig {
                 ))
             }
         }
-        if element == VectorElement::Bit && config.quantizer != Quantizer::None {
+        if element == ElementType::Bit && config.quantizer != Quantizer::None {
             return Err(format!(
                 "indexed by {kind}(): a bit column is already binary; drop the quantizer"
             ));
@@ -475,7 +475,7 @@ mod tests {
 
     #[test]
     fn hnsw_defaults_and_parameters() {
-        let c = IndexConfig::from_spec(&spec("hnsw", &[]), VectorElement::Float32, Metric::Cosine)
+        let c = IndexConfig::from_spec(&spec("hnsw", &[]), ElementType::Float32, Metric::Cosine)
             .unwrap();
         assert_eq!((c.m, c.ef_construction, c.ef_search), (16, 200, 64));
         assert_eq!(c.quantizer, Quantizer::None);
@@ -484,7 +484,7 @@ mod tests {
                 "hnsw",
                 &[("m", "8"), ("ef_search", "100"), ("quantizer", "int8")],
             ),
-            VectorElement::Float32,
+            ElementType::Float32,
             Metric::L2,
         )
         .unwrap();
@@ -502,7 +502,7 @@ mod tests {
                     ("search_list_size", "128"),
                 ],
             ),
-            VectorElement::Float32,
+            ElementType::Float32,
             Metric::Cosine,
         )
         .unwrap();
@@ -512,7 +512,7 @@ mod tests {
         );
         let c = IndexConfig::from_spec(
             &spec("rescore", &[("quantizer", "int8"), ("oversample", "16")]),
-            VectorElement::Float32,
+            ElementType::Float32,
             Metric::L2,
         )
         .unwrap();
@@ -530,7 +530,7 @@ mod tests {
                     ("oversample", "4"),
                 ],
             ),
-            VectorElement::Float32,
+            ElementType::Float32,
             Metric::L2,
         )
         .unwrap();
@@ -547,7 +547,7 @@ mod tests {
                     ("search_list_size_insert", "300"),
                 ],
             ),
-            VectorElement::Float32,
+            ElementType::Float32,
             Metric::L2,
         )
         .unwrap();
@@ -593,10 +593,9 @@ mod tests {
 
     #[test]
     fn bad_clauses_name_what_is_wrong() {
-        let err = |s: IndexSpec, e: VectorElement, m: Metric| {
-            IndexConfig::from_spec(&s, e, m).unwrap_err()
-        };
-        let f = VectorElement::Float32;
+        let err =
+            |s: IndexSpec, e: ElementType, m: Metric| IndexConfig::from_spec(&s, e, m).unwrap_err();
+        let f = ElementType::Float32;
         assert!(err(spec("annoy", &[]), f, Metric::L2).contains("unknown index type 'annoy'"));
         assert!(err(
             spec("ivf", &[("nlist", "4"), ("nprobe", "8")]),
@@ -626,7 +625,7 @@ mod tests {
             .contains("none, int8 or binary"));
         assert!(err(
             spec("hnsw", &[("quantizer", "int8")]),
-            VectorElement::Bit,
+            ElementType::Bit,
             Metric::Hamming
         )
         .contains("bit column"));

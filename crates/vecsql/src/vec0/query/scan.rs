@@ -7,11 +7,11 @@
 //! whole chunk) and distances computed with the SIMD kernels for the surviving slots. A
 //! bounded max-heap keeps the best k by (distance, rowid).
 
-use std::cmp::Ordering;
-use std::collections::{BTreeSet, BinaryHeap};
+use std::collections::BTreeSet;
 
-use half::{bf16, f16};
-use vecsql_core::distance;
+use vecsql_core::distance::batch;
+pub use vecsql_core::distance::batch::Query;
+use vecsql_core::topk::{unsigned_zero, Ranked, TopK};
 
 use super::filter::RowFilter;
 use super::plan::FilterOp;
@@ -26,125 +26,18 @@ pub struct Neighbour {
     pub distance: f64,
 }
 
-impl Neighbour {
-    /// The order of KNN results: ascending (distance, rowid), NaN after every number.
-    pub fn rank_cmp(&self, other: &Neighbour) -> Ordering {
-        Ranked::from(self).cmp(&Ranked::from(other))
-    }
-}
-
-impl From<&Neighbour> for Ranked {
-    fn from(n: &Neighbour) -> Ranked {
-        Ranked {
-            distance: n.distance,
-            rowid: n.location.rowid,
-            chunk_id: n.location.chunk_id,
-            offset: n.location.offset,
-        }
-    }
-}
-
-/// (distance, rowid) with NaN after every number, so ordering is total.
-#[derive(Debug, Clone, Copy)]
-struct Ranked {
-    distance: f64,
-    rowid: i64,
-    chunk_id: i64,
-    offset: usize,
-}
-
-impl Ranked {
-    fn key(&self) -> (f64, i64) {
-        let d = if self.distance.is_nan() {
-            f64::INFINITY
-        } else {
-            self.distance
-        };
-        (d, self.rowid)
-    }
-}
-
-impl PartialEq for Ranked {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
-    }
-}
-impl Eq for Ranked {}
-impl PartialOrd for Ranked {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for Ranked {
-    fn cmp(&self, other: &Self) -> Ordering {
-        let (a, b) = (self.key(), other.key());
-        a.0.total_cmp(&b.0)
-            .then(a.1.cmp(&b.1))
-            .then(self.distance.is_nan().cmp(&other.distance.is_nan()))
-    }
-}
-
-/// The query vector, decoded once into the column's element type.
-#[derive(Debug)]
-pub enum Query {
-    Float32(Vec<f32>),
-    Int8(Vec<i8>),
-    Bit(Vec<u8>),
-    Float16(Vec<f16>),
-    BFloat16(Vec<bf16>),
-}
-
-/// Distances from `query` to `count` vectors laid out back to back in `chunk` (in the column's
-/// element type), for the slots set in `candidates`.
+/// [`batch::distances`] (the core's batch kernels, which the index's rescoring runs too),
+/// its caller-side errors as internal ones.
 pub(crate) fn chunk_distances(
     query: &Query,
     metric: Metric,
     vector_bytes: usize,
     chunk: &[u8],
     candidates: &[usize],
-    mut emit: impl FnMut(usize, f64),
+    emit: impl FnMut(usize, f64),
 ) -> SqlResult<()> {
-    macro_rules! each {
-        ($ty:ty, $q:expr, $f:expr) => {{
-            let all: &[$ty] = bytemuck::try_cast_slice(chunk)
-                .map_err(|e| SqlError::internal(format!("misaligned vector chunk: {e}")))?;
-            let per = vector_bytes / std::mem::size_of::<$ty>();
-            for &slot in candidates {
-                let v = &all[slot * per..(slot + 1) * per];
-                emit(slot, $f($q, v) as f64);
-            }
-        }};
-    }
-    match (query, metric) {
-        (Query::Float32(q), Metric::L2) => each!(f32, q, distance::l2_f32),
-        (Query::Float32(q), Metric::Cosine) => each!(f32, q, distance::cosine_f32),
-        (Query::Float32(q), Metric::L1) => each!(f32, q, distance::l1_f32),
-        (Query::Float32(q), Metric::Dot) => each!(f32, q, |a, b| -distance::dot_f32(a, b)),
-        (Query::Int8(q), Metric::L2) => each!(i8, q, distance::l2_i8),
-        (Query::Int8(q), Metric::Cosine) => each!(i8, q, distance::cosine_i8),
-        (Query::Int8(q), Metric::L1) => each!(i8, q, distance::l1_i8),
-        (Query::Int8(q), Metric::Dot) => each!(i8, q, |a, b| -distance::dot_i8(a, b)),
-        (Query::Float16(q), Metric::L2) => each!(f16, q, distance::l2_f16),
-        (Query::Float16(q), Metric::Cosine) => each!(f16, q, distance::cosine_f16),
-        (Query::Float16(q), Metric::L1) => each!(f16, q, distance::l1_f16),
-        (Query::Float16(q), Metric::Dot) => each!(f16, q, |a, b| -distance::dot_f16(a, b)),
-        (Query::BFloat16(q), Metric::L2) => each!(bf16, q, distance::l2_bf16),
-        (Query::BFloat16(q), Metric::Cosine) => each!(bf16, q, distance::cosine_bf16),
-        (Query::BFloat16(q), Metric::L1) => each!(bf16, q, distance::l1_bf16),
-        (Query::BFloat16(q), Metric::Dot) => each!(bf16, q, |a, b| -distance::dot_bf16(a, b)),
-        (Query::Bit(q), Metric::Hamming) => {
-            for &slot in candidates {
-                let v = &chunk[slot * vector_bytes..(slot + 1) * vector_bytes];
-                emit(slot, distance::hamming_bits(q, v) as f64);
-            }
-        }
-        (_, metric) => {
-            return Err(SqlError::internal(format!(
-                "metric {metric:?} does not apply to this vector type"
-            )))
-        }
-    }
-    Ok(())
+    batch::distances(query, metric, vector_bytes, chunk, candidates, emit)
+        .map_err(|e| SqlError::internal(e.to_string()))
 }
 
 /// Below this many candidate vectors a scan stays on one thread.
@@ -156,17 +49,6 @@ struct ChunkWork<'c> {
     chunk: &'c ChunkInfo,
     candidates: &'c [usize],
     vectors: std::sync::Arc<crate::vec0::storage::AlignedChunk>,
-}
-
-fn push_bounded(heap: &mut BinaryHeap<Ranked>, ranked: Ranked, k: usize) {
-    if heap.len() < k {
-        heap.push(ranked);
-    } else if let Some(worst) = heap.peek() {
-        if ranked < *worst {
-            heap.pop();
-            heap.push(ranked);
-        }
-    }
 }
 
 pub struct KnnSearch<'a> {
@@ -189,9 +71,9 @@ struct ScanSpec<'q> {
 
 impl ScanSpec<'_> {
     /// The best k of `part`, by (distance, rowid).
-    fn scan(&self, part: &[ChunkWork<'_>]) -> SqlResult<BinaryHeap<Ranked>> {
+    fn scan(&self, part: &[ChunkWork<'_>]) -> SqlResult<TopK<RowLocation>> {
         let (metric, vector_bytes) = (self.metric, self.vector_bytes);
-        let mut heap = BinaryHeap::with_capacity(self.k + 1);
+        let mut top = TopK::new(self.k);
         for w in part {
             chunk_distances(
                 self.query,
@@ -200,27 +82,27 @@ impl ScanSpec<'_> {
                 w.vectors.bytes(),
                 w.candidates,
                 |slot, distance| {
-                    // -0.0 (e.g. the negated dot product of orthogonal vectors) is the same
-                    // distance as 0.0 in SQL; left signed, `distance >= 0` would drop it and
-                    // the (distance, rowid) order would put it before every 0.0.
-                    let distance = if distance == 0.0 { 0.0 } else { distance };
+                    let distance = unsigned_zero(distance);
                     // Compared as SQL compares numbers: NaN (output as NULL) passes no bound.
                     if !self.distance_bounds.iter().all(|(op, bound)| {
                         distance.partial_cmp(bound).is_some_and(|o| op.accepts(o))
                     }) {
                         return;
                     }
-                    let ranked = Ranked {
+                    let rowid = w.chunk.rowid(slot);
+                    top.push(Ranked {
                         distance,
-                        rowid: w.chunk.rowid(slot),
-                        chunk_id: w.chunk.chunk_id,
-                        offset: slot,
-                    };
-                    push_bounded(&mut heap, ranked, self.k);
+                        rowid,
+                        item: RowLocation {
+                            rowid,
+                            chunk_id: w.chunk.chunk_id,
+                            offset: slot,
+                        },
+                    });
                 },
             )?;
         }
-        Ok(heap)
+        Ok(top)
     }
 }
 
@@ -321,7 +203,7 @@ impl KnnSearch<'_> {
             distance_bounds: &self.distance_bounds,
         };
         let scan = |part: &[ChunkWork<'_>]| spec.scan(part);
-        let heaps: Vec<SqlResult<BinaryHeap<Ranked>>> = if threads <= 1 || work.len() < 2 {
+        let heaps: Vec<SqlResult<TopK<RowLocation>>> = if threads <= 1 || work.len() < 2 {
             vec![scan(&work)]
         } else {
             let per = work.len().div_ceil(threads);
@@ -340,22 +222,15 @@ impl KnnSearch<'_> {
                     .collect()
             })
         };
-        let mut heap: BinaryHeap<Ranked> = BinaryHeap::with_capacity(self.k + 1);
+        let mut top = TopK::new(self.k);
         for part in heaps {
-            for ranked in part?.into_vec() {
-                push_bounded(&mut heap, ranked, self.k);
-            }
+            top.merge(part?);
         }
-        let mut out = heap.into_sorted_vec();
-        out.truncate(self.k);
-        Ok(out
+        Ok(top
+            .into_sorted_vec()
             .into_iter()
             .map(|r| Neighbour {
-                location: RowLocation {
-                    rowid: r.rowid,
-                    chunk_id: r.chunk_id,
-                    offset: r.offset,
-                },
+                location: r.item,
                 distance: r.distance,
             })
             .collect())

@@ -7,9 +7,9 @@
 use super::error::{ArgumentForm as Form, SchemaError};
 use super::lexer::{tokenize, Token};
 use super::{
-    AuxiliaryType, Column, ColumnKind, DistanceMetric, IndexSpec, KeyType, MetadataType,
-    TableDefinition, VectorColumn, VectorElement, DEFAULT_CHUNK_SIZE, MAX_AUXILIARY_COLUMNS,
-    MAX_CHUNK_SIZE, MAX_DIMENSIONS, MAX_METADATA_COLUMNS, MAX_PARTITION_KEYS, MAX_VECTOR_COLUMNS,
+    AuxiliaryType, Column, ColumnKind, ElementType, IndexSpec, KeyType, MetadataType, Metric,
+    TableDefinition, VectorColumn, DEFAULT_CHUNK_SIZE, MAX_AUXILIARY_COLUMNS, MAX_CHUNK_SIZE,
+    MAX_DIMENSIONS, MAX_METADATA_COLUMNS, MAX_PARTITION_KEYS, MAX_VECTOR_COLUMNS,
 };
 
 const NAME_RULE: &str =
@@ -381,14 +381,14 @@ impl Definition {
                 })
             }
         };
-        if element == VectorElement::Bit && !dimensions.is_multiple_of(8) {
+        if element == ElementType::Bit && !dimensions.is_multiple_of(8) {
             return Err(a.fail(format!(
                 "bit vector dimensions must be divisible by 8, found {dimensions}"
             )));
         }
         let distance_metric = distance_metric.unwrap_or(match element {
-            VectorElement::Bit => DistanceMetric::Hamming,
-            _ => DistanceMetric::L2,
+            ElementType::Bit => Metric::Hamming,
+            _ => Metric::L2,
         });
         self.push(
             name,
@@ -540,22 +540,14 @@ fn chunk_size(value: &str) -> Result<usize, SchemaError> {
     }
 }
 
-fn metric(value: &str, element: VectorElement) -> Result<DistanceMetric, String> {
-    let known = [
-        DistanceMetric::L2,
-        DistanceMetric::Cosine,
-        DistanceMetric::L1,
-        DistanceMetric::Dot,
-        DistanceMetric::Hamming,
-    ]
-    .into_iter()
-    .find(|m| m.name().eq_ignore_ascii_case(value));
+fn metric(value: &str, element: ElementType) -> Result<Metric, String> {
+    let known = Metric::from_name(value);
     match (known, element) {
-        (Some(DistanceMetric::Hamming), VectorElement::Bit) => Ok(DistanceMetric::Hamming),
-        (_, VectorElement::Bit) => Err(format!(
+        (Some(Metric::Hamming), ElementType::Bit) => Ok(Metric::Hamming),
+        (_, ElementType::Bit) => Err(format!(
             "bit vector columns only support distance_metric=hamming, found '{value}'"
         )),
-        (Some(DistanceMetric::Hamming), other) => Err(format!(
+        (Some(Metric::Hamming), other) => Err(format!(
             "distance_metric=hamming needs a bit vector column, but this column is {}",
             other.name()
         )),
@@ -570,13 +562,13 @@ fn lower(word: &str) -> String {
     word.to_ascii_lowercase()
 }
 
-fn vector_element(ty: &str) -> Option<VectorElement> {
+fn vector_element(ty: &str) -> Option<ElementType> {
     Some(match lower(ty).as_str() {
-        "float" | "f32" => VectorElement::Float32,
-        "int8" | "i8" => VectorElement::Int8,
-        "bit" => VectorElement::Bit,
-        "float16" | "f16" => VectorElement::Float16,
-        "bfloat16" | "bf16" => VectorElement::BFloat16,
+        "float" | "f32" => ElementType::Float32,
+        "int8" | "i8" => ElementType::Int8,
+        "bit" => ElementType::Bit,
+        "float16" | "f16" => ElementType::Float16,
+        "bfloat16" | "bf16" => ElementType::BFloat16,
         _ => return None,
     })
 }

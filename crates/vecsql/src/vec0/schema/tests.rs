@@ -44,18 +44,18 @@ fn vector(definition: &str) -> VectorColumn {
 #[test]
 fn vector_types_and_their_spellings() {
     for (ty, element) in [
-        ("float", VectorElement::Float32),
-        ("FLOAT", VectorElement::Float32),
-        ("f32", VectorElement::Float32),
-        ("F32", VectorElement::Float32),
-        ("int8", VectorElement::Int8),
-        ("i8", VectorElement::Int8),
-        ("bit", VectorElement::Bit),
-        ("Bit", VectorElement::Bit),
-        ("float16", VectorElement::Float16),
-        ("f16", VectorElement::Float16),
-        ("bfloat16", VectorElement::BFloat16),
-        ("BF16", VectorElement::BFloat16),
+        ("float", ElementType::Float32),
+        ("FLOAT", ElementType::Float32),
+        ("f32", ElementType::Float32),
+        ("F32", ElementType::Float32),
+        ("int8", ElementType::Int8),
+        ("i8", ElementType::Int8),
+        ("bit", ElementType::Bit),
+        ("Bit", ElementType::Bit),
+        ("float16", ElementType::Float16),
+        ("f16", ElementType::Float16),
+        ("bfloat16", ElementType::BFloat16),
+        ("BF16", ElementType::BFloat16),
     ] {
         let v = vector(&format!("emb {ty}[16]"));
         assert_eq!(
@@ -63,14 +63,14 @@ fn vector_types_and_their_spellings() {
             (element, 16, None),
             "{ty}"
         );
-        let default = if element == VectorElement::Bit {
-            DistanceMetric::Hamming
+        let default = if element == ElementType::Bit {
+            Metric::Hamming
         } else {
-            DistanceMetric::L2
+            Metric::L2
         };
         assert_eq!(v.distance_metric, default, "{ty}");
     }
-    assert_eq!(VectorElement::BFloat16.name(), "bfloat16");
+    assert_eq!(ElementType::BFloat16.name(), "bfloat16");
 }
 
 #[test]
@@ -83,7 +83,7 @@ fn whitespace_case_and_leading_zeros_are_free() {
     ] {
         let v = vector(definition);
         assert_eq!(v.dimensions, 4, "{definition}");
-        assert_eq!(v.distance_metric, DistanceMetric::Cosine, "{definition}");
+        assert_eq!(v.distance_metric, Metric::Cosine, "{definition}");
     }
     assert_eq!(ok("EMB float[4]").columns[0].name, "EMB");
 }
@@ -91,19 +91,19 @@ fn whitespace_case_and_leading_zeros_are_free() {
 #[test]
 fn metrics_per_element_type() {
     for (definition, metric) in [
-        ("e float[4] distance_metric=l2", DistanceMetric::L2),
-        ("e float[4] distance_metric=L1", DistanceMetric::L1),
-        ("e float[4] distance_metric=dot", DistanceMetric::Dot),
-        ("e int8[4] distance_metric=cosine", DistanceMetric::Cosine),
-        ("e int8[4] distance_metric=l1", DistanceMetric::L1),
-        ("e f16[4] distance_metric=cosine", DistanceMetric::Cosine),
-        ("e bf16[4] distance_metric=dot", DistanceMetric::Dot),
-        ("e bit[8] distance_metric=hamming", DistanceMetric::Hamming),
-        ("e bit[8] distance_metric=HAMMING", DistanceMetric::Hamming),
+        ("e float[4] distance_metric=l2", Metric::L2),
+        ("e float[4] distance_metric=L1", Metric::L1),
+        ("e float[4] distance_metric=dot", Metric::Dot),
+        ("e int8[4] distance_metric=cosine", Metric::Cosine),
+        ("e int8[4] distance_metric=l1", Metric::L1),
+        ("e f16[4] distance_metric=cosine", Metric::Cosine),
+        ("e bf16[4] distance_metric=dot", Metric::Dot),
+        ("e bit[8] distance_metric=hamming", Metric::Hamming),
+        ("e bit[8] distance_metric=HAMMING", Metric::Hamming),
     ] {
         assert_eq!(vector(definition).distance_metric, metric, "{definition}");
     }
-    assert_eq!(DistanceMetric::Cosine.name(), "cosine");
+    assert_eq!(Metric::Cosine.name(), "cosine");
 }
 
 #[test]
@@ -240,8 +240,8 @@ fn declaration_order_and_helpers() {
     assert_eq!(
         vectors,
         [
-            (2, 0, "emb", VectorElement::Float32),
-            (7, 1, "small", VectorElement::Bit)
+            (2, 0, "emb", ElementType::Float32),
+            (7, 1, "small", ElementType::Bit)
         ]
     );
     let metadata: Vec<_> = def
@@ -277,7 +277,7 @@ fn declaration_order_and_helpers() {
 fn index_clauses() {
     let v =
         vector("emb float[384] distance_metric=cosine indexed by hnsw(m=16, ef_construction=200)");
-    assert_eq!(v.distance_metric, DistanceMetric::Cosine);
+    assert_eq!(v.distance_metric, Metric::Cosine);
     let index = v.index.unwrap();
     assert_eq!(index.kind, "hnsw");
     assert_eq!(
@@ -313,7 +313,7 @@ fn index_clauses() {
         "emb float[4] indexed by Rescore(Quantizer=BIT, oversample=8, bias=-0.5, label='it''s', \
          plus=+2) distance_metric=l1",
     );
-    assert_eq!(v.distance_metric, DistanceMetric::L1);
+    assert_eq!(v.distance_metric, Metric::L1);
     assert_eq!(
         v.index.unwrap().params,
         [
@@ -562,8 +562,8 @@ fn check_invariants(def: &TableDefinition) {
     );
     for v in def.vector_columns() {
         assert!((1..=MAX_DIMENSIONS).contains(&v.def.dimensions));
-        let bit = v.def.element == VectorElement::Bit;
-        assert_eq!(bit, v.def.distance_metric == DistanceMetric::Hamming);
+        let bit = v.def.element == ElementType::Bit;
+        assert_eq!(bit, v.def.distance_metric == Metric::Hamming);
         assert!(!bit || v.def.dimensions.is_multiple_of(8));
     }
     let mut names: Vec<_> = def
