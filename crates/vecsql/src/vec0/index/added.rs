@@ -12,8 +12,8 @@ use super::IndexConfig;
 use crate::error::{SqlError, SqlResult};
 use crate::ffi::connection::Connection;
 use crate::ffi::{OwnedValue, SqlValue};
-use crate::vec0::layout::{Layout, VectorElement};
-use crate::vec0::schema::parse_definition;
+use crate::vec0::layout::Layout;
+use crate::vec0::schema::{parse_definition, vector_type_name};
 
 /// The `{t}_info` key of vector column `name`'s stored index.
 pub fn info_key(name: &str) -> String {
@@ -66,10 +66,7 @@ pub fn apply_stored(conn: &Connection, layout: &mut Layout) -> SqlResult<()> {
 /// checks it.
 pub fn parse_clause(layout: &Layout, i: usize, clause: &str) -> Result<IndexConfig, String> {
     let v = &layout.vectors[i];
-    let element = match v.element {
-        VectorElement::Float32 => "float",
-        other => other.name(),
-    };
+    let element = vector_type_name(v.element);
     let column = format!(
         "{} {element}[{}] distance_metric={} indexed by {clause}",
         v.name,
