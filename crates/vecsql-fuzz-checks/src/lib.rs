@@ -1,5 +1,10 @@
-//! One function per fuzz target. They use only `vecsql`, `vecsql-core` and `rusqlite`, so the
-//! normal test suite can include this module by path and replay saved inputs without libFuzzer.
+//! The checks behind vecsql's fuzz targets: one function per target, over bytes. Each panics on
+//! any broken property, which libFuzzer reports as a crash.
+//!
+//! A crate of its own, free of libFuzzer, so that two builds share it: the targets in `fuzz/`
+//! (each one line calling its check; built by `scripts/fuzz.sh`) and `vecsql`'s
+//! `tests/fuzz_regressions.rs` (a dev-dependency), which replays the saved seeds and crashes on
+//! stable Rust in every `cargo test`, so a crash found once stays fixed.
 //!
 //! Besides "no panic", every check asserts properties that must hold for any input:
 //! - [`json`]: parse / format / parse is the identity, errors point inside the input, the
