@@ -5,8 +5,8 @@ use super::index::Knob;
 use super::storage::RowLocation;
 use super::table::Vec0Table;
 use super::values::Purpose;
-use crate::error::{SqlError, SqlResult};
 use crate::ffi::{SqlArg, SqlValue};
+use crate::vec0::error::{ArgumentError, Vec0Result};
 
 /// What `run_command` lists after an unknown command.
 const COMMANDS: &str = "vecsql's commands are 'optimize', 'rebuild-index', and for tables \
@@ -22,15 +22,17 @@ impl Vec0Table {
     /// - sqlite-vec 0.1.10's index knobs `search_list_size=N`, `search_list_size_search=N`,
     ///   `search_list_size_insert=N` and `oversample=N`, mapped onto every HNSW index of the
     ///   table (see [`Knob`]) and stored with it.
-    pub(super) fn run_command(&self, command: &SqlValue<'_>) -> SqlResult<()> {
+    pub(super) fn run_command(&self, command: &SqlValue<'_>) -> Vec0Result<()> {
         let text = match command {
             SqlValue::Text(t) => String::from_utf8_lossy(t).into_owned(),
             other => {
-                return Err(SqlError::new(format!(
-                    "vec0 table {}: a command must be TEXT, got {}; {COMMANDS}",
-                    self.layout().table,
-                    other.storage_class()
-                )))
+                let got = other.storage_class();
+                return Err(ArgumentError::new("a command", "TEXT", got)
+                    .worded(format!(
+                        "vec0 table {}: a command must be TEXT, got {got}; {COMMANDS}",
+                        self.layout().table
+                    ))
+                    .into());
             }
         };
         if text.eq_ignore_ascii_case("optimize") {
@@ -43,7 +45,7 @@ impl Vec0Table {
             return Ok(());
         }
         match Knob::parse(&text) {
-            Some(Err(message)) => Err(SqlError::new(message)),
+            Some(Err(bad)) => Err(ArgumentError::from(bad).into()),
             // sqlite-vec 0.1.10 accepts `oversample=N` on any table and ignores it where no
             // column has a rescore index; the list sizes are commands of indexed tables only.
             Some(Ok(Knob::Oversample(_))) if self.indexes.is_empty() => Ok(()),
@@ -53,18 +55,22 @@ impl Vec0Table {
                 }
                 Ok(())
             }
-            _ => Err(SqlError::new(format!(
-                "unknown vec0 command: '{text}' ({}{COMMANDS})",
-                if Knob::parse(&text).is_some() {
-                    "the table has no ANN index; "
-                } else {
-                    ""
-                }
-            ))),
+            _ => Err(
+                ArgumentError::new("a command", "one of the table's commands", &*text)
+                    .worded(format!(
+                        "unknown vec0 command: '{text}' ({}{COMMANDS})",
+                        if Knob::parse(&text).is_some() {
+                            "the table has no ANN index; "
+                        } else {
+                            ""
+                        }
+                    ))
+                    .into(),
+            ),
         }
     }
 
-    fn optimize(&self) -> SqlResult<()> {
+    fn optimize(&self) -> Vec0Result<()> {
         // Highest chunks first: each of their rows moves to the lowest free slot of its
         // partition, until no free slot lies below the chunk being emptied.
         let mut chunks = self.storage.chunks(&[])?;

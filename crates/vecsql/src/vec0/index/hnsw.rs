@@ -46,11 +46,13 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 use half::{bf16, f16};
-use vecsql_core::hnsw::{self, BinarySpace, F32Space, Hnsw, HnswParams, Int8Space, NodeId};
+use vecsql_core::hnsw::{
+    self, BinarySpace, F32Space, Hnsw, HnswError, HnswParams, Int8Space, NodeId,
+};
 
 use super::{IndexConfig, Knob, Quantizer, Tuning, MAX_EF};
-use crate::error::{SqlError, SqlResult};
 use crate::ffi::{OwnedValue, SqlValue};
+use crate::vec0::error::{Vec0Error, Vec0Result};
 use crate::vec0::layout::{Layout, Metric, VectorColumn, VectorElement};
 use crate::vec0::query::scan::{chunk_distances, Neighbour, Query};
 use crate::vec0::storage::{AlignedChunk, RowLocation, Storage};
@@ -442,7 +444,7 @@ impl HnswIndex {
     }
 
     /// The key of the shared copies: the database file's name, the table and the column.
-    fn key(&self, storage: &Storage) -> SqlResult<Option<&Key>> {
+    fn key(&self, storage: &Storage) -> Vec0Result<Option<&Key>> {
         if self.key.get().is_none() {
             let rows = storage.query(
                 "SELECT file FROM pragma_database_list WHERE name = ?",
@@ -462,7 +464,7 @@ impl HnswIndex {
         Ok(self.key.get().and_then(|k| k.as_ref()))
     }
 
-    fn stored_generation(&self, storage: &Storage) -> SqlResult<i64> {
+    fn stored_generation(&self, storage: &Storage) -> Vec0Result<i64> {
         let rows = storage.query(
             &format!(
                 "SELECT value FROM {} WHERE key = 'generation'",
@@ -472,17 +474,21 @@ impl HnswIndex {
         )?;
         match rows.first().and_then(|r| r.first()) {
             Some(OwnedValue::Integer(g)) => Ok(*g),
-            _ => Err(SqlError::corrupt(format!(
-                "vec0 table {}: the index of column \"{}\" has no generation counter (damaged {}_{})",
-                storage.layout.table,
-                self.vector.name,
-                storage.layout.table,
-                meta_suffix(self.column)
-            ))),
+            _ => Err(Vec0Error::corrupt(
+                &storage.layout.shadow(&meta_suffix(self.column)),
+                format!(
+                    "vec0 table {}: the index of column \"{}\" has no generation counter \
+                     (damaged {}_{})",
+                    storage.layout.table,
+                    self.vector.name,
+                    storage.layout.table,
+                    meta_suffix(self.column)
+                ),
+            )),
         }
     }
 
-    fn stored_header(&self, storage: &Storage) -> SqlResult<Option<Vec<u8>>> {
+    fn stored_header(&self, storage: &Storage) -> Vec0Result<Option<Vec<u8>>> {
         let rows = storage.query(
             &format!(
                 "SELECT value FROM {} WHERE key = 'header'",
@@ -502,7 +508,7 @@ impl HnswIndex {
     /// process, this one's (or the shared one) brought up to date from the log, or a full load,
     /// in that order of preference. `pending` is a row the caller is about to link (see
     /// [`load`](Self::load)).
-    fn current(&self, storage: &Storage, pending: Option<i64>) -> SqlResult<Arc<Loaded>> {
+    fn current(&self, storage: &Storage, pending: Option<i64>) -> Vec0Result<Arc<Loaded>> {
         let generation = self.stored_generation(storage)?;
         if let Some(l) = self.state.borrow().as_ref() {
             if l.generation == generation {
@@ -575,7 +581,7 @@ impl HnswIndex {
         &'a self,
         storage: &Storage,
         pending: Option<i64>,
-    ) -> SqlResult<RefMut<'a, Loaded>> {
+    ) -> Vec0Result<RefMut<'a, Loaded>> {
         drop(self.current(storage, pending)?);
         let mut state = self.state.borrow_mut();
         let arc = state.as_mut().expect("current() set the copy");
@@ -600,7 +606,7 @@ impl HnswIndex {
         storage: &Storage,
         base: Arc<Loaded>,
         generation: i64,
-    ) -> SqlResult<Option<Loaded>> {
+    ) -> Vec0Result<Option<Loaded>> {
         let behind = generation - base.generation;
         if !(1..=LOG_KEEP).contains(&behind) {
             return Ok(None);
@@ -677,7 +683,7 @@ impl HnswIndex {
     /// would (so the graph, and the stored bytes, do not depend on whether this connection had
     /// a fresh copy); graph nodes without a row are removed. Those repairs are written with
     /// the next write to the index.
-    fn load(&self, storage: &Storage, generation: i64, pending: Option<i64>) -> SqlResult<Loaded> {
+    fn load(&self, storage: &Storage, generation: i64, pending: Option<i64>) -> Vec0Result<Loaded> {
         let tuning = self.read_tuning(storage)?;
         let mut graph = match self.stored_header(storage)? {
             Some(h) => {
@@ -689,17 +695,22 @@ impl HnswIndex {
                     &[],
                 )?;
                 // Damage, in either index table: SQLITE_CORRUPT_VTAB naming both.
-                let damaged = |e: &dyn std::fmt::Display| {
-                    SqlError::corrupt(format!(
-                        "vec0 table {}: the index of column \"{}\" ({}, {}) is damaged: {e}; \
+                let nodes_table = storage.layout.shadow(&nodes_suffix(self.column));
+                let meta_table = storage.layout.shadow(&meta_suffix(self.column));
+                let damaged = |shadow: &str, e: &dyn std::fmt::Display| {
+                    Vec0Error::corrupt(
+                        shadow,
+                        format!(
+                            "vec0 table {}: the index of column \"{}\" ({}, {}) is damaged: {e}; \
                          rebuild it with insert into {}({}) values ('rebuild-index')",
-                        storage.layout.table,
-                        self.vector.name,
-                        storage.layout.shadow(&nodes_suffix(self.column)),
-                        storage.layout.shadow(&meta_suffix(self.column)),
-                        storage.layout.table,
-                        storage.layout.table
-                    ))
+                            storage.layout.table,
+                            self.vector.name,
+                            nodes_table,
+                            meta_table,
+                            storage.layout.table,
+                            storage.layout.table
+                        ),
+                    )
                 };
                 let rows = nodes
                     .into_iter()
@@ -709,13 +720,20 @@ impl HnswIndex {
                             (Some(OwnedValue::Integer(id)), Some(OwnedValue::Blob(b))) => {
                                 Ok((id, b))
                             }
-                            (id, _) => {
-                                Err(damaged(&format!("the links of node {id:?} are not a blob")))
-                            }
+                            (id, _) => Err(damaged(
+                                &nodes_table,
+                                &format!("the links of node {id:?} are not a blob"),
+                            )),
                         }
                     })
-                    .collect::<SqlResult<Vec<_>>>()?;
-                let mut graph = Hnsw::load(&h, rows.into_iter()).map_err(|e| damaged(&e))?;
+                    .collect::<Vec0Result<Vec<_>>>()?;
+                let mut graph = Hnsw::load(&h, rows.into_iter()).map_err(|e| {
+                    let shadow = match e {
+                        HnswError::CorruptHeader(_) => &meta_table,
+                        _ => &nodes_table,
+                    };
+                    damaged(shadow, &e)
+                })?;
                 graph.set_ef_construction(tuning.ef_construction);
                 graph
             }
@@ -799,7 +817,7 @@ impl HnswIndex {
 
     /// Writes what changed in the graph and moves the generation on; `rows` are the rows
     /// whose vector or location changed (for the log).
-    fn persist(&self, storage: &Storage, l: &mut Loaded, rows: &[i64]) -> SqlResult<()> {
+    fn persist(&self, storage: &Storage, l: &mut Loaded, rows: &[i64]) -> Vec0Result<()> {
         let dirty = l.graph.take_dirty();
         let nodes = self.nodes(storage);
         let mut logged: BTreeSet<i64> = dirty.removed.iter().copied().collect();
@@ -835,7 +853,7 @@ impl HnswIndex {
         storage: &Storage,
         l: &mut Loaded,
         change: Option<(&BTreeSet<i64>, &[i64])>,
-    ) -> SqlResult<()> {
+    ) -> Vec0Result<()> {
         let meta = self.meta(storage);
         storage.execute(
             &format!("UPDATE {meta} SET value = value + 1 WHERE key = 'generation'"),
@@ -864,7 +882,7 @@ impl HnswIndex {
     }
 
     /// The stored knobs (the declared ones where none are stored).
-    fn read_tuning(&self, storage: &Storage) -> SqlResult<Tuning> {
+    fn read_tuning(&self, storage: &Storage) -> Vec0Result<Tuning> {
         let rows = storage.query(
             &format!(
                 "SELECT value FROM {} WHERE key = 'config'",
@@ -882,13 +900,13 @@ impl HnswIndex {
     }
 
     /// The knobs in force (as stored by any connection).
-    pub fn tuning(&self, storage: &Storage) -> SqlResult<Tuning> {
+    pub fn tuning(&self, storage: &Storage) -> Vec0Result<Tuning> {
         Ok(self.current(storage, None)?.tuning)
     }
 
     /// A table command's knob: stored in the `config` row (so every connection sees it) and
     /// applied to this copy; the generation moves on so other connections reload.
-    pub fn tune(&self, storage: &Storage, knob: Knob) -> SqlResult<()> {
+    pub fn tune(&self, storage: &Storage, knob: Knob) -> Vec0Result<()> {
         let mut l = self.current_mut(storage, None)?;
         let tuning = knob.apply(l.tuning);
         l.tuning = tuning;
@@ -907,7 +925,7 @@ impl HnswIndex {
     }
 
     /// Links a new row (its vector as stored in the column's element type).
-    pub fn insert(&self, storage: &Storage, loc: RowLocation, vector: &[u8]) -> SqlResult<()> {
+    pub fn insert(&self, storage: &Storage, loc: RowLocation, vector: &[u8]) -> Vec0Result<()> {
         let mut l = self.current_mut(storage, Some(loc.rowid))?;
         if l.graph.node_of(loc.rowid).is_some() {
             let Loaded { graph, nav, .. } = &mut *l;
@@ -919,7 +937,7 @@ impl HnswIndex {
     }
 
     /// Unlinks a deleted row and repairs its neighbours' links.
-    pub fn remove(&self, storage: &Storage, rowid: i64) -> SqlResult<()> {
+    pub fn remove(&self, storage: &Storage, rowid: i64) -> Vec0Result<()> {
         let mut l = self.current_mut(storage, None)?;
         let Loaded {
             graph,
@@ -936,7 +954,7 @@ impl HnswIndex {
     }
 
     /// Records that a row's vector moved to another slot (its links are unchanged).
-    pub fn relocate(&self, storage: &Storage, loc: RowLocation) -> SqlResult<()> {
+    pub fn relocate(&self, storage: &Storage, loc: RowLocation) -> Vec0Result<()> {
         let mut l = self.current_mut(storage, None)?;
         if let Some(id) = l.graph.node_of(loc.rowid) {
             set_location(&mut l.locations, id, loc);
@@ -945,7 +963,7 @@ impl HnswIndex {
     }
 
     /// Drops the graph and links every row again, in rowid order.
-    pub fn rebuild(&self, storage: &Storage) -> SqlResult<()> {
+    pub fn rebuild(&self, storage: &Storage) -> Vec0Result<()> {
         let generation = self.stored_generation(storage)?;
         storage.execute(&format!("DELETE FROM {}", self.nodes(storage)), &[])?;
         storage.execute(
@@ -978,7 +996,7 @@ impl HnswIndex {
         Ok(())
     }
 
-    pub fn stats(&self, storage: &Storage) -> SqlResult<IndexStats> {
+    pub fn stats(&self, storage: &Storage) -> Vec0Result<IndexStats> {
         let l = self.current(storage, None)?;
         Ok(IndexStats {
             nodes: l.graph.len(),
@@ -995,7 +1013,7 @@ impl HnswIndex {
         k: usize,
         ef: usize,
         accept: Option<&Accept>,
-    ) -> SqlResult<Vec<Neighbour>> {
+    ) -> Vec0Result<Vec<Neighbour>> {
         if k == 0 {
             return Ok(Vec::new());
         }

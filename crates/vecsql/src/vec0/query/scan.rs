@@ -15,9 +15,9 @@ use vecsql_core::distance;
 
 use super::filter::RowFilter;
 use super::plan::FilterOp;
-use crate::error::{SqlError, SqlResult};
+use crate::vec0::error::{Vec0Error, Vec0Result};
 use crate::vec0::layout::{Layout, Metric};
-use crate::vec0::storage::{self, ChunkInfo, RowLocation, Storage};
+use crate::vec0::storage::{ChunkInfo, RowLocation, Storage};
 
 /// One search result.
 #[derive(Debug, Clone, Copy)]
@@ -103,11 +103,11 @@ pub(crate) fn chunk_distances(
     chunk: &[u8],
     candidates: &[usize],
     mut emit: impl FnMut(usize, f64),
-) -> SqlResult<()> {
+) -> Vec0Result<()> {
     macro_rules! each {
         ($ty:ty, $q:expr, $f:expr) => {{
             let all: &[$ty] = bytemuck::try_cast_slice(chunk)
-                .map_err(|e| SqlError::internal(format!("misaligned vector chunk: {e}")))?;
+                .map_err(|e| Vec0Error::internal(format!("misaligned vector chunk: {e}")))?;
             let per = vector_bytes / std::mem::size_of::<$ty>();
             for &slot in candidates {
                 let v = &all[slot * per..(slot + 1) * per];
@@ -139,7 +139,7 @@ pub(crate) fn chunk_distances(
             }
         }
         (_, metric) => {
-            return Err(SqlError::internal(format!(
+            return Err(Vec0Error::internal(format!(
                 "metric {metric:?} does not apply to this vector type"
             )))
         }
@@ -189,7 +189,7 @@ struct ScanSpec<'q> {
 
 impl ScanSpec<'_> {
     /// The best k of `part`, by (distance, rowid).
-    fn scan(&self, part: &[ChunkWork<'_>]) -> SqlResult<BinaryHeap<Ranked>> {
+    fn scan(&self, part: &[ChunkWork<'_>]) -> Vec0Result<BinaryHeap<Ranked>> {
         let (metric, vector_bytes) = (self.metric, self.vector_bytes);
         let mut heap = BinaryHeap::with_capacity(self.k + 1);
         for w in part {
@@ -230,7 +230,7 @@ pub type Candidates = Vec<(ChunkInfo, Vec<usize>)>;
 impl KnnSearch<'_> {
     /// Phase 1 of a scan, on SQLite's thread: the slots that pass the filters (metadata
     /// filters read their column blobs; no vector is read).
-    pub fn candidates(&self) -> SqlResult<Candidates> {
+    pub fn candidates(&self) -> Vec0Result<Candidates> {
         let mut out = Vec::new();
         let only = self.chunks_of_listed_keys()?;
         if only.as_ref().is_some_and(|ids| ids.is_empty()) {
@@ -239,7 +239,7 @@ impl KnnSearch<'_> {
         let chunks = self
             .storage
             .chunks_among(&self.filter.partitions, only.as_deref())
-            .map_err(|e| storage::reword(e, "Error preparing stmtChunk", false))?;
+            .map_err(|e| crate::vec0::error::reword(e, "Error preparing stmtChunk", false))?;
         // `chunks` checked the validity and rowids blobs' sizes (sqlite-vec's checks).
         for chunk in chunks {
             let slots = self.filter.candidates(self.storage, &chunk)?;
@@ -255,7 +255,7 @@ impl KnnSearch<'_> {
     /// `rowid IN (SELECT ...)` pattern) costs what the list costs, not a pass over every chunk.
     /// None when no such list restricts the search, or when it is long enough that reading
     /// every chunk is cheaper.
-    fn chunks_of_listed_keys(&self) -> SqlResult<Option<Vec<i64>>> {
+    fn chunks_of_listed_keys(&self) -> Vec0Result<Option<Vec<i64>>> {
         const MAX_LOOKUPS: usize = 4096;
         let Some(keys) = &self.filter.allowed_rowids else {
             return Ok(None);
@@ -272,7 +272,7 @@ impl KnnSearch<'_> {
         Ok(Some(chunks.into_iter().collect()))
     }
 
-    pub fn run(&self) -> SqlResult<Vec<Neighbour>> {
+    pub fn run(&self) -> Vec0Result<Vec<Neighbour>> {
         if self.k == 0 {
             return Ok(Vec::new());
         }
@@ -281,7 +281,7 @@ impl KnnSearch<'_> {
     }
 
     /// The exact k nearest among `candidates` (from [`KnnSearch::candidates`]).
-    pub fn run_on(&self, candidates: &Candidates) -> SqlResult<Vec<Neighbour>> {
+    pub fn run_on(&self, candidates: &Candidates) -> Vec0Result<Vec<Neighbour>> {
         if self.k == 0 {
             return Ok(Vec::new());
         }
@@ -321,7 +321,7 @@ impl KnnSearch<'_> {
             distance_bounds: &self.distance_bounds,
         };
         let scan = |part: &[ChunkWork<'_>]| spec.scan(part);
-        let heaps: Vec<SqlResult<BinaryHeap<Ranked>>> = if threads <= 1 || work.len() < 2 {
+        let heaps: Vec<Vec0Result<BinaryHeap<Ranked>>> = if threads <= 1 || work.len() < 2 {
             vec![scan(&work)]
         } else {
             let per = work.len().div_ceil(threads);
@@ -334,7 +334,7 @@ impl KnnSearch<'_> {
                     .into_iter()
                     .map(|h| {
                         h.join().unwrap_or_else(|_| {
-                            Err(SqlError::internal("a KNN scan thread panicked"))
+                            Err(Vec0Error::internal("a KNN scan thread panicked"))
                         })
                     })
                     .collect()

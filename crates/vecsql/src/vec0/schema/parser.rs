@@ -347,7 +347,9 @@ impl Definition {
                     )));
                 }
                 let metric = match a.next() {
-                    Some(Token::Word(value)) => metric(value, element).map_err(|r| a.fail(r))?,
+                    Some(Token::Word(value)) => {
+                        metric(value, element).map_err(|r| a.fail(r.to_string()))?
+                    }
                     other => {
                         return Err(a.fail(format!(
                             "expected a metric after 'distance_metric=', found {}",
@@ -540,7 +542,42 @@ fn chunk_size(value: &str) -> Result<usize, SchemaError> {
     }
 }
 
-fn metric(value: &str, element: VectorElement) -> Result<DistanceMetric, String> {
+/// Why a `distance_metric=` value does not fit its column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum BadMetric {
+    /// Bit columns are compared by Hamming distance only.
+    BitNeedsHamming {
+        found: String,
+    },
+    HammingNeedsBit {
+        element: VectorElement,
+    },
+    Unknown {
+        found: String,
+    },
+}
+
+impl std::fmt::Display for BadMetric {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BadMetric::BitNeedsHamming { found } => write!(
+                f,
+                "bit vector columns only support distance_metric=hamming, found '{found}'"
+            ),
+            BadMetric::HammingNeedsBit { element } => write!(
+                f,
+                "distance_metric=hamming needs a bit vector column, but this column is {}",
+                element.name()
+            ),
+            BadMetric::Unknown { found } => write!(
+                f,
+                "unknown distance_metric '{found}'; expected l2, cosine, l1 or dot"
+            ),
+        }
+    }
+}
+
+fn metric(value: &str, element: VectorElement) -> Result<DistanceMetric, BadMetric> {
     let known = [
         DistanceMetric::L2,
         DistanceMetric::Cosine,
@@ -552,17 +589,16 @@ fn metric(value: &str, element: VectorElement) -> Result<DistanceMetric, String>
     .find(|m| m.name().eq_ignore_ascii_case(value));
     match (known, element) {
         (Some(DistanceMetric::Hamming), VectorElement::Bit) => Ok(DistanceMetric::Hamming),
-        (_, VectorElement::Bit) => Err(format!(
-            "bit vector columns only support distance_metric=hamming, found '{value}'"
-        )),
-        (Some(DistanceMetric::Hamming), other) => Err(format!(
-            "distance_metric=hamming needs a bit vector column, but this column is {}",
-            other.name()
-        )),
+        (_, VectorElement::Bit) => Err(BadMetric::BitNeedsHamming {
+            found: value.to_string(),
+        }),
+        (Some(DistanceMetric::Hamming), other) => {
+            Err(BadMetric::HammingNeedsBit { element: other })
+        }
         (Some(m), _) => Ok(m),
-        (None, _) => Err(format!(
-            "unknown distance_metric '{value}'; expected l2, cosine, l1 or dot"
-        )),
+        (None, _) => Err(BadMetric::Unknown {
+            found: value.to_string(),
+        }),
     }
 }
 

@@ -1,12 +1,12 @@
 //! `{t}_auxiliary`: auxiliary column values, one row per table row, read and written by rowid.
 
 use super::Storage;
-use crate::error::SqlResult;
 use crate::ffi::{OwnedValue, SqlValue};
+use crate::vec0::error::Vec0Result;
 use crate::vec0::layout::Layout;
 
 impl Storage {
-    pub fn write_auxiliary(&self, rowid: i64, values: &[OwnedValue]) -> SqlResult<()> {
+    pub fn write_auxiliary(&self, rowid: i64, values: &[OwnedValue]) -> Vec0Result<()> {
         let mut params = vec![SqlValue::Integer(rowid)];
         params.extend(values.iter().map(|v| v.as_value()));
         self.execute_named(
@@ -26,7 +26,7 @@ impl Storage {
         )
     }
 
-    pub fn read_auxiliary(&self, rowid: i64, column: usize) -> SqlResult<OwnedValue> {
+    pub fn read_auxiliary(&self, rowid: i64, column: usize) -> Vec0Result<OwnedValue> {
         Ok(self
             .query_named(
                 "read_auxiliary",
@@ -46,7 +46,7 @@ impl Storage {
             .unwrap_or(OwnedValue::Null))
     }
 
-    pub fn delete_auxiliary(&self, rowid: i64) -> SqlResult<()> {
+    pub fn delete_auxiliary(&self, rowid: i64) -> Vec0Result<()> {
         self.execute_named(
             "delete_auxiliary",
             0,

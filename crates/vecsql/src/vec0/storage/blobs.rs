@@ -3,9 +3,11 @@
 
 use std::ffi::CString;
 
-use super::{reword, Storage};
-use crate::error::{SqlError, SqlResult};
+use super::Storage;
+use crate::error::SqlError;
 use crate::ffi::connection::Blob;
+use crate::vec0::error::reword;
+use crate::vec0::error::{ArgumentError, Vec0Error, Vec0Result};
 use crate::vec0::layout::Layout;
 
 pub(super) struct BlobNames {
@@ -29,7 +31,7 @@ impl Storage {
         column: &'static str,
         rowid: i64,
         writable: bool,
-    ) -> SqlResult<Blob> {
+    ) -> Vec0Result<Blob> {
         let mut names = self.blob_names.borrow_mut();
         let found = names
             .iter()
@@ -37,7 +39,12 @@ impl Storage {
         let index = match found {
             Some(i) => i,
             None => {
-                let c = |s: &str| CString::new(s).map_err(|_| SqlError::new("name contains NUL"));
+                let c = |s: &str| {
+                    CString::new(s).map_err(|_| {
+                        ArgumentError::new("a name", "text without NUL bytes", s)
+                            .worded("name contains NUL")
+                    })
+                };
                 names.push(BlobNames {
                     suffix: suffix.to_string(),
                     column,
@@ -55,7 +62,7 @@ impl Storage {
                 if blob_row_damage(&e) {
                     self.damaged(suffix, format!("{column} of row {rowid}: {}", e.message))
                 } else {
-                    e
+                    Vec0Error::Sqlite(e)
                 }
             })
     }
@@ -68,7 +75,7 @@ impl Storage {
         rowid: i64,
         writable: bool,
         expected: usize,
-    ) -> SqlResult<Blob> {
+    ) -> Vec0Result<Blob> {
         let blob = self.open_blob(suffix, column, rowid, writable)?;
         if blob.len() != expected {
             return Err(self.damaged(
@@ -88,7 +95,7 @@ impl Storage {
         column: usize,
         chunk_id: i64,
         writable: bool,
-    ) -> SqlResult<Blob> {
+    ) -> Vec0Result<Blob> {
         let kind = self.layout.metadata[column].kind;
         self.open_sized_blob(
             &Layout::metadata_chunks(column),
@@ -105,7 +112,7 @@ impl Storage {
         column: usize,
         chunk_id: i64,
         writable: bool,
-    ) -> SqlResult<Blob> {
+    ) -> Vec0Result<Blob> {
         self.open_sized_blob(
             &Layout::vector_chunks(column),
             "vectors",
@@ -132,7 +139,7 @@ impl Storage {
         column: &'static str,
         chunk_id: i64,
         insert: bool,
-    ) -> SqlResult<Blob> {
+    ) -> Vec0Result<Blob> {
         let label = self.blob_label("chunks", chunk_id);
         let blob = self
             .open_blob("chunks", column, chunk_id, true)
@@ -142,10 +149,12 @@ impl Storage {
                 } else {
                     format!("could not open {column} blob for {label}")
                 };
-                if e.is_corrupt() {
-                    SqlError::corrupt(format!("{prefix}: {}", e.message))
-                } else {
-                    reword(e, &prefix, true)
+                match e {
+                    Vec0Error::Corrupt { shadow, message } => Vec0Error::Corrupt {
+                        shadow,
+                        message: format!("{prefix}: {message}"),
+                    },
+                    other => reword(other, &prefix, true),
                 }
             })?;
         let (expected, actual) = match column {
@@ -154,23 +163,26 @@ impl Storage {
         };
         // A delete reads one validity byte; sqlite-vec reports a blob too short for it so.
         if (insert || column != "validity") && expected != actual {
-            return Err(SqlError::corrupt(if column == "validity" {
-                format!(
+            return Err(Vec0Error::corrupt(
+                &self.layout.shadow("chunks"),
+                if column == "validity" {
+                    format!(
                     "Internal sqlite-vec error: validity blob size mismatch on {label}, expected \
                      {expected} but received {actual}."
                 )
-            } else {
-                format!(
+                } else {
+                    format!(
                     "Internal sqlite-vec error: {column} blob size mismatch on {label}. Expected \
                      {expected}, actual {actual}"
                 )
-            }));
+                },
+            ));
         }
         Ok(blob)
     }
 
     /// `{t}_chunks.validity` of `chunk_id`, opened for an insert.
-    pub(super) fn open_validity(&self, chunk_id: i64) -> SqlResult<Blob> {
+    pub(super) fn open_validity(&self, chunk_id: i64) -> Vec0Result<Blob> {
         self.open_chunk_blob("validity", chunk_id, true)
     }
 }

@@ -2,8 +2,8 @@
 //! for its size, and the partition key values of a chunk.
 
 use super::{type_name, Storage};
-use crate::error::{SqlError, SqlResult};
 use crate::ffi::{OwnedValue, SqlValue};
+use crate::vec0::error::{Vec0Error, Vec0Result};
 use crate::vec0::format;
 use crate::vec0::layout::Layout;
 use crate::vec0::query::filter::{self, ColumnFilter, Condition};
@@ -28,7 +28,7 @@ impl ChunkInfo {
 
 impl Storage {
     /// Chunks whose partition keys pass `partition_filter` (all chunks when empty), in id order.
-    pub fn chunks(&self, partition_filter: &[ColumnFilter]) -> SqlResult<Vec<ChunkInfo>> {
+    pub fn chunks(&self, partition_filter: &[ColumnFilter]) -> Vec0Result<Vec<ChunkInfo>> {
         self.chunks_among(partition_filter, None)
     }
 
@@ -37,7 +37,7 @@ impl Storage {
         &self,
         partition_filter: &[ColumnFilter],
         only: Option<&[i64]>,
-    ) -> SqlResult<Vec<ChunkInfo>> {
+    ) -> Vec0Result<Vec<ChunkInfo>> {
         let mut clauses = Vec::new();
         let mut owned = Vec::new();
         for f in partition_filter {
@@ -69,14 +69,15 @@ impl Storage {
                 )?;
                 let mut blob = |what: &str, expected: usize| match it.next() {
                     // sqlite-vec's wording for a blob of the wrong size.
-                    Some(OwnedValue::Blob(b)) if b.len() != expected => {
-                        Err(SqlError::corrupt(format!(
+                    Some(OwnedValue::Blob(b)) if b.len() != expected => Err(Vec0Error::corrupt(
+                        &self.layout.shadow("chunks"),
+                        format!(
                             "chunk {what} size doesn't match - expected {expected}, found {} \
                              (chunk {chunk_id} of {})",
                             b.len(),
                             self.layout.shadow("chunks")
-                        )))
-                    }
+                        ),
+                    )),
                     Some(OwnedValue::Blob(b)) => Ok(b),
                     other => Err(self.damaged(
                         "chunks",
@@ -95,7 +96,7 @@ impl Storage {
             .collect()
     }
 
-    pub fn partition_values(&self, chunk_id: i64) -> SqlResult<Vec<OwnedValue>> {
+    pub fn partition_values(&self, chunk_id: i64) -> Vec0Result<Vec<OwnedValue>> {
         if self.layout.partitions.is_empty() {
             return Ok(Vec::new());
         }

@@ -2,8 +2,8 @@
 //! layouts), and `{t}_metadatatextNN` for texts longer than a slot holds.
 
 use super::{type_name, RowLocation, Storage};
-use crate::error::{SqlError, SqlResult};
 use crate::ffi::{OwnedValue, SqlValue};
+use crate::vec0::error::{Vec0Error, Vec0Result};
 use crate::vec0::format::{self, MetadataSlot, TEXT_INLINE_BYTES, TEXT_SLOT_BYTES};
 use crate::vec0::layout::{Layout, MetadataKind};
 
@@ -13,15 +13,15 @@ impl Storage {
         column: usize,
         loc: RowLocation,
         value: &OwnedValue,
-    ) -> SqlResult<()> {
+    ) -> Vec0Result<()> {
         let kind = self.layout.metadata[column].kind;
         let mut blob = self.open_metadata(column, loc.chunk_id, true)?;
         match (kind, value) {
             (MetadataKind::Integer, OwnedValue::Integer(i)) => {
-                blob.write(loc.offset * 8, &i.to_le_bytes())
+                Ok(blob.write(loc.offset * 8, &i.to_le_bytes())?)
             }
             (MetadataKind::Float, OwnedValue::Real(f)) => {
-                blob.write(loc.offset * 8, &f.to_le_bytes())
+                Ok(blob.write(loc.offset * 8, &f.to_le_bytes())?)
             }
             (MetadataKind::Boolean, OwnedValue::Integer(b)) => {
                 let mut byte = [0u8];
@@ -31,7 +31,7 @@ impl Storage {
                 } else {
                     byte[0] &= !(1 << (loc.offset % 8));
                 }
-                blob.write(loc.offset / 8, &byte)
+                Ok(blob.write(loc.offset / 8, &byte)?)
             }
             (MetadataKind::Text, OwnedValue::Text(s)) => {
                 let bytes = s.as_bytes();
@@ -51,14 +51,14 @@ impl Storage {
                 }
                 Ok(())
             }
-            (kind, value) => Err(SqlError::internal(format!(
+            (kind, value) => Err(Vec0Error::internal(format!(
                 "metadata value {value:?} was not converted to {}",
                 kind.sql_name()
             ))),
         }
     }
 
-    pub fn read_metadata(&self, column: usize, loc: RowLocation) -> SqlResult<OwnedValue> {
+    pub fn read_metadata(&self, column: usize, loc: RowLocation) -> Vec0Result<OwnedValue> {
         let kind = self.layout.metadata[column].kind;
         let blob = self.open_metadata(column, loc.chunk_id, false)?;
         let range = format::slot_range(kind, loc.offset);
@@ -78,7 +78,7 @@ impl Storage {
     }
 
     /// The full text of a text metadata value whose slot says it is `len` bytes long.
-    pub fn read_long_text(&self, column: usize, rowid: i64, len: usize) -> SqlResult<Vec<u8>> {
+    pub fn read_long_text(&self, column: usize, rowid: i64, len: usize) -> Vec0Result<Vec<u8>> {
         let sql = format!(
             "SELECT data FROM {} WHERE rowid = ?",
             self.t(&Layout::metadata_text(column))

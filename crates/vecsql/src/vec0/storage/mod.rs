@@ -32,8 +32,6 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use rusqlite::ffi;
-
 use self::blobs::BlobNames;
 pub use self::chunks::ChunkInfo;
 pub use self::rows::RowLocation;
@@ -41,30 +39,11 @@ pub use self::slots::first_zero_bit;
 use self::slots::OpenChunk;
 use self::vectors::VectorCache;
 pub use self::vectors::{AlignedChunk, VECTOR_CACHE_BUDGET};
-use super::format::damaged;
 use super::layout::Layout;
 use crate::error::{SqlError, SqlResult};
 use crate::ffi::connection::{Connection, Statement};
 use crate::ffi::{OwnedValue, SqlValue};
-
-/// Whether SQLite failed while preparing (or re-preparing) a statement: an authorizer's denial
-/// (`SQLITE_AUTH`) or a schema problem such as a missing shadow column (`SQLITE_ERROR`). Only
-/// these get sqlite-vec's wording as a prefix; a full disk, a busy database or an interrupt
-/// keep SQLite's message unchanged.
-pub fn prepare_class(e: &SqlError) -> bool {
-    matches!(e.code & 0xff, ffi::SQLITE_AUTH | ffi::SQLITE_ERROR)
-}
-
-/// `e` with sqlite-vec's wording in front of SQLite's reason, as an `SQLITE_ERROR` (sqlite-vec
-/// reports these as plain errors) when `as_error`, else with SQLite's code; other failures
-/// unchanged (see [`prepare_class`]).
-pub fn reword(e: SqlError, prefix: &str, as_error: bool) -> SqlError {
-    if !prepare_class(&e) {
-        return e;
-    }
-    let code = if as_error { ffi::SQLITE_ERROR } else { e.code };
-    SqlError::with_code(code, format!("{prefix}: {}", e.message))
-}
+use crate::vec0::error::{Vec0Error, Vec0Result};
 
 /// A statement that failed, and whether it was one this transaction had not run yet (sqlite-vec
 /// prepares its statements per transaction and words those failures differently).
@@ -161,8 +140,9 @@ impl Storage {
         &self,
         sql: Rc<str>,
         f: impl FnOnce(&mut Statement) -> SqlResult<R>,
-    ) -> SqlResult<R> {
-        self.with_statement_phased(sql, f).map_err(|e| e.error)
+    ) -> Vec0Result<R> {
+        self.with_statement_phased(sql, f)
+            .map_err(|e| Vec0Error::from(e.error))
     }
 
     /// [`Storage::with_statement`], saying on failure whether the statement had run before in
@@ -196,11 +176,11 @@ impl Storage {
         })
     }
 
-    pub fn query(&self, sql: &str, params: &[SqlValue<'_>]) -> SqlResult<Vec<Vec<OwnedValue>>> {
+    pub fn query(&self, sql: &str, params: &[SqlValue<'_>]) -> Vec0Result<Vec<Vec<OwnedValue>>> {
         self.with_statement(Rc::from(sql), |s| s.query(params))
     }
 
-    pub fn execute(&self, sql: &str, params: &[SqlValue<'_>]) -> SqlResult<()> {
+    pub fn execute(&self, sql: &str, params: &[SqlValue<'_>]) -> Vec0Result<()> {
         self.with_statement(Rc::from(sql), |s| s.execute(params))
     }
 
@@ -210,7 +190,7 @@ impl Storage {
         n: usize,
         build: impl FnOnce() -> String,
         params: &[SqlValue<'_>],
-    ) -> SqlResult<Vec<Vec<OwnedValue>>> {
+    ) -> Vec0Result<Vec<Vec<OwnedValue>>> {
         self.with_statement(self.sql(name, n, build), |s| s.query(params))
     }
 
@@ -220,7 +200,7 @@ impl Storage {
         n: usize,
         build: impl FnOnce() -> String,
         params: &[SqlValue<'_>],
-    ) -> SqlResult<()> {
+    ) -> Vec0Result<()> {
         self.with_statement(self.sql(name, n, build), |s| s.execute(params))
     }
 
@@ -228,13 +208,13 @@ impl Storage {
         self.layout.qualified(suffix)
     }
 
-    /// `SQLITE_CORRUPT_VTAB` naming shadow table `suffix` of this table.
-    pub fn damaged(&self, suffix: &str, what: impl std::fmt::Display) -> SqlError {
-        damaged(&self.layout.shadow(suffix), what)
+    /// Damage in shadow table `suffix` of this table.
+    pub fn damaged(&self, suffix: &str, what: impl std::fmt::Display) -> Vec0Error {
+        Vec0Error::damaged(&self.layout.shadow(suffix), what)
     }
 
     /// An integer read from shadow table `suffix`, where `what` (for the message) must be one.
-    fn int(&self, v: &OwnedValue, suffix: &str, what: impl std::fmt::Display) -> SqlResult<i64> {
+    fn int(&self, v: &OwnedValue, suffix: &str, what: impl std::fmt::Display) -> Vec0Result<i64> {
         match v {
             OwnedValue::Integer(i) => Ok(*i),
             other => Err(self.damaged(

@@ -4,9 +4,10 @@
 use std::collections::{HashMap, HashSet};
 
 use super::chunks::ChunkInfo;
-use super::{reword, type_name, Storage};
-use crate::error::{SqlError, SqlResult};
+use super::{type_name, Storage};
 use crate::ffi::{OwnedValue, SqlValue};
+use crate::vec0::error::reword;
+use crate::vec0::error::{Vec0Error, Vec0Result};
 use crate::vec0::format;
 use crate::vec0::query::filter::{self, Condition};
 
@@ -22,7 +23,7 @@ impl Storage {
     /// Where row `rowid` lives, after checking that its chunk has it there (a live slot
     /// holding this rowid): a damaged `{t}_rowids` must not send a read or a write to another
     /// row's slot.
-    pub fn locate(&self, rowid: i64) -> SqlResult<Option<RowLocation>> {
+    pub fn locate(&self, rowid: i64) -> Vec0Result<Option<RowLocation>> {
         let Some(loc) = self.locate_unchecked(rowid)? else {
             return Ok(None);
         };
@@ -31,7 +32,7 @@ impl Storage {
     }
 
     /// The location `{t}_rowids` gives, within a chunk's bounds but not checked against it.
-    fn locate_unchecked(&self, rowid: i64) -> SqlResult<Option<RowLocation>> {
+    fn locate_unchecked(&self, rowid: i64) -> Vec0Result<Option<RowLocation>> {
         let rows = self.query_named(
             "locate",
             0,
@@ -55,7 +56,7 @@ impl Storage {
         rowid: i64,
         chunk_id: &OwnedValue,
         offset: &OwnedValue,
-    ) -> SqlResult<RowLocation> {
+    ) -> Vec0Result<RowLocation> {
         let chunk_id = self.int(chunk_id, "rowids", format_args!("chunk_id of row {rowid}"))?;
         let offset = self.int(
             offset,
@@ -79,15 +80,17 @@ impl Storage {
     }
 
     /// Fails unless slot `loc` of its chunk is live and holds `loc.rowid`.
-    fn check_slot(&self, loc: RowLocation) -> SqlResult<()> {
+    fn check_slot(&self, loc: RowLocation) -> Vec0Result<()> {
         let RowLocation {
             rowid,
             chunk_id,
             offset,
         } = loc;
         let label = self.blob_label("chunks", chunk_id);
-        let missing_chunk = |column: &str, e: SqlError| {
-            if e.is_corrupt() && e.message.contains("no such rowid") {
+        let missing_chunk = |column: &str, e: Vec0Error| {
+            let no_row = matches!(&e, Vec0Error::Corrupt { message, .. }
+                if message.contains("no such rowid"));
+            if no_row {
                 self.damaged(
                     "rowids",
                     format!(
@@ -154,7 +157,7 @@ impl Storage {
 
     /// Fails unless `{t}_rowids` puts row `loc.rowid`, found in a chunk, at `loc` (a KNN result
     /// or a row `optimize` moves).
-    pub fn check_chunk_row(&self, loc: RowLocation) -> SqlResult<()> {
+    pub fn check_chunk_row(&self, loc: RowLocation) -> Vec0Result<()> {
         match self.locate_unchecked(loc.rowid)? {
             Some(l) if l == loc => Ok(()),
             Some(l) => Err(self.damaged(
@@ -183,7 +186,7 @@ impl Storage {
     }
 
     /// The internal rowid of the row whose text primary key is `id`.
-    pub fn rowid_for_text_key(&self, id: &[u8]) -> SqlResult<Option<i64>> {
+    pub fn rowid_for_text_key(&self, id: &[u8]) -> Vec0Result<Option<i64>> {
         let rows = self.query_named(
             "key_rowid",
             0,
@@ -196,7 +199,7 @@ impl Storage {
     }
 
     /// Rowids whose text primary key satisfies every one of `conditions`.
-    pub fn rowids_with_text_key(&self, conditions: &[Condition]) -> SqlResult<HashSet<i64>> {
+    pub fn rowids_with_text_key(&self, conditions: &[Condition]) -> Vec0Result<HashSet<i64>> {
         let mut clauses = Vec::new();
         let mut owned = Vec::new();
         filter::render_conditions("id", conditions, &mut clauses, &mut owned);
@@ -215,7 +218,7 @@ impl Storage {
             .collect()
     }
 
-    pub fn text_key(&self, rowid: i64) -> SqlResult<OwnedValue> {
+    pub fn text_key(&self, rowid: i64) -> Vec0Result<OwnedValue> {
         let rows = self.query_named(
             "text_key",
             0,
@@ -243,7 +246,7 @@ impl Storage {
         rowid: Option<i64>,
         text_key: Option<&[u8]>,
         slot: Option<(i64, usize)>,
-    ) -> SqlResult<i64> {
+    ) -> Vec0Result<i64> {
         let rowid_value = rowid.map_or(SqlValue::Null, SqlValue::Integer);
         let key = text_key.map_or(SqlValue::Null, SqlValue::Text);
         let sql = self.sql("insert_rowid", 0, || {
@@ -281,7 +284,7 @@ impl Storage {
         Ok(rowid.unwrap_or_else(|| self.conn.last_insert_rowid()))
     }
 
-    pub fn set_location(&self, loc: RowLocation) -> SqlResult<()> {
+    pub fn set_location(&self, loc: RowLocation) -> Vec0Result<()> {
         let sql = self.sql("set_location", 0, || {
             format!(
                 "UPDATE {} SET chunk_id = ?, chunk_offset = ? WHERE rowid = ?",
@@ -316,7 +319,7 @@ impl Storage {
             })
     }
 
-    pub fn delete_rowid(&self, rowid: i64) -> SqlResult<()> {
+    pub fn delete_rowid(&self, rowid: i64) -> Vec0Result<()> {
         self.execute_named(
             "delete_rowid",
             0,
@@ -327,7 +330,7 @@ impl Storage {
 
     /// Every row's location in ascending rowid order, for full scans, checked against the
     /// chunks: each row in a live slot holding its rowid, and no live slot without a row.
-    pub fn scan_locations(&self) -> SqlResult<Vec<RowLocation>> {
+    pub fn scan_locations(&self) -> Vec0Result<Vec<RowLocation>> {
         let sql = format!(
             "SELECT rowid, chunk_id, chunk_offset FROM {} ORDER BY rowid",
             self.t("rowids")

@@ -2,9 +2,10 @@
 //! `{t}_free` (created for files sqlite-vec wrote), new chunks, and erasing a freed slot or a
 //! chunk left empty.
 
-use super::{reword, RowLocation, Storage};
-use crate::error::{SqlError, SqlResult};
+use super::{RowLocation, Storage};
 use crate::ffi::{OwnedValue, SqlValue};
+use crate::vec0::error::reword;
+use crate::vec0::error::{Vec0Error, Vec0Result};
 use crate::vec0::format::TEXT_SLOT_BYTES;
 use crate::vec0::layout::{quote, Layout, MetadataKind};
 
@@ -29,7 +30,7 @@ impl Storage {
 
     /// A slot for a new row in the partition `partition`: the lowest chunk with a free slot, or
     /// a new chunk. Slots freed by deletes are reused before the table grows.
-    pub fn allocate_slot(&self, partition: &[OwnedValue]) -> SqlResult<(i64, usize)> {
+    pub fn allocate_slot(&self, partition: &[OwnedValue]) -> Vec0Result<(i64, usize)> {
         match self.find_free_slot(partition)? {
             Some(slot) => Ok(slot),
             None => Ok((self.new_chunk(partition)?, 0)),
@@ -38,7 +39,7 @@ impl Storage {
 
     /// The lowest free slot of an existing chunk of `partition`, if any; writes nothing
     /// (except dropping a full chunk found in the free list by mistake).
-    pub fn find_free_slot(&self, partition: &[OwnedValue]) -> SqlResult<Option<(i64, usize)>> {
+    pub fn find_free_slot(&self, partition: &[OwnedValue]) -> Vec0Result<Option<(i64, usize)>> {
         if let Some(open) = self.open_chunk.borrow().as_ref() {
             if open.partition == partition {
                 if let Some(offset) = first_zero_bit(&open.validity, self.layout.chunk_size) {
@@ -100,7 +101,7 @@ impl Storage {
         Ok(None)
     }
 
-    pub fn new_chunk(&self, partition: &[OwnedValue]) -> SqlResult<i64> {
+    pub fn new_chunk(&self, partition: &[OwnedValue]) -> Vec0Result<i64> {
         let layout = &self.layout;
         let n = layout.chunk_size;
         let part_cols: String = (0..layout.partitions.len())
@@ -154,7 +155,7 @@ impl Storage {
     }
 
     /// Creates `{t}_free` for tables written by sqlite-vec, listing their chunks with room.
-    fn ensure_free_table(&self) -> SqlResult<()> {
+    fn ensure_free_table(&self) -> Vec0Result<()> {
         if self.free_table_ready.get() {
             return Ok(());
         }
@@ -163,7 +164,7 @@ impl Storage {
         Ok(())
     }
 
-    fn ensure_free_table_uncached(&self) -> SqlResult<()> {
+    fn ensure_free_table_uncached(&self) -> Vec0Result<()> {
         let exists = self.query(
             &format!(
                 "SELECT 1 FROM {}.sqlite_master WHERE type = 'table' AND name = ?",
@@ -193,7 +194,7 @@ impl Storage {
     /// and keeps `{t}_free` and empty chunks in step. A freed slot's rowid is zeroed and, when
     /// its chunk stays, so is everything else in it ([`Storage::erase_slot`]); an emptied chunk
     /// is deleted whole.
-    pub fn set_slot(&self, chunk_id: i64, offset: usize, rowid: Option<i64>) -> SqlResult<()> {
+    pub fn set_slot(&self, chunk_id: i64, offset: usize, rowid: Option<i64>) -> Vec0Result<()> {
         // A delete from a table sqlite-vec wrote reaches here before any insert made the list.
         self.ensure_free_table()?;
         let insert = rowid.is_some();
@@ -204,16 +205,22 @@ impl Storage {
             let expected = self.layout.validity_bytes();
             let actual = validity_blob.len();
             if actual <= byte {
-                return Err(SqlError::corrupt(format!(
+                return Err(Vec0Error::corrupt(
+                    &self.layout.shadow("chunks"),
+                    format!(
                     "could not read validity blob for {label} at {byte}: the blob has {actual} \
                      bytes, {expected} expected"
-                )));
+                ),
+                ));
             }
             if actual != expected {
-                return Err(SqlError::corrupt(format!(
-                    "validity blob size mismatch on {label}, expected {expected} but received \
+                return Err(Vec0Error::corrupt(
+                    &self.layout.shadow("chunks"),
+                    format!(
+                        "validity blob size mismatch on {label}, expected {expected} but received \
                      {actual}."
-                )));
+                    ),
+                ));
             }
         }
         let mut open = self.open_chunk.borrow_mut();
@@ -234,10 +241,13 @@ impl Storage {
             validity[byte] |= 1 << bit;
         } else {
             if validity[byte] & (1 << bit) == 0 {
-                return Err(SqlError::corrupt(format!(
-                    "vec0 deletion error: validity bit is not set for {} at {byte}",
-                    self.blob_label("chunks", chunk_id)
-                )));
+                return Err(Vec0Error::corrupt(
+                    &self.layout.shadow("chunks"),
+                    format!(
+                        "vec0 deletion error: validity bit is not set for {} at {byte}",
+                        self.blob_label("chunks", chunk_id)
+                    ),
+                ));
             }
             validity[byte] &= !(1 << bit);
         }
@@ -288,7 +298,7 @@ impl Storage {
     /// what the row left there: the slot's bytes in every chunk blob (see [`Storage::set_slot`])
     /// and the row's `{t}_metadatatextNN` rows. The caller deals with `{t}_rowids`,
     /// `{t}_auxiliary` and the indexes, which a moving row keeps.
-    pub fn release_slot(&self, loc: RowLocation) -> SqlResult<()> {
+    pub fn release_slot(&self, loc: RowLocation) -> Vec0Result<()> {
         for (i, m) in self.layout.metadata.iter().enumerate() {
             if m.kind == MetadataKind::Text {
                 self.execute_named(
@@ -312,7 +322,7 @@ impl Storage {
     /// its text) must not stay readable in the file, and sqlite-vec's filters read every slot
     /// of a chunk, free or not (a stale long-text length whose overflow row is gone fails
     /// them). One blob write per column; boolean metadata also reads its byte.
-    fn erase_slot(&self, chunk_id: i64, offset: usize) -> SqlResult<()> {
+    fn erase_slot(&self, chunk_id: i64, offset: usize) -> Vec0Result<()> {
         self.forget_chunk(chunk_id);
         let widest = self
             .layout
@@ -349,7 +359,7 @@ impl Storage {
     }
 
     /// Removes an empty chunk and its data, so deleted space goes back to SQLite's free pages.
-    fn delete_chunk(&self, chunk_id: i64) -> SqlResult<()> {
+    fn delete_chunk(&self, chunk_id: i64) -> Vec0Result<()> {
         self.forget_chunk(chunk_id);
         self.forget_open_chunk();
         let id = [SqlValue::Integer(chunk_id)];

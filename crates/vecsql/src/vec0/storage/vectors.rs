@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::{RowLocation, Storage};
-use crate::error::{SqlError, SqlResult};
 use crate::ffi::OwnedValue;
+use crate::vec0::error::{Vec0Error, Vec0Result};
 use crate::vec0::layout::{quote, Layout};
 
 /// Bytes of vector chunks one table keeps in memory between KNN scans. Chunks beyond the
@@ -55,21 +55,24 @@ impl VectorCache {
 }
 
 impl Storage {
-    pub fn write_vector(&self, column: usize, loc: RowLocation, bytes: &[u8]) -> SqlResult<()> {
+    pub fn write_vector(&self, column: usize, loc: RowLocation, bytes: &[u8]) -> Vec0Result<()> {
         self.forget_chunk(loc.chunk_id);
         let vb = self.layout.vectors[column].vector_bytes();
         let suffix = Layout::vector_chunks(column);
         let mut blob = self.open_blob(&suffix, "vectors", loc.chunk_id, true)?;
         let expected = self.layout.chunk_size * vb;
         if blob.len() != expected {
-            return Err(SqlError::corrupt(format!(
+            return Err(Vec0Error::corrupt(
+                &self.layout.shadow(&suffix),
+                format!(
                 "Internal sqlite-vec error: vector blob size mismatch on {}. Expected {expected}, \
                  actual {}",
                 self.blob_label(&suffix, loc.chunk_id),
                 blob.len()
-            )));
+            ),
+            ));
         }
-        blob.write(loc.offset * vb, bytes)
+        Ok(blob.write(loc.offset * vb, bytes)?)
     }
 
     pub(super) fn forget_chunk(&self, chunk_id: i64) {
@@ -82,7 +85,7 @@ impl Storage {
     }
 
     /// Drops the vector cache if another connection or process committed since it was filled.
-    pub fn validate_vector_cache(&self) -> SqlResult<()> {
+    pub fn validate_vector_cache(&self) -> Vec0Result<()> {
         let rows = self.query_named(
             "data_version",
             0,
@@ -103,7 +106,7 @@ impl Storage {
 
     /// The whole vector blob of `chunk_id` for `column`, from the cache when present.
     /// Call [`Storage::validate_vector_cache`] once before a scan.
-    pub fn vector_chunk(&self, column: usize, chunk_id: i64) -> SqlResult<Arc<AlignedChunk>> {
+    pub fn vector_chunk(&self, column: usize, chunk_id: i64) -> Vec0Result<Arc<AlignedChunk>> {
         if let Some(hit) = self.vector_cache.borrow().chunks.get(&(column, chunk_id)) {
             return Ok(hit.clone());
         }
@@ -126,30 +129,33 @@ impl Storage {
         column: usize,
         chunk_id: i64,
         out: &mut [u8],
-    ) -> SqlResult<()> {
+    ) -> Vec0Result<()> {
         let blob = self.open_blob(&Layout::vector_chunks(column), "vectors", chunk_id, false)?;
         if blob.len() != out.len() {
             // sqlite-vec's wording, then which chunk.
-            return Err(SqlError::corrupt(format!(
-                "vectors blob size doesn't match - expected {}, found {} (chunk {chunk_id} of \
+            return Err(Vec0Error::corrupt(
+                &self.layout.shadow(&Layout::vector_chunks(column)),
+                format!(
+                    "vectors blob size doesn't match - expected {}, found {} (chunk {chunk_id} of \
                  column \"{}\" in vec0 table {}, {})",
-                out.len(),
-                blob.len(),
-                self.layout.vectors[column].name,
-                self.layout.table,
-                self.layout.shadow(&Layout::vector_chunks(column)),
-            )));
+                    out.len(),
+                    blob.len(),
+                    self.layout.vectors[column].name,
+                    self.layout.table,
+                    self.layout.shadow(&Layout::vector_chunks(column)),
+                ),
+            ));
         }
-        blob.read(0, out)
+        Ok(blob.read(0, out)?)
     }
 
-    pub fn read_vector_chunk(&self, column: usize, chunk_id: i64) -> SqlResult<Vec<u8>> {
+    pub fn read_vector_chunk(&self, column: usize, chunk_id: i64) -> Vec0Result<Vec<u8>> {
         let mut out = vec![0; self.layout.chunk_size * self.layout.vectors[column].vector_bytes()];
         self.read_vector_chunk_into(column, chunk_id, &mut out)?;
         Ok(out)
     }
 
-    pub fn read_vector(&self, column: usize, loc: RowLocation) -> SqlResult<Vec<u8>> {
+    pub fn read_vector(&self, column: usize, loc: RowLocation) -> Vec0Result<Vec<u8>> {
         let vb = self.layout.vectors[column].vector_bytes();
         let blob = self.open_vectors(column, loc.chunk_id, false)?;
         let mut out = vec![0u8; vb];
