@@ -337,7 +337,7 @@ mod tests {
         let bind = |plan: &[PlanArg], args: &[Arg<'_>]| {
             KnnRequest::bind(&layout, 0, plan, args)
                 .unwrap_err()
-                .message
+                .to_string()
         };
         assert!(bind(&[PlanArg::Query], &[value(QUERY)]).starts_with("A LIMIT or 'k = ?'"));
         let k = |v| bind(&[PlanArg::Query, PlanArg::K], &[value(QUERY), value(v)]);
