@@ -24,6 +24,7 @@
 //!   and undamaged tables keep working.
 
 mod blob;
+mod choices;
 mod definition;
 mod json;
 mod shadow;
@@ -35,6 +36,26 @@ pub use definition::definition;
 pub use json::json;
 pub use shadow::shadow;
 pub use sql_diff::{sql_diff, sql_diff_exact_ann};
+
+/// libSQL's vector types, each checked by `json` and `blob`.
+const LIBSQL_TYPES: [vecsql_core::ElementType; 6] = [
+    vecsql_core::ElementType::Float32,
+    vecsql_core::ElementType::Float64,
+    vecsql_core::ElementType::Float16,
+    vecsql_core::ElementType::BFloat16,
+    vecsql_core::ElementType::Float8,
+    vecsql_core::ElementType::Bit,
+];
+
+/// libSQL's SQL functions making a vector of each type.
+const LIBSQL_CONSTRUCTORS: [&str; 6] = [
+    "vector32",
+    "vector64",
+    "vector16",
+    "vectorb16",
+    "vector8",
+    "vector1bit",
+];
 
 /// Bit patterns, so that NaN payloads and -0.0 compare exactly.
 fn bits64(values: &[f64]) -> Vec<u64> {
