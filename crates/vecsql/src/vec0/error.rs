@@ -1,6 +1,6 @@
 //! What can go wrong in a vec0 table, by layer, and the one place ([`Vec0Error::code`]) that
-//! picks the SQLite result code for each kind. Code inside `vec0/` returns [`Vec0Result`]; the virtual table callbacks convert
-//! at the FFI boundary with `?`.
+//! picks the SQLite result code for each kind. Code inside `vec0/` returns [`Vec0Result`]; the
+//! virtual table callbacks convert to [`SqlError`] at the FFI boundary with `?`.
 //!
 //! The messages are what users see and many are compared with sqlite-vec's, so variants that
 //! carry sqlite-vec's sentence keep it verbatim next to the structured fields.
@@ -17,6 +17,7 @@ use vecsql_core::VectorError;
 
 pub type Vec0Result<T> = Result<T, Vec0Error>;
 
+/// A vec0 failure, by what went wrong rather than by SQLite code.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum Vec0Error {
@@ -41,8 +42,8 @@ pub enum Vec0Error {
         /// The whole message; it names `shadow` and says what is wrong.
         message: String,
     },
-    /// A statement or blob handle SQLite failed while preparing it (an authorizer's denial, a
-    /// missing shadow column), with sqlite-vec's words for the step in front of SQLite's.
+    /// A statement or blob handle SQLite refused (an authorizer's denial, a missing shadow
+    /// column: see [`reword`]), with sqlite-vec's words for the step in front of SQLite's.
     /// sqlite-vec reports most of these as `SQLITE_ERROR` (`as_error`); the others keep
     /// SQLite's code.
     Statement {
@@ -86,14 +87,6 @@ impl Vec0Error {
     pub fn is_corrupt(&self) -> bool {
         matches!(self, Vec0Error::Corrupt { .. })
     }
-
-    /// SQLite's failure in `self`, if it is one passed through.
-    pub fn sqlite(&self) -> Option<&SqlError> {
-        match self {
-            Vec0Error::Sqlite(e) => Some(e),
-            _ => None,
-        }
-    }
 }
 
 /// `e` with sqlite-vec's wording for the failed step (`context`) in front when SQLite failed
@@ -114,7 +107,7 @@ pub fn reword(e: impl Into<Vec0Error>, context: &str, as_error: bool) -> Vec0Err
 /// (`SQLITE_AUTH`) or a schema problem such as a missing shadow column (`SQLITE_ERROR`). Only
 /// these get sqlite-vec's wording as a prefix; a full disk, a busy database or an interrupt
 /// keep SQLite's message unchanged.
-pub fn prepare_class(e: &SqlError) -> bool {
+fn prepare_class(e: &SqlError) -> bool {
     matches!(e.code & 0xff, ffi::SQLITE_AUTH | ffi::SQLITE_ERROR)
 }
 
