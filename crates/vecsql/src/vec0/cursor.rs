@@ -12,7 +12,7 @@ use super::values;
 use crate::error::SqlResult;
 use crate::ffi::vtab::{ColumnContext, FilterArg, VTabCursor};
 use crate::ffi::{OwnedValue, SqlOutput};
-use crate::vec0::error::{Vec0Error, Vec0Result};
+use crate::vec0::error::{reword, Vec0Error, Vec0Result};
 
 struct CursorRow {
     rowid: i64,
@@ -183,7 +183,7 @@ impl VTabCursor for Vec0Cursor {
                 .map_err(|e| {
                     let name = &layout.metadata[m].name;
                     let rowid = row.rowid;
-                    crate::vec0::error::reword(
+                    reword(
                         e,
                         &format!(
                             "Could not extract metadata value for column {name} at rowid {rowid}"

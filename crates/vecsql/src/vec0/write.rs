@@ -19,7 +19,7 @@ fn unique_violation(layout: &Layout) -> Vec0Error {
     ))
 }
 
-/// A key of the wrong type for table `table`: `expected` is the key's declared type.
+/// A key of the wrong type: `expected` is the key's declared type, `sentence` what users see.
 fn bad_key(expected: &str, got: &OwnedValue, sentence: String) -> Vec0Error {
     ArgumentError::new("the primary key", expected, got.as_value().storage_class())
         .worded(sentence)

@@ -15,7 +15,7 @@ use vecsql_core::distance;
 
 use super::filter::RowFilter;
 use super::plan::FilterOp;
-use crate::vec0::error::{Vec0Error, Vec0Result};
+use crate::vec0::error::{reword, Vec0Error, Vec0Result};
 use crate::vec0::layout::{Layout, Metric};
 use crate::vec0::storage::{ChunkInfo, RowLocation, Storage};
 
@@ -239,7 +239,7 @@ impl KnnSearch<'_> {
         let chunks = self
             .storage
             .chunks_among(&self.filter.partitions, only.as_deref())
-            .map_err(|e| crate::vec0::error::reword(e, "Error preparing stmtChunk", false))?;
+            .map_err(|e| reword(e, "Error preparing stmtChunk", false))?;
         // `chunks` checked the validity and rowids blobs' sizes (sqlite-vec's checks).
         for chunk in chunks {
             let slots = self.filter.candidates(self.storage, &chunk)?;
