@@ -7,16 +7,24 @@ feature set, and so its build, is the one every other command of the project sha
 and tags the wheel `py3-none-<platform>`: it holds no Python extension module, so it works
 with any Python 3 on that platform.
 
+Nothing is written into the source tree: setuptools' build directory and egg-info, which pip
+would otherwise put in python/build and python/src (where two builds at once overwrite each
+other's files), go to a temporary directory of each build, removed when it ends. The
+licence files (LICENSE-MIT, LICENSE-APACHE, links to the repository's own) go into the
+wheel's .dist-info/licenses.
+
 Environment:
 - `VECSQL_PREBUILT_LIB=/path/to/libvecsql.so` ships that file instead of building one.
 - `CARGO` names the cargo binary; `CARGO_TARGET_DIR` and other cargo settings apply as usual.
 """
+import atexit
 import json
 import os
 import pathlib
 import shutil
 import subprocess
 import sys
+import tempfile
 
 from setuptools import setup
 from setuptools.command.bdist_wheel import bdist_wheel
@@ -112,4 +120,14 @@ class BdistWheel(bdist_wheel):
         return "py3", "none", platform
 
 
-setup(cmdclass={"build_py": BuildPy, "bdist_wheel": BdistWheel})
+def out_of_tree() -> dict:
+    """setuptools options that put this build's files in a directory of its own."""
+    scratch = pathlib.Path(tempfile.mkdtemp(prefix="vecsql-wheel-build-"))
+    atexit.register(shutil.rmtree, scratch, ignore_errors=True)
+    return {
+        "build": {"build_base": str(scratch / "build")},
+        "egg_info": {"egg_base": str(scratch)},
+    }
+
+
+setup(cmdclass={"build_py": BuildPy, "bdist_wheel": BdistWheel}, options=out_of_tree())

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Copies the built vecsql extension into lib/ so that `npm pack` / `npm publish` ship it.
+// Copies the built vecsql extension into lib/, and the repository's licence files next to
+// package.json (npm packs no symbolic links), so that `npm pack` / `npm publish` ship them.
 // Runs as the package's `prepack` step. The library comes from $VECSQL_LIB, or else from the
 // Cargo workspace's release build (../target/release/libvecsql.so, .dylib or vecsql.dll);
 // build that first with `cargo build --release -p vecsql`. On Linux the copy's debug info is
@@ -43,5 +44,8 @@ fs.writeFileSync(
   path.join(libDir, "platform.json"),
   JSON.stringify({ platform: process.platform, arch: process.arch, file: libName }) + "\n",
 );
+for (const licence of ["LICENSE-MIT", "LICENSE-APACHE"]) {
+  fs.copyFileSync(path.resolve(packageDir, "..", licence), path.join(packageDir, licence));
+}
 const size = (fs.statSync(destination).size / 1e6).toFixed(1);
 console.error(`vecsql: copied ${source} -> lib/${libName} (${size} MB)`);

@@ -8,8 +8,10 @@ const fs = require("node:fs");
 const path = require("node:path");
 const { Database, vecsql, packInfo } = require("./helpers");
 
-test("the tarball carries the library, the code and the types, and nothing else", () => {
+test("the tarball carries the library, the code, the types and the licences, and nothing else", () => {
   assert.deepEqual([...packInfo.files].sort(), [
+    "LICENSE-APACHE",
+    "LICENSE-MIT",
     "index.d.ts",
     "index.js",
     "lib/libvecsql.so",
@@ -17,6 +19,14 @@ test("the tarball carries the library, the code and the types, and nothing else"
     "package.json",
   ]);
   assert.ok(packInfo.size < 5e6, `tarball is ${packInfo.size} bytes; debug info should be stripped`);
+  const installed = path.join(packInfo.project, "node_modules", "vecsql");
+  for (const licence of ["LICENSE-MIT", "LICENSE-APACHE"]) {
+    assert.deepEqual(
+      fs.readFileSync(path.join(installed, licence)),
+      fs.readFileSync(path.join(__dirname, "..", "..", licence)),
+      licence,
+    );
+  }
 });
 
 test("index.d.ts declares every export", () => {

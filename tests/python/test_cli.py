@@ -612,3 +612,191 @@ def test_import_index_parameters(tmp_path):
     assert "indexed by hnsw(m=8, ef_construction=40, quantizer=int8)" in row["sql"]
     out = run("import", db, "u", "--vectors", tmp_path / "v32.npy", "--m", "8", check=False)
     assert out.returncode == 2 and "--index" in out.stderr
+
+
+# --- import: metadata, partition-key and auxiliary columns; int8 and bit vectors -------------
+
+
+COLUMNS_CSV = (
+    "id,v0,v1,genre,year,score,fresh,user_id,title\n"
+    "1,0.1,0.2,rock,2001,0.5,true,7,First\n"
+    "2,0.3,0.4,jazz,2010,1.5,false,8,\n"
+    "3,0.5,0.6,rock,2020,2.5,1,7,Third\n"
+)
+COLUMN_ARGS = (
+    "--metadata", "genre:text,year:integer", "--metadata", "score:float",
+    "--metadata", "fresh:boolean", "--partition", "user_id:integer", "--aux", "title",
+)
+
+
+def columns_jsonl():
+    """COLUMNS_CSV as JSON lines (title missing on row 2: NULL)."""
+    rows = [
+        {"id": 1, "vector": [0.1, 0.2], "genre": "rock", "year": 2001, "score": 0.5, "fresh": True, "user_id": 7, "title": "First"},
+        {"id": 2, "vector": [0.3, 0.4], "genre": "jazz", "year": 2010, "score": 1.5, "fresh": False, "user_id": 8},
+        {"id": 3, "vector": [0.5, 0.6], "genre": "rock", "year": 2020, "score": 2.5, "fresh": 1, "user_id": 7, "title": "Third"},
+    ]
+    return "".join(json.dumps(r) + "\n" for r in rows)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_import_fills_metadata_partition_and_auxiliary_columns(tmp_path, fmt):
+    path = tmp_path / f"rows.{fmt}"
+    path.write_text(COLUMNS_CSV if fmt == "csv" else columns_jsonl())
+    db = tmp_path / "x.db"
+    run("import", db, "t", "--vectors", path, *COLUMN_ARGS, "--quiet")
+    [row] = sql_json(db, "select sql from sqlite_master where name = 't'")
+    assert (
+        "vec0(id integer primary key, user_id integer partition key, genre text, year integer, "
+        "score float, fresh boolean, embedding float[2] distance_metric=l2, +title text)"
+    ) in row["sql"]
+    rows = sql_json(db, "select id, user_id, genre, year, score, fresh, title from t order by id")
+    assert rows == [
+        {"id": 1, "user_id": 7, "genre": "rock", "year": 2001, "score": 0.5, "fresh": 1, "title": "First"},
+        {"id": 2, "user_id": 8, "genre": "jazz", "year": 2010, "score": 1.5, "fresh": 0,
+         "title": "" if fmt == "csv" else None},
+        {"id": 3, "user_id": 7, "genre": "rock", "year": 2020, "score": 2.5, "fresh": 1, "title": "Third"},
+    ]
+    # The columns are vec0's own: the filters reach it as KNN constraints.
+    out = run("search", db, "t", "--vector", "[0.1, 0.2]", "--where", "user_id = 7 and year > 2005 and fresh = 1", "--json")
+    assert [json.loads(line)["id"] for line in out.stdout.splitlines()] == [3]
+    # An existing table's types are its own; a column it has that the import leaves out is named.
+    run("import", db, "t", "--vectors", path, "--metadata", "genre,year,score,fresh", "--partition",
+        "user_id", "--aux", "title", "--replace", "--quiet")
+    out = run("import", db, "t", "--vectors", path, "--metadata", "genre,year", "--append", check=False)
+    assert out.returncode == 1 and "does not fill" in out.stderr and "user_id, score, fresh" in out.stderr
+    out = run("import", db, "t", "--vectors", path, "--metadata", "year:text", "--append", check=False)
+    assert "t.year is integer, not text as --metadata year says" in out.stderr
+
+
+def test_import_text_partition_keys_and_typed_auxiliary_columns(tmp_path):
+    path = tmp_path / "rows.jsonl"
+    rows = [
+        {"vector": [1, 0], "user": "ann", "n": 3, "raw": 1.5},
+        {"vector": [0, 1], "user": "bob", "n": None, "raw": "x"},
+        {"vector": [1, 1], "user": "ann", "raw": [1, 2]},
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    db = tmp_path / "x.db"
+    run("import", db, "t", "--vectors", path, "--partition", "user:text", "--aux", "n:integer,raw:any", "--quiet")
+    [row] = sql_json(db, "select sql from sqlite_master where name = 't'")
+    assert "user text partition key" in row["sql"] and "+n integer, +raw)" in row["sql"]
+    assert sql_json(db, "select id, user, n, raw, typeof(raw) as ty from t order by id") == [
+        {"id": 0, "user": "ann", "n": 3, "raw": 1.5, "ty": "real"},
+        {"id": 1, "user": "bob", "n": None, "raw": "x", "ty": "text"},
+        {"id": 2, "user": "ann", "n": None, "raw": "[1,2]", "ty": "text"},
+    ]
+    out = run("search", db, "t", "--vector", "[0, 1]", "--where", "user = 'ann'", "--json")
+    assert [json.loads(line)["id"] for line in out.stdout.splitlines()] == [2, 0]
+
+
+@pytest.mark.parametrize(
+    "fmt, row, message",
+    [
+        ("csv", "4,0.7,0.8,pop,20x1,1,true,7,T", 'line 5: "year" must be an integer, found "20x1"'),
+        ("csv", "4,0.7,0.8,pop,2001,1,maybe,7,T", 'line 5: "fresh" must be a boolean (true, false, 1 or 0), found "maybe"'),
+        ("csv", "4,0.7,0.8,pop,2001,high,true,7,T", 'line 5: "score" must be a number, found "high"'),
+        ("csv", "4,0.7,0.8,pop,2001,1,true,,T", 'line 5: "user_id" is empty'),
+        ("jsonl", {"id": 4, "vector": [0.7, 0.8], "genre": 5, "year": 1, "score": 1, "fresh": 1, "user_id": 7}, 'line 4: "genre" must be text, found 5'),
+        ("jsonl", {"id": 4, "vector": [0.7, 0.8], "genre": "pop", "score": 1, "fresh": 1, "user_id": 7}, 'line 4: no "year" field'),
+    ],
+)
+def test_a_column_type_error_names_line_and_column_and_leaves_no_file(tmp_path, fmt, row, message):
+    path = tmp_path / f"rows.{fmt}"
+    if fmt == "csv":
+        path.write_text(COLUMNS_CSV + row + "\n")
+    else:
+        path.write_text(columns_jsonl() + json.dumps(row) + "\n")
+    db = tmp_path / "x.db"
+    out = run("import", db, "t", "--vectors", path, *COLUMN_ARGS, check=False)
+    assert out.returncode == 1
+    assert message in out.stderr and "nothing was imported" in out.stderr
+    assert not db.exists()
+
+
+def test_column_arguments_are_checked_before_anything_is_written(tmp_path):
+    path = tmp_path / "rows.csv"
+    path.write_text(COLUMNS_CSV)
+    db = tmp_path / "x.db"
+    for args, message in [
+        (("--metadata", "year"), "--metadata year needs a type for the new table: year:TYPE"),
+        (("--partition", "user_id:float"), '"float" is not a type --partition takes; use integer, text'),
+        (("--aux", "text"), "the column text is filled already"),
+        (("--metadata", "rating:integer"), "has no column rating"),
+    ]:
+        out = run("import", db, "t", "--vectors", path, *args, check=False)
+        assert out.returncode != 0 and message in out.stderr, (args, out.stderr)
+        assert not db.exists()
+    np.save(tmp_path / "v.npy", SMALL)
+    out = run("import", db, "t", "--vectors", tmp_path / "v.npy", "--aux", "title", check=False)
+    assert "a .npy file has no field names, so the columns title cannot be filled" in out.stderr
+
+
+def imported_vectors(db, table, path, *args):
+    """Imports `path` into a new `table` with `args`; its vectors as JSON text, by id."""
+    run("import", db, table, "--vectors", path, *args, "--quiet")
+    rows = sql_json(db, f"select vec_to_json(embedding) as v from {table} order by id")
+    return [r["v"] for r in rows]
+
+
+def test_import_int8_takes_integers_or_a_declared_quantization(tmp_path):
+    db = tmp_path / "x.db"
+    exact = tmp_path / "exact.jsonl"
+    exact.write_text("[1, -128, 127, 0]\n[2, 3, 4, 5]\n")
+    assert imported_vectors(db, "e", exact, "--type", "int8") == ["[1,-128,127,0]", "[2,3,4,5]"]
+    assert sql_json(db, "select distinct vec_type(embedding) as t from e") == [{"t": "int8"}]
+    floats = tmp_path / "floats.jsonl"
+    floats.write_text("[0.25, -0.5, 1, 0]\n[0.9, 0.1, -1, 0.3]\n")
+    out = run("import", db, "f", "--vectors", floats, "--type", "int8", check=False)
+    assert out.returncode == 1
+    assert "line 1: element 0 is 0.25, not an integer in -128..127" in out.stderr and "--quantize unit" in out.stderr
+    # --quantize gives exactly what vec_quantize_int8 gives.
+    for table, quantize, sql in [("u", "unit", "'unit'"), ("r", "-2:2", "-2, 2")]:
+        stored = imported_vectors(db, table, floats, "--type", "int8", "--quantize", quantize)
+        expected = [
+            sql_json(db, f"select vec_to_json(vec_quantize_int8(vec_f32('{line}'), {sql})) as v")[0]["v"]
+            for line in floats.read_text().splitlines()
+        ]
+        assert stored == expected
+    out = run("import", db, "s", "--vectors", floats, "--type", "int8", "--quantize", "sign", check=False)
+    assert "--quantize sign is for bit columns" in out.stderr
+
+
+def test_import_bit_takes_zeros_and_ones_or_signs(tmp_path):
+    db = tmp_path / "x.db"
+    bits = tmp_path / "bits.csv"
+    bits.write_text("1,0,0,1,1,1,0,0\n0,0,0,0,0,0,0,1\n")
+    assert imported_vectors(db, "b", bits, "--type", "bit") == ["[1,0,0,1,1,1,0,0]", "[0,0,0,0,0,0,0,1]"]
+    [row] = sql_json(db, "select sql from sqlite_master where name = 'b'")
+    assert "embedding bit[8])" in row["sql"]  # hamming, bit's only metric, by default
+    signs = tmp_path / "signs.jsonl"
+    line = "[0.5, -0.5, 1, 0, -0.0, 0.2, 0.1, -3]"
+    signs.write_text(line + "\n")
+    out = run("import", db, "s", "--vectors", signs, "--type", "bit", check=False)
+    assert "line 1: element 0 is 0.5, not 0 or 1" in out.stderr and "--quantize sign" in out.stderr
+    assert imported_vectors(db, "s", signs, "--type", "bit", "--quantize", "sign") == [
+        sql_json(db, f"select vec_to_json(vec_quantize_binary(vec_f32('{line}'))) as v")[0]["v"]]
+    four = tmp_path / "four.jsonl"
+    four.write_text("[1, 0, 1, 0]\n")
+    out = run("import", db, "f", "--vectors", four, "--type", "bit", check=False)
+    assert "a bit column holds a multiple of 8 dimensions" in out.stderr
+    # Resuming compares the stored bits.
+    out = run("import", db, "s", "--vectors", signs, "--resume", "--quantize", "sign")
+    assert "skipped 1 already present" in out.stdout
+
+
+def test_search_vector_on_int8_and_bit_columns(tmp_path):
+    db = tmp_path / "x.db"
+    ints = tmp_path / "ints.jsonl"
+    ints.write_text("[1, -128, 127, 0]\n[2, 3, 4, 5]\n")
+    run("import", db, "i", "--vectors", ints, "--type", "int8", "--quiet")
+    out = run("search", db, "i", "--vector", "[2, 3, 4, 6]", "--json")
+    assert [json.loads(line) for line in out.stdout.splitlines()][0] == {"id": 1, "distance": 1.0}
+    out = run("search", db, "i", "--vector", "[2.5, 3, 4, 6]", check=False)
+    assert out.returncode == 1 and "--vector: element 0 is 2.5, not an integer" in out.stderr
+    bits = tmp_path / "bits.jsonl"
+    bits.write_text("[1, 0, 0, 1, 1, 1, 0, 0]\n[0, 0, 0, 0, 0, 0, 0, 1]\n")
+    run("import", db, "b", "--vectors", bits, "--type", "bit", "--quiet")
+    out = run("search", db, "b", "--vector", "[0, 0, 0, 0, 0, 0, 1, 1]", "--json")
+    assert [json.loads(line) for line in out.stdout.splitlines()] == [
+        {"id": 1, "distance": 1.0}, {"id": 0, "distance": 6.0}]

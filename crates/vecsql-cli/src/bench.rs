@@ -246,8 +246,8 @@ fn file_queries(
             tables::vector_type(column)
         );
     }
-    let reader =
-        readers::open(path, args.format, None).map_err(|e| anyhow!("{}: {e}", path.display()))?;
+    let reader = readers::open(path, args.format, readers::Options::default())
+        .map_err(|e| anyhow!("{}: {e}", path.display()))?;
     let mut queries = Vec::new();
     for record in reader.take(args.count) {
         let record = record.map_err(|e| anyhow!("{}: {e}", path.display()))?;

@@ -1,6 +1,10 @@
 //! `vecsql import`: streams a vector file into a vec0 table, in transactions of `--batch`
 //! rows, with a progress bar. A malformed record stops the import with its line (or vector)
 //! number; the batch it was in is rolled back and every batch committed before it stays.
+//! [`columns`] settles the metadata, partition-key and auxiliary columns filled besides the
+//! vector, [`crate::elements`] how the vectors become the column's element type.
+
+mod columns;
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Lines};
@@ -9,20 +13,23 @@ use std::time::Instant;
 
 use anyhow::{anyhow, bail, Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use rusqlite::{params, Connection, OptionalExtension};
-use vecsql::vec0::schema::{DistanceMetric, VectorElement};
+use rusqlite::{Connection, OptionalExtension, ToSql};
 
+pub use columns::{aux_arg, metadata_arg, partition_arg, ColumnArg};
+
+use crate::elements::Encoder;
 use crate::output;
-use crate::readers::{self, Record};
+use crate::readers;
 use crate::tables::{self, quote, Vec0Table};
-use crate::{ImportArgs, IndexKind};
+use crate::{ElementType, ImportArgs, IndexKind};
+use columns::Columns;
 
 /// Where the rows go: the statement's column names.
 struct Target {
     table: Vec0Table,
     key: String,
     vector: String,
-    element: VectorElement,
+    encoder: Encoder,
     text: Option<String>,
 }
 
@@ -30,28 +37,15 @@ pub fn run(args: &ImportArgs) -> Result<()> {
     if args.batch == 0 {
         bail!("--batch must be at least 1");
     }
-    let header = match (args.header, args.no_header) {
-        (true, _) => Some(true),
-        (_, true) => Some(false),
-        _ => None,
-    };
-    let mut reader = readers::open(&args.vectors, args.format, header)
-        .map_err(|e| anyhow!("{}: {e}", args.vectors.display()))?;
-    let first = match reader.next() {
-        Some(Ok(record)) => record,
-        Some(Err(e)) => bail!("{}: {e}; nothing imported", args.vectors.display()),
-        None => bail!("{}: no vectors in the file", args.vectors.display()),
-    };
     let texts = match &args.texts {
         Some(path) => Some(TextLines::open(path)?),
         None => None,
     };
-
     let new_file = !args.db.exists();
     let conn = crate::open(&args.db, true)?;
     let new_table = !tables::exists(&conn, &args.table)?;
     let mut committed = 0u64;
-    let result = import(&conn, args, reader, first, texts, &mut committed);
+    let result = import(&conn, args, texts, &mut committed);
     if result.is_err() && committed == 0 {
         // Leave nothing behind that this run made and did not fill: no empty table, no
         // empty database file.
@@ -70,17 +64,57 @@ pub fn run(args: &ImportArgs) -> Result<()> {
     result
 }
 
+/// The vec0 table `args.table`, if one exists.
+fn existing_table(conn: &Connection, args: &ImportArgs) -> Result<Option<Vec0Table>> {
+    if !tables::exists(conn, &args.table)? {
+        return Ok(None);
+    }
+    tables::find(conn, &args.table)
+        .with_context(|| {
+            format!(
+                "{} exists but is not a vec0 table, so vectors cannot be imported into it",
+                args.table
+            )
+        })
+        .map(Some)
+}
+
 fn import(
     conn: &Connection,
     args: &ImportArgs,
-    mut reader: readers::VectorReader,
-    first: Record,
     mut texts: Option<TextLines>,
     committed: &mut u64,
 ) -> Result<()> {
+    let existing = existing_table(conn, args)?;
+    let column_args: Vec<ColumnArg> = [&args.partition, &args.metadata, &args.aux]
+        .into_iter()
+        .flatten()
+        .cloned()
+        .collect();
+    let columns = Columns::resolve(
+        &column_args,
+        existing.as_ref(),
+        &["id", &args.column, &args.text_column],
+    )?;
+    let header = match (args.header, args.no_header) {
+        (true, _) => Some(true),
+        (_, true) => Some(false),
+        _ => None,
+    };
+    let options = readers::Options {
+        header,
+        columns: columns.specs(),
+    };
+    let mut reader = readers::open(&args.vectors, args.format, options)
+        .map_err(|e| anyhow!("{}: {e}", args.vectors.display()))?;
+    let first = match reader.next() {
+        Some(Ok(record)) => record,
+        Some(Err(e)) => bail!("{}: {e}; nothing imported", args.vectors.display()),
+        None => bail!("{}: no vectors in the file", args.vectors.display()),
+    };
     let dims = first.vector.len();
-    let has_texts = texts.is_some() || first.text.is_some();
-    let target = prepare_table(conn, args, dims, has_texts)?;
+    let has_texts = texts.is_some() || first.named.text.is_some();
+    let target = prepare_table(conn, args, existing, dims, has_texts, &columns)?;
     let next_id = match args.first_id {
         Some(id) => id,
         None if args.replace || args.resume => 0,
@@ -111,19 +145,23 @@ fn import(
     };
 
     let table_sql = quote(&target.table.name);
-    let insert_sql = match &target.text {
-        Some(text) => format!(
-            "insert into {table_sql}({}, {}, {}) values (?1, ?2, ?3)",
-            quote(&target.key),
-            quote(&target.vector),
-            quote(text)
-        ),
-        None => format!(
-            "insert into {table_sql}({}, {}) values (?1, ?2)",
-            quote(&target.key),
-            quote(&target.vector)
-        ),
-    };
+    let mut names = vec![quote(&target.key), quote(&target.vector)];
+    names.extend(target.text.as_deref().map(quote));
+    names.extend(columns.names());
+    let values: Vec<String> = (1..=names.len())
+        .map(|n| {
+            if n == 2 {
+                target.encoder.bind(n)
+            } else {
+                format!("?{n}")
+            }
+        })
+        .collect();
+    let insert_sql = format!(
+        "insert into {table_sql}({}) values ({})",
+        names.join(", "),
+        values.join(", ")
+    );
     let existing_sql = format!(
         "select {} from {table_sql} where {} = ?1",
         quote(&target.vector),
@@ -134,6 +172,7 @@ fn import(
     let mut skipped = 0u64;
     let mut pending = Some(Ok(first));
     let mut blob = Vec::with_capacity(dims * 4);
+    let mut stored = Vec::with_capacity(dims * 4);
     let mut failure: Option<anyhow::Error> = None;
     // A resumed import whose rows do not line up: resuming again the same way cannot help.
     let mut misaligned = false;
@@ -176,20 +215,33 @@ fn import(
                             break;
                         }
                     },
-                    None => record.text.clone(),
+                    None => record.named.text.clone(),
                 };
                 if record.position < args.offset {
                     continue;
                 }
                 let id = record
+                    .named
                     .id
                     .unwrap_or(next_id + (record.position - args.offset) as i64);
+                if let Err(e) = target.encoder.insert(&record.vector, &mut blob) {
+                    failure = Some(anyhow!(
+                        "{}: {}{e}{}",
+                        args.vectors.display(),
+                        record.location,
+                        target.encoder.quantize_hint()
+                    ));
+                    break;
+                }
                 if args.resume {
-                    let stored: Option<Vec<u8>> =
+                    let there: Option<Vec<u8>> =
                         existing.query_row([id], |r| r.get(0)).optional()?;
-                    if let Some(stored) = stored {
-                        encode(&record.vector, target.element, &mut blob);
-                        if stored != blob {
+                    if let Some(there) = there {
+                        target
+                            .encoder
+                            .stored(&record.vector, &mut stored)
+                            .expect("insert() encoded it");
+                        if there != stored {
                             misaligned = true;
                             failure = Some(anyhow!(
                                 "{}: {}{} {id} is already in {} with another vector, so \
@@ -208,11 +260,12 @@ fn import(
                         continue;
                     }
                 }
-                encode(&record.vector, VectorElement::Float32, &mut blob);
-                let inserted = match &target.text {
-                    Some(_) => stmt.execute(params![id, &blob[..], text]),
-                    None => stmt.execute(params![id, &blob[..]]),
-                };
+                let mut params: Vec<&dyn ToSql> = vec![&id, &blob];
+                if target.text.is_some() {
+                    params.push(&text);
+                }
+                params.extend(record.named.columns.iter().map(|v| v as &dyn ToSql));
+                let inserted = stmt.execute(&params[..]);
                 if let Err(e) = inserted {
                     failure = Some(anyhow::Error::new(e).context(format!(
                         "{}: {}inserting the row",
@@ -288,76 +341,20 @@ fn import(
     Ok(())
 }
 
-/// `vector` as a blob of `element`s (float32, float16 or bfloat16, little-endian): float32 is
-/// inserted (vec0 converts it to the column's type), the column's type is what a resumed
-/// import compares with the row already there.
-fn encode(vector: &[f32], element: VectorElement, blob: &mut Vec<u8>) {
-    blob.clear();
-    match element {
-        VectorElement::Float16 => {
-            for x in vector {
-                blob.extend_from_slice(&half::f16::from_f32(*x).to_le_bytes());
-            }
-        }
-        VectorElement::BFloat16 => {
-            for x in vector {
-                blob.extend_from_slice(&half::bf16::from_f32(*x).to_le_bytes());
-            }
-        }
-        _ => {
-            for x in vector {
-                blob.extend_from_slice(&x.to_le_bytes());
-            }
-        }
-    }
-}
-
 /// Finds (and checks) or creates the target table.
 fn prepare_table(
     conn: &Connection,
     args: &ImportArgs,
+    existing: Option<Vec0Table>,
     dims: usize,
     has_texts: bool,
+    columns: &Columns,
 ) -> Result<Target> {
-    let new_table = !tables::exists(conn, &args.table)?;
-    if new_table {
-        let metric = args.metric.map_or("l2", |m| m.name());
-        let index = match args.index {
-            Some(IndexKind::Hnsw) => {
-                let mut params = Vec::new();
-                if let Some(m) = args.m {
-                    params.push(format!("m={m}"));
-                }
-                if let Some(ef) = args.ef_construction {
-                    params.push(format!("ef_construction={ef}"));
-                }
-                if let Some(q) = args.quantizer {
-                    params.push(format!("quantizer={}", q.name()));
-                }
-                format!(" indexed by hnsw({})", params.join(", "))
-            }
-            None => String::new(),
-        };
-        let element = args.element.map_or("float", |t| t.name());
-        let text = if has_texts {
-            format!(", +{} text", args.text_column)
-        } else {
-            String::new()
-        };
-        let sql = format!(
-            "create virtual table {} using vec0(id integer primary key, {} {element}[{dims}] distance_metric={metric}{index}{text})",
-            quote(&args.table),
-            args.column,
-        );
-        conn.execute_batch(&sql)
-            .with_context(|| format!("creating the table: {sql}"))?;
-    }
-    let table = tables::find(conn, &args.table).with_context(|| {
-        format!(
-            "{} exists but is not a vec0 table, so vectors cannot be imported into it",
-            args.table
-        )
-    })?;
+    let new_table = existing.is_none();
+    let table = match existing {
+        Some(table) => table,
+        None => create_table(conn, args, dims, has_texts, columns)?,
+    };
     if table.key_is_text() {
         bail!(
             "{} has a text primary key; import assigns integer ids",
@@ -381,25 +378,9 @@ fn prepare_table(
             args.vectors.display()
         );
     }
-    if !matches!(
-        column.element,
-        VectorElement::Float32 | VectorElement::Float16 | VectorElement::BFloat16
-    ) {
-        bail!(
-            "{}.{} is {}; import writes float vectors",
-            table.name,
-            vector,
-            tables::vector_type(&column)
-        );
-    }
+    let encoder = Encoder::new(column.element, args.quantize)?;
     if let Some(metric) = args.metric {
-        let existing = match column.distance_metric {
-            DistanceMetric::L2 => "l2",
-            DistanceMetric::Cosine => "cosine",
-            DistanceMetric::L1 => "l1",
-            DistanceMetric::Dot => "dot",
-            DistanceMetric::Hamming => "hamming",
-        };
+        let existing = column.distance_metric.name();
         if existing != metric.name() {
             bail!(
                 "{}.{} already uses distance_metric={existing}, not {}",
@@ -462,9 +443,74 @@ fn prepare_table(
         key: table.key_name(),
         table,
         vector,
-        element: column.element,
+        encoder,
         text,
     })
+}
+
+/// Creates the table for vectors of `dims` dimensions, with a text column when there are
+/// texts and the `columns` asked for.
+fn create_table(
+    conn: &Connection,
+    args: &ImportArgs,
+    dims: usize,
+    has_texts: bool,
+    columns: &Columns,
+) -> Result<Vec0Table> {
+    let element = args.element.unwrap_or(ElementType::Float32);
+    if element == ElementType::Bit && dims % 8 != 0 {
+        bail!(
+            "a bit column holds a multiple of 8 dimensions; the vectors in {} have {dims}",
+            args.vectors.display()
+        );
+    }
+    let mut definition = vec!["id integer primary key".to_string()];
+    definition.extend(
+        columns
+            .definitions()
+            .into_iter()
+            .filter(|d| !d.starts_with('+')),
+    );
+    let mut vector = format!("{} {}[{dims}]", args.column, element.name());
+    // A bit column's only metric is hamming, its default.
+    match (args.metric, element) {
+        (None, ElementType::Bit) => {}
+        (metric, _) => vector.push_str(&format!(
+            " distance_metric={}",
+            metric.map_or("l2", |m| m.name())
+        )),
+    }
+    if let Some(IndexKind::Hnsw) = args.index {
+        let mut params = Vec::new();
+        if let Some(m) = args.m {
+            params.push(format!("m={m}"));
+        }
+        if let Some(ef) = args.ef_construction {
+            params.push(format!("ef_construction={ef}"));
+        }
+        if let Some(q) = args.quantizer {
+            params.push(format!("quantizer={}", q.name()));
+        }
+        vector.push_str(&format!(" indexed by hnsw({})", params.join(", ")));
+    }
+    definition.push(vector);
+    if has_texts {
+        definition.push(format!("+{} text", args.text_column));
+    }
+    definition.extend(
+        columns
+            .definitions()
+            .into_iter()
+            .filter(|d| d.starts_with('+')),
+    );
+    let sql = format!(
+        "create virtual table {} using vec0({})",
+        quote(&args.table),
+        definition.join(", ")
+    );
+    conn.execute_batch(&sql)
+        .with_context(|| format!("creating the table: {sql}"))?;
+    tables::find(conn, &args.table)
 }
 
 /// The `--texts` file, read along with the vectors: line i+1 belongs to vector i.

@@ -2,6 +2,7 @@
 //! with vecsql linked in (SQLite bundled; no extension file to load).
 
 mod bench;
+mod elements;
 mod import;
 mod info;
 mod output;
@@ -56,6 +57,8 @@ pub enum Metric {
     Cosine,
     L1,
     Dot,
+    /// Bit columns only (their default).
+    Hamming,
 }
 
 impl Metric {
@@ -65,6 +68,7 @@ impl Metric {
             Metric::Cosine => "cosine",
             Metric::L1 => "l1",
             Metric::Dot => "dot",
+            Metric::Hamming => "hamming",
         }
     }
 }
@@ -80,6 +84,10 @@ pub enum ElementType {
     Float32,
     Float16,
     Bfloat16,
+    /// Integers in -128..127 (or floats with --quantize unit|MIN:MAX).
+    Int8,
+    /// One bit per dimension, a multiple of 8 (from 0/1, or floats with --quantize sign).
+    Bit,
 }
 
 impl ElementType {
@@ -88,6 +96,8 @@ impl ElementType {
             ElementType::Float32 => "float",
             ElementType::Float16 => "float16",
             ElementType::Bfloat16 => "bfloat16",
+            ElementType::Int8 => "int8",
+            ElementType::Bit => "bit",
         }
     }
 }
@@ -131,9 +141,29 @@ pub struct ImportArgs {
     /// Build an ANN index on a new table's vector column.
     #[arg(long)]
     index: Option<IndexKind>,
-    /// Element type of a new table's vector column (the imported floats are converted).
+    /// Element type of a new table's vector column (the imported floats are converted; int8
+    /// and bit take exact values unless --quantize says how to map floats).
     #[arg(long = "type", value_name = "TYPE")]
     element: Option<ElementType>,
+    /// How floats become int8 or bit elements: `unit` (int8, [-1, 1] as
+    /// vec_quantize_int8(v, 'unit')), `MIN:MAX` (int8, that range, clamped), `sign` (bit: 1
+    /// where greater than 0, as vec_quantize_binary).
+    #[arg(long, value_name = "METHOD", value_parser = elements::quantize_arg, allow_hyphen_values = true)]
+    quantize: Option<elements::Quantize>,
+    /// Metadata columns (filterable in KNN queries), each filled from the record field of
+    /// that name (CSV header, JSON key): NAME:TYPE, TYPE integer, float, boolean or text (the
+    /// table's own when it exists). Repeat the option or separate with commas.
+    #[arg(long, value_name = "NAME:TYPE", value_delimiter = ',', value_parser = import::metadata_arg)]
+    metadata: Vec<import::ColumnArg>,
+    /// Partition key columns (a KNN query filtered on one reads only its rows), filled like
+    /// --metadata: NAME:TYPE, TYPE integer or text.
+    #[arg(long, value_name = "NAME:TYPE", value_delimiter = ',', value_parser = import::partition_arg)]
+    partition: Vec<import::ColumnArg>,
+    /// Auxiliary columns (stored and returned, not filterable by vec0), filled like
+    /// --metadata: NAME[:TYPE], TYPE text (default), integer, float or any; a missing field
+    /// is NULL.
+    #[arg(long, value_name = "NAME[:TYPE]", value_delimiter = ',', value_parser = import::aux_arg)]
+    aux: Vec<import::ColumnArg>,
     /// HNSW links per node of a new indexed table [index default: 16].
     #[arg(long, requires = "index")]
     m: Option<u32>,

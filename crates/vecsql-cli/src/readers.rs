@@ -2,30 +2,60 @@
 //! (float32/float16/float64, via `npyz`), `.fvecs`/`.bvecs` (the TEXMEX format of SIFT/GIST),
 //! JSON lines and CSV/TSV.
 //!
-//! Every reader yields [`Record`]s one at a time, so a file of any size streams through a
-//! fixed amount of memory, and stops at the first malformed record with a [`ReadError`] that
-//! says where it is: the line for text formats, the vector number (1-based) for binary ones.
-//! Vectors must all have the dimension of the first one, and every element must be finite.
+//! Each format's parser (one module per format) yields a vector with its place in the file and,
+//! for formats with named fields (JSON objects, CSV under a header), what [`fields`] reads from
+//! them: the id, the text and the columns the import fills. One driver ([`records`]) turns
+//! those into [`Record`]s for every format: numbered in order, each vector checked (all of the
+//! first one's dimension, every element finite), and nothing read after the first error. A
+//! file of any size streams through a fixed amount of memory, and a [`ReadError`] says where
+//! it is: the line for text formats, the vector number (1-based) for binary ones.
+
+mod delimited;
+mod fields;
+mod jsonl;
+mod npy;
+mod vecs;
 
 use std::fmt;
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufRead, BufReader};
 use std::path::Path;
 
-use half::f16;
+pub use fields::{ColumnSpec, Named, ValueType};
 
-/// One vector read from a file, with the optional id and text some formats carry.
+/// One vector read from a file, with what its named fields carry.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Record {
     /// 0-based position among the file's vectors.
     pub position: u64,
     /// Where it was read, for messages.
     pub location: Location,
-    /// An id given by the record itself (`"id"` in JSON lines, an `id` column in CSV).
-    pub id: Option<i64>,
-    /// A text given by the record itself (`"text"` in JSON lines, a `text` column in CSV).
-    pub text: Option<String>,
+    /// `id`, `text` and the requested columns (`"id"` in JSON lines, an `id` column in CSV...);
+    /// empty for formats without field names.
+    pub named: Named,
     pub vector: Vec<f32>,
+}
+
+/// One record as its format's parser read it, before the checks every record gets.
+struct Parsed {
+    location: Location,
+    vector: Vec<f32>,
+    named: Named,
+}
+
+/// A format's parser: the next record, `None` at the end of the file.
+trait Parse: FnMut() -> Option<Result<Parsed, ReadError>> {}
+
+impl<F: FnMut() -> Option<Result<Parsed, ReadError>>> Parse for F {}
+
+impl Parsed {
+    fn unnamed(location: Location, vector: Vec<f32>) -> Self {
+        Parsed {
+            location,
+            vector,
+            named: Named::default(),
+        }
+    }
 }
 
 /// Where in a file a record (or an error) is.
@@ -82,10 +112,12 @@ pub enum Format {
     Fvecs,
     /// `.bvecs`: per vector, an int32 dimension then that many uint8.
     Bvecs,
-    /// JSON lines: `[0.1, ...]` or `{"id": 7, "vector": [...], "text": "..."}` per line.
+    /// JSON lines: `[0.1, ...]` or `{"id": 7, "vector": [...], "text": "..."}` per line (and
+    /// the fields of --metadata, --partition and --aux columns).
     Jsonl,
     /// CSV: numbers per row, optionally with a header naming `id`, `text`, `vector` columns
-    /// (recognised when every field of the first row is a name, or with --header).
+    /// and those of --metadata, --partition and --aux (recognised when every field of the
+    /// first row is a name, or with --header).
     Csv,
     /// Like CSV, tab-separated.
     Tsv,
@@ -110,6 +142,16 @@ impl Format {
 /// Most dimensions a vector file may declare (the SQL functions' limit).
 pub const MAX_DIMENSIONS: usize = 65_536;
 
+/// How to read a file besides its format.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Whether a CSV/TSV file starts with a header row (`None`: only when its first row is
+    /// unambiguously one).
+    pub header: Option<bool>,
+    /// Columns filled from the record field of the same name, into [`Named::columns`].
+    pub columns: Vec<ColumnSpec>,
+}
+
 /// A stream of records from one file.
 pub struct VectorReader {
     records: Box<dyn Iterator<Item = Result<Record, ReadError>>>,
@@ -126,12 +168,11 @@ impl Iterator for VectorReader {
     }
 }
 
-/// Opens `path` in `format` (or the one its extension names). `header`: whether a CSV/TSV
-/// file starts with a header row (`None`: only when its first row is unambiguously one).
+/// Opens `path` in `format` (or the one its extension names).
 pub fn open(
     path: &Path,
     format: Option<Format>,
-    header: Option<bool>,
+    options: Options,
 ) -> Result<VectorReader, ReadError> {
     let format = format.or_else(|| Format::from_path(path)).ok_or_else(|| {
         ReadError::new(
@@ -150,39 +191,107 @@ pub fn open(
         )
     })?;
     let size = file.metadata().map(|m| m.len()).ok();
-    let reader = BufReader::with_capacity(1 << 20, file);
-    let estimate_lines = || count_lines(path).ok();
-    match format {
-        Format::Npy => npy(reader),
-        Format::Fvecs => Ok(vecs(reader, size, VecsKind::Float)),
-        Format::Bvecs => Ok(vecs(reader, size, VecsKind::Byte)),
-        Format::Jsonl => Ok(jsonl(reader, estimate_lines())),
-        Format::Csv => Ok(delimited(reader, b',', header, estimate_lines())),
-        Format::Tsv => Ok(delimited(reader, b'\t', header, estimate_lines())),
-    }
+    let lines = match format {
+        Format::Jsonl | Format::Csv | Format::Tsv => count_lines(path).ok(),
+        _ => None,
+    };
+    read(
+        BufReader::with_capacity(1 << 20, file),
+        format,
+        options,
+        size,
+        lines,
+    )
 }
 
 /// Reads records from any reader (the tests' in-memory files).
 #[cfg(test)]
-pub fn from_reader(reader: impl Read + 'static, format: Format) -> Result<VectorReader, ReadError> {
-    from_reader_with_header(reader, format, None)
+pub fn from_reader(
+    reader: impl io::Read + 'static,
+    format: Format,
+    options: Options,
+) -> Result<VectorReader, ReadError> {
+    read(BufReader::new(reader), format, options, None, None)
 }
 
-/// [`from_reader`] with a `--header`/`--no-header` choice.
-#[cfg(test)]
-pub fn from_reader_with_header(
-    reader: impl Read + 'static,
+/// The records of `reader` in `format`. `size` (bytes) and `lines`: the file's, when known,
+/// for the estimate of its length.
+fn read(
+    reader: impl BufRead + 'static,
     format: Format,
-    header: Option<bool>,
+    options: Options,
+    size: Option<u64>,
+    lines: Option<u64>,
 ) -> Result<VectorReader, ReadError> {
-    let reader = BufReader::new(reader);
-    match format {
-        Format::Npy => npy(reader),
-        Format::Fvecs => Ok(vecs(reader, None, VecsKind::Float)),
-        Format::Bvecs => Ok(vecs(reader, None, VecsKind::Byte)),
-        Format::Jsonl => Ok(jsonl(reader, None)),
-        Format::Csv => Ok(delimited(reader, b',', header, None)),
-        Format::Tsv => Ok(delimited(reader, b'\t', header, None)),
+    let binary = |name: &str| {
+        if options.columns.is_empty() {
+            Ok(())
+        } else {
+            Err(ReadError::new(
+                Location::File,
+                fields::unnamed(&options.columns, name),
+            ))
+        }
+    };
+    Ok(match format {
+        Format::Npy => {
+            binary("a .npy file")?;
+            let (parse, rows, dims) = npy::parse(reader)?;
+            records(parse, Some(dims), Some(rows))
+        }
+        Format::Fvecs | Format::Bvecs => {
+            let kind = if format == Format::Fvecs {
+                binary("an .fvecs file")?;
+                vecs::Kind::Float
+            } else {
+                binary("a .bvecs file")?;
+                vecs::Kind::Byte
+            };
+            let (parse, len) = vecs::parse(reader, size, kind);
+            records(parse, None, len)
+        }
+        Format::Jsonl => records(jsonl::parse(reader, options.columns), None, lines),
+        Format::Csv | Format::Tsv => {
+            let delimiter = if format == Format::Csv { b',' } else { b'\t' };
+            let parse = delimited::parse(reader, delimiter, options.header, options.columns);
+            records(parse, None, lines)
+        }
+    })
+}
+
+/// What every format shares: records numbered in order, each vector checked against the first
+/// one's dimension (or `dims`, from a file header) and for finite elements, and nothing read
+/// after the first error.
+fn records(
+    mut parse: impl Parse + 'static,
+    dims: Option<usize>,
+    estimated_len: Option<u64>,
+) -> VectorReader {
+    let mut shape = Shape { dims };
+    let mut position = 0u64;
+    let mut done = false;
+    let records = std::iter::from_fn(move || {
+        if done {
+            return None;
+        }
+        let record = parse()?.and_then(|p| {
+            shape.check(p.location, &p.vector)?;
+            Ok(Record {
+                position,
+                location: p.location,
+                named: p.named,
+                vector: p.vector,
+            })
+        });
+        match record {
+            Ok(_) => position += 1,
+            Err(_) => done = true,
+        }
+        Some(record)
+    });
+    VectorReader {
+        records: Box::new(records),
+        estimated_len,
     }
 }
 
@@ -241,103 +350,7 @@ impl Shape {
     }
 }
 
-// ---------------------------------------------------------------------------------------------
-// .npy
-
-fn npy(reader: impl Read + 'static) -> Result<VectorReader, ReadError> {
-    let header_error =
-        |e: io::Error| ReadError::new(Location::File, format!("not a readable .npy file: {e}"));
-    let file = npyz::NpyFile::new(reader).map_err(header_error)?;
-    if file.order() == npyz::Order::Fortran {
-        return Err(ReadError::new(
-            Location::File,
-            "Fortran-order .npy arrays are not supported; save np.ascontiguousarray(a)",
-        ));
-    }
-    let shape = file.shape().to_vec();
-    let (rows, dims) = match shape.as_slice() {
-        [d] => (1, *d),
-        [n, d] => (*n, *d),
-        _ => {
-            return Err(ReadError::new(
-                Location::File,
-                format!("expected a 1-D or 2-D array (rows x dimensions), found shape {shape:?}"),
-            ))
-        }
-    };
-    let dims = usize::try_from(dims).unwrap_or(usize::MAX);
-    if dims == 0 || dims > MAX_DIMENSIONS {
-        return Err(ReadError::new(
-            Location::File,
-            format!("{dims} dimensions per vector; expected 1 to {MAX_DIMENSIONS}"),
-        ));
-    }
-    let float_size = match file.dtype() {
-        npyz::DType::Plain(t) if t.type_char() == npyz::TypeChar::Float => Some(t.size_field()),
-        _ => None,
-    };
-    let unsupported = |detail: String| {
-        ReadError::new(
-            Location::File,
-            format!("dtype {detail} is not supported; use float32, float16 or float64"),
-        )
-    };
-    let dtype_error = |e: npyz::DTypeError| ReadError::new(Location::File, e.to_string());
-    let elements: Box<dyn Iterator<Item = io::Result<f32>>> = match float_size {
-        Some(4) => Box::new(file.data::<f32>().map_err(dtype_error)?),
-        Some(2) => Box::new(
-            file.data::<f16>()
-                .map_err(dtype_error)?
-                .map(|x| x.map(f32::from)),
-        ),
-        Some(8) => Box::new(
-            file.data::<f64>()
-                .map_err(dtype_error)?
-                .map(|x| x.map(|v| v as f32)),
-        ),
-        _ => return Err(unsupported(file.dtype().descr())),
-    };
-    let mut shape_check = Shape { dims: Some(dims) };
-    let mut elements = elements;
-    let mut position = 0u64;
-    let records = std::iter::from_fn(move || {
-        if position >= rows {
-            return None;
-        }
-        let location = Location::Vector(position + 1);
-        let mut vector = Vec::with_capacity(dims);
-        for _ in 0..dims {
-            match elements.next() {
-                Some(Ok(x)) => vector.push(x),
-                Some(Err(e)) => {
-                    position = rows;
-                    return Some(Err(truncated(location, e)));
-                }
-                None => {
-                    position = rows;
-                    return Some(Err(ReadError::new(
-                        location,
-                        "the file ends early (truncated .npy?)",
-                    )));
-                }
-            }
-        }
-        let record = shape_check.check(location, &vector).map(|()| Record {
-            position,
-            location,
-            id: None,
-            text: None,
-            vector,
-        });
-        position = if record.is_ok() { position + 1 } else { rows };
-        Some(record)
-    });
-    Ok(VectorReader {
-        records: Box::new(records),
-        estimated_len: Some(rows),
-    })
-}
-
+/// The error for a read that failed inside a vector of a binary file.
 fn truncated(location: Location, e: io::Error) -> ReadError {
     if e.kind() == io::ErrorKind::UnexpectedEof {
         ReadError::new(
@@ -347,439 +360,6 @@ fn truncated(location: Location, e: io::Error) -> ReadError {
     } else {
         ReadError::new(location, format!("read error: {e}"))
     }
-}
-
-// ---------------------------------------------------------------------------------------------
-// .fvecs / .bvecs
-
-#[derive(Clone, Copy)]
-enum VecsKind {
-    Float,
-    Byte,
-}
-
-fn vecs(mut reader: impl Read + 'static, size: Option<u64>, kind: VecsKind) -> VectorReader {
-    let (element_bytes, name) = match kind {
-        VecsKind::Float => (4, ".fvecs"),
-        VecsKind::Byte => (1, ".bvecs"),
-    };
-    // The first dimension header gives the record size, hence the number of vectors.
-    let mut first_header = [0u8; 4];
-    let first = read_exact_or_eof(&mut reader, &mut first_header);
-    let estimated_len = match (&first, size) {
-        (Ok(true), Some(size)) => {
-            let dims = i32::from_le_bytes(first_header).max(1) as u64;
-            Some(size.div_ceil(4 + dims * element_bytes as u64))
-        }
-        _ => None,
-    };
-    let mut pending = Some(first);
-    let mut shape = Shape { dims: None };
-    let mut position = 0u64;
-    let mut done = false;
-    let mut buf = Vec::new();
-    let mut next = move || -> Result<Option<Record>, ReadError> {
-        let location = Location::Vector(position + 1);
-        let mut dim_bytes = first_header;
-        let header = match pending.take() {
-            Some(first) => first,
-            None => read_exact_or_eof(&mut reader, &mut dim_bytes),
-        };
-        match header {
-            Ok(false) => return Ok(None),
-            Ok(true) => {}
-            Err(e) => return Err(truncated(location, e)),
-        }
-        let dims = i32::from_le_bytes(dim_bytes);
-        if dims <= 0 || dims as usize > MAX_DIMENSIONS {
-            return Err(ReadError::new(
-                location,
-                format!(
-                    "dimension header says {dims}; expected 1 to {MAX_DIMENSIONS} \
-                     (is this really a {name} file?)"
-                ),
-            ));
-        }
-        buf.resize(dims as usize * element_bytes, 0);
-        reader
-            .read_exact(&mut buf)
-            .map_err(|e| truncated(location, e))?;
-        let vector: Vec<f32> = match kind {
-            VecsKind::Float => buf
-                .chunks_exact(4)
-                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-                .collect(),
-            VecsKind::Byte => buf.iter().map(|&b| f32::from(b)).collect(),
-        };
-        shape.check(location, &vector)?;
-        position += 1;
-        Ok(Some(Record {
-            position: position - 1,
-            location,
-            id: None,
-            text: None,
-            vector,
-        }))
-    };
-    let records = std::iter::from_fn(move || {
-        if done {
-            return None;
-        }
-        let result = next().transpose();
-        done = !matches!(result, Some(Ok(_)));
-        result
-    });
-    VectorReader {
-        records: Box::new(records),
-        estimated_len,
-    }
-}
-
-/// Fills `buf`; `Ok(false)` at a clean end of file (no byte read), an error on a partial read.
-fn read_exact_or_eof(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<bool> {
-    let mut filled = 0;
-    while filled < buf.len() {
-        match reader.read(&mut buf[filled..]) {
-            Ok(0) if filled == 0 => return Ok(false),
-            Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(true)
-}
-
-// ---------------------------------------------------------------------------------------------
-// JSON lines
-
-fn jsonl(reader: impl BufRead + 'static, lines: Option<u64>) -> VectorReader {
-    let mut shape = Shape { dims: None };
-    let mut position = 0u64;
-    let mut done = false;
-    let mut lines_iter = reader.lines();
-    let mut line_no = 0u64;
-    let records = std::iter::from_fn(move || loop {
-        if done {
-            return None;
-        }
-        let line = match lines_iter.next() {
-            None => return None,
-            Some(Ok(line)) => line,
-            Some(Err(e)) => {
-                done = true;
-                return Some(Err(ReadError::new(
-                    Location::Line(line_no + 1),
-                    format!("read error: {e}"),
-                )));
-            }
-        };
-        line_no += 1;
-        let location = Location::Line(line_no);
-        if line.trim().is_empty() {
-            continue;
-        }
-        let record = parse_json_record(&line, location, position)
-            .and_then(|r| shape.check(location, &r.vector).map(|()| r));
-        match record {
-            Ok(r) => {
-                position += 1;
-                return Some(Ok(r));
-            }
-            Err(e) => {
-                done = true;
-                return Some(Err(e));
-            }
-        }
-    });
-    VectorReader {
-        records: Box::new(records),
-        estimated_len: lines,
-    }
-}
-
-fn parse_json_record(line: &str, location: Location, position: u64) -> Result<Record, ReadError> {
-    let value: serde_json::Value = serde_json::from_str(line)
-        .map_err(|e| ReadError::new(location, format!("invalid JSON: {e}")))?;
-    let (vector, id, text) = match value {
-        serde_json::Value::Array(items) => (json_vector(&items, location)?, None, None),
-        serde_json::Value::Object(mut map) => {
-            let vector = match map.remove("vector").or_else(|| map.remove("embedding")) {
-                Some(serde_json::Value::Array(items)) => json_vector(&items, location)?,
-                Some(serde_json::Value::String(s)) => {
-                    let items: Vec<serde_json::Value> = serde_json::from_str(&s).map_err(|e| {
-                        ReadError::new(location, format!("\"vector\" is not a JSON array: {e}"))
-                    })?;
-                    json_vector(&items, location)?
-                }
-                Some(_) => {
-                    return Err(ReadError::new(
-                        location,
-                        "\"vector\" must be an array of numbers",
-                    ))
-                }
-                None => {
-                    return Err(ReadError::new(
-                        location,
-                        "object has no \"vector\" (or \"embedding\") key",
-                    ))
-                }
-            };
-            let id = match map.remove("id") {
-                None | Some(serde_json::Value::Null) => None,
-                Some(serde_json::Value::Number(n)) if n.is_i64() => n.as_i64(),
-                Some(other) => {
-                    return Err(ReadError::new(
-                        location,
-                        format!("\"id\" must be an integer, found {other}"),
-                    ))
-                }
-            };
-            let text = match map.remove("text") {
-                None | Some(serde_json::Value::Null) => None,
-                Some(serde_json::Value::String(s)) => Some(s),
-                Some(other) => Some(other.to_string()),
-            };
-            (vector, id, text)
-        }
-        _ => {
-            return Err(ReadError::new(
-                location,
-                "expected an array of numbers or an object with a \"vector\" key",
-            ))
-        }
-    };
-    Ok(Record {
-        position,
-        location,
-        id,
-        text,
-        vector,
-    })
-}
-
-fn json_vector(items: &[serde_json::Value], location: Location) -> Result<Vec<f32>, ReadError> {
-    items
-        .iter()
-        .enumerate()
-        .map(|(i, v)| {
-            v.as_f64().map(|x| x as f32).ok_or_else(|| {
-                ReadError::new(location, format!("element {i} is not a number: {v}"))
-            })
-        })
-        .collect()
-}
-
-// ---------------------------------------------------------------------------------------------
-// CSV / TSV
-
-/// What each field of a CSV row is, from the header (or all vector components without one).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Field {
-    Id,
-    Text,
-    /// A whole vector as JSON text in one field.
-    VectorJson,
-    Component,
-    /// A header column the import does not use.
-    Ignored,
-}
-
-/// Whether a first row is a header when the user did not say: `Some(true)` when every field
-/// is a non-empty, non-numeric name, `Some(false)` when every field is a number, and `None`
-/// (with the first field that is neither) when it could be a header or a malformed row.
-fn guess_header(row: &csv::StringRecord) -> Result<bool, (usize, String)> {
-    let is_number = |f: &str| f.trim().parse::<f32>().is_ok();
-    if row.iter().all(is_number) {
-        return Ok(false);
-    }
-    if row.iter().all(|f| !f.trim().is_empty() && !is_number(f)) {
-        return Ok(true);
-    }
-    let (i, field) = row
-        .iter()
-        .enumerate()
-        .find(|(_, f)| !is_number(f))
-        .expect("some field is not a number");
-    Err((i, field.to_string()))
-}
-
-/// The message for a field that should be a number.
-fn not_a_number(i: usize, value: &str) -> String {
-    if value.trim().is_empty() {
-        format!("field {} is empty", i + 1)
-    } else {
-        format!("field {} is not a number: {value:?}", i + 1)
-    }
-}
-
-fn delimited(
-    reader: impl Read + 'static,
-    delimiter: u8,
-    header: Option<bool>,
-    lines: Option<u64>,
-) -> VectorReader {
-    let mut csv_reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .delimiter(delimiter)
-        .from_reader(reader);
-    let mut fields: Option<Vec<Field>> = None;
-    let mut shape = Shape { dims: None };
-    let mut position = 0u64;
-    let mut done = false;
-    let mut row = csv::StringRecord::new();
-    let records = std::iter::from_fn(move || loop {
-        if done {
-            return None;
-        }
-        let read = csv_reader.read_record(&mut row);
-        let line = row.position().map(|p| p.line()).unwrap_or(0);
-        match read {
-            Ok(false) => return None,
-            Ok(true) => {}
-            Err(e) => {
-                done = true;
-                let line = e.position().map(|p| p.line()).unwrap_or(line);
-                return Some(Err(ReadError::new(
-                    Location::Line(line),
-                    format!("unreadable CSV: {e}"),
-                )));
-            }
-        }
-        let location = Location::Line(line);
-        if row.len() == 1 && row[0].trim().is_empty() {
-            continue;
-        }
-        if fields.is_none() {
-            let header = match header.map_or_else(|| guess_header(&row), Ok) {
-                Ok(header) => header,
-                Err((i, value)) => {
-                    done = true;
-                    return Some(Err(ReadError::new(
-                        location,
-                        format!(
-                            "{}; pass --header if this line is a header (one is recognised on \
-                             its own only when every field is a name), or fix the row",
-                            not_a_number(i, &value)
-                        ),
-                    )));
-                }
-            };
-            if header {
-                match header_fields(&row) {
-                    Ok(f) => fields = Some(f),
-                    Err(message) => {
-                        done = true;
-                        return Some(Err(ReadError::new(location, message)));
-                    }
-                }
-                continue;
-            }
-            fields = Some(vec![Field::Component; row.len()]);
-        }
-        let record = csv_record(&row, fields.as_deref().unwrap_or(&[]), location, position)
-            .and_then(|r| shape.check(location, &r.vector).map(|()| r));
-        match record {
-            Ok(r) => {
-                position += 1;
-                return Some(Ok(r));
-            }
-            Err(e) => {
-                done = true;
-                return Some(Err(e));
-            }
-        }
-    });
-    VectorReader {
-        records: Box::new(records),
-        estimated_len: lines,
-    }
-}
-
-fn header_fields(header: &csv::StringRecord) -> Result<Vec<Field>, String> {
-    let fields: Vec<Field> = header
-        .iter()
-        .map(|name| match name.trim().to_ascii_lowercase().as_str() {
-            "id" => Field::Id,
-            "text" => Field::Text,
-            "vector" | "embedding" => Field::VectorJson,
-            n if n.is_empty() || n.parse::<f64>().is_ok() => Field::Component,
-            n if n.starts_with(['v', 'x', 'e', 'd', 'f', 'c']) && n[1..].parse::<u32>().is_ok() => {
-                Field::Component
-            }
-            n if n.starts_with("dim") && n[3..].trim_start_matches('_').parse::<u32>().is_ok() => {
-                Field::Component
-            }
-            _ => Field::Ignored,
-        })
-        .collect();
-    let json = fields.iter().filter(|f| **f == Field::VectorJson).count();
-    let components = fields.iter().filter(|f| **f == Field::Component).count();
-    match (json, components) {
-        (0, 0) => Err(format!(
-            "header {:?} names no vector: add a \"vector\" column (JSON array) or one column per \
-             component (v0, v1, ...)",
-            header.iter().collect::<Vec<_>>()
-        )),
-        (1, 0) | (0, _) => Ok(fields),
-        _ => Err("header has both a \"vector\" column and component columns".to_string()),
-    }
-}
-
-fn csv_record(
-    row: &csv::StringRecord,
-    fields: &[Field],
-    location: Location,
-    position: u64,
-) -> Result<Record, ReadError> {
-    if row.len() != fields.len() {
-        return Err(ReadError::new(
-            location,
-            format!(
-                "{} fields, but the first row has {}",
-                row.len(),
-                fields.len()
-            ),
-        ));
-    }
-    let (mut vector, mut id, mut text) = (Vec::new(), None, None);
-    for (i, (value, field)) in row.iter().zip(fields).enumerate() {
-        match field {
-            Field::Component => vector.push(
-                value
-                    .trim()
-                    .parse::<f32>()
-                    .map_err(|_| ReadError::new(location, not_a_number(i, value)))?,
-            ),
-            Field::VectorJson => {
-                let items: Vec<serde_json::Value> = serde_json::from_str(value).map_err(|e| {
-                    ReadError::new(
-                        location,
-                        format!("field {} is not a JSON array of numbers: {e}", i + 1),
-                    )
-                })?;
-                vector = json_vector(&items, location)?;
-            }
-            Field::Id => {
-                let v = value.trim();
-                if !v.is_empty() {
-                    id = Some(v.parse::<i64>().map_err(|_| {
-                        ReadError::new(location, format!("id {v:?} is not an integer"))
-                    })?);
-                }
-            }
-            Field::Text => text = Some(value.to_string()),
-            Field::Ignored => {}
-        }
-    }
-    Ok(Record {
-        position,
-        location,
-        id,
-        text,
-        vector,
-    })
 }
 
 #[cfg(test)]

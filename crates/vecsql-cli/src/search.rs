@@ -6,7 +6,9 @@ use std::time::Instant;
 use anyhow::{anyhow, bail, Context, Result};
 use rusqlite::types::{Value, ValueRef};
 use rusqlite::OptionalExtension;
+use vecsql::vec0::schema::VectorElement;
 
+use crate::elements::Encoder;
 use crate::output;
 use crate::tables::{self, quote, Vec0Table};
 use crate::SearchArgs;
@@ -24,7 +26,7 @@ pub fn run(args: &SearchArgs) -> Result<()> {
     // The query vector, and the row it came from (left out of the results).
     let (query, exclude, described): (Value, Option<Value>, Option<String>) =
         if let Some(json) = &args.vector {
-            (Value::Text(json.clone()), None, None)
+            (query_vector(json, column.element)?, None, None)
         } else if let Some(row) = &args.row {
             let id: Value = if table.key_is_text() {
                 Value::Text(row.clone())
@@ -125,8 +127,15 @@ pub fn run(args: &SearchArgs) -> Result<()> {
     let shown = table.display_columns();
     let mut select = vec![quote(&key), "distance".to_string()];
     select.extend(shown.iter().map(|c| quote(c)));
+    // A blob made by query_vector() needs its type; a stored vector carries it.
+    let bound = match (&args.vector, column.element) {
+        (Some(_), element @ (VectorElement::Int8 | VectorElement::Bit)) => {
+            Encoder::new(element, None)?.bind(1)
+        }
+        _ => "?1".to_string(),
+    };
     let mut sql = format!(
-        "select {} from {table_sql} where {} match ?1 and k = ?2",
+        "select {} from {table_sql} where {} match {bound} and k = ?2",
         select.join(", "),
         quote(&vector_column)
     );
@@ -381,6 +390,21 @@ fn close_matches(
         Ok((r.get(0)?, r.get(1)?))
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// `--vector JSON` as the KNN query takes it: the JSON text for float columns (vec0 parses
+/// it), the column's elements for int8 and bit columns, whose JSON vec0 would read as floats.
+fn query_vector(json: &str, element: VectorElement) -> Result<Value> {
+    if !matches!(element, VectorElement::Int8 | VectorElement::Bit) {
+        return Ok(Value::Text(json.to_string()));
+    }
+    let vector: Vec<f32> = serde_json::from_str(json)
+        .with_context(|| format!("--vector {json:?} is not a JSON array of numbers"))?;
+    let mut blob = Vec::new();
+    Encoder::new(element, None)?
+        .stored(&vector, &mut blob)
+        .map_err(|e| anyhow!("--vector: {e}"))?;
+    Ok(Value::Blob(blob))
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 use anyhow::{anyhow, bail, Context, Result};
 use rusqlite::{Connection, OptionalExtension};
 use vecsql::vec0::schema::{
-    parse_definition, AuxiliaryType, ColumnKind, KeyType, MetadataType, TableDefinition,
+    parse_definition, AuxiliaryType, Column, ColumnKind, KeyType, MetadataType, TableDefinition,
     VectorColumn, VectorElement,
 };
 
@@ -161,16 +161,21 @@ impl Vec0Table {
         }
     }
 
+    /// The columns whose kind `pick` accepts, in declaration order.
+    pub fn columns_where<'a>(
+        &'a self,
+        pick: impl Fn(&ColumnKind) -> bool + 'a,
+    ) -> impl Iterator<Item = &'a Column> + 'a {
+        self.def.columns.iter().filter(move |c| pick(&c.kind))
+    }
+
     /// The text column to store or match texts in: `name` if given, else an auxiliary or
     /// metadata text column named `text`, else the first auxiliary/metadata text column.
     pub fn text_column(&self, name: Option<&str>) -> Option<String> {
         let texts: Vec<&str> = self
-            .def
-            .columns
-            .iter()
-            .filter(|c| {
+            .columns_where(|kind| {
                 matches!(
-                    c.kind,
+                    kind,
                     ColumnKind::Auxiliary(AuxiliaryType::Text | AuxiliaryType::Any)
                         | ColumnKind::Metadata(MetadataType::Text)
                 )

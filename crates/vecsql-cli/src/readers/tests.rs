@@ -1,9 +1,16 @@
 use std::io::Write;
 
+use half::f16;
+
 use super::*;
 
 fn read_all(bytes: &[u8], format: Format) -> Result<Vec<Record>, ReadError> {
-    from_reader(std::io::Cursor::new(bytes.to_vec()), format)?.collect()
+    from_reader(
+        std::io::Cursor::new(bytes.to_vec()),
+        format,
+        Options::default(),
+    )?
+    .collect()
 }
 
 fn vectors(records: &[Record]) -> Vec<Vec<f32>> {
@@ -13,7 +20,13 @@ fn vectors(records: &[Record]) -> Vec<Vec<f32>> {
 /// Everything up to the first error, and the error.
 fn until_error(bytes: &[u8], format: Format) -> (Vec<Record>, ReadError) {
     let mut ok = Vec::new();
-    for item in from_reader(std::io::Cursor::new(bytes.to_vec()), format).unwrap() {
+    for item in from_reader(
+        std::io::Cursor::new(bytes.to_vec()),
+        format,
+        Options::default(),
+    )
+    .unwrap()
+    {
         match item {
             Ok(r) => ok.push(r),
             Err(e) => return (ok, e),
@@ -59,7 +72,8 @@ fn npy_float32_float16_float64() {
         assert_eq!(vectors(&records), expected, "{descr}");
         assert_eq!(records[1].position, 1);
         assert_eq!(records[1].location, Location::Vector(2));
-        let reader = from_reader(std::io::Cursor::new(bytes), Format::Npy).unwrap();
+        let reader =
+            from_reader(std::io::Cursor::new(bytes), Format::Npy, Options::default()).unwrap();
         assert_eq!(reader.estimated_len, Some(2));
     }
     // A 1-D array is one vector.
@@ -73,7 +87,7 @@ fn npy_float32_float16_float64() {
 #[test]
 fn npy_reads_the_shipped_demo_file() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/pypi-5k.f16.npy");
-    let reader = open(&path, None, None).unwrap();
+    let reader = open(&path, None, Options::default()).unwrap();
     assert_eq!(reader.estimated_len, Some(5000));
     let records: Vec<Record> = reader.collect::<Result<_, _>>().unwrap();
     assert_eq!(records.len(), 5000);
@@ -187,8 +201,8 @@ fn jsonl_arrays_and_objects() {
             vec![7.0, 8.0, 9.0]
         ]
     );
-    assert_eq!(records[1].id, Some(42));
-    assert_eq!(records[1].text.as_deref(), Some("hello"));
+    assert_eq!(records[1].named.id, Some(42));
+    assert_eq!(records[1].named.text.as_deref(), Some("hello"));
     assert_eq!(records[1].location, Location::Line(3));
     assert_eq!(records[2].position, 2);
     assert_eq!(records[2].location, Location::Line(4));
@@ -238,14 +252,14 @@ fn csv_without_and_with_header() {
     let text = "id,text,vector\n7,\"hello, world\",\"[1, 2]\"\n8,bye,\"[3, 4]\"\n";
     let records = read_all(text.as_bytes(), Format::Csv).unwrap();
     assert_eq!(vectors(&records), vec![vec![1.0, 2.0], vec![3.0, 4.0]]);
-    assert_eq!(records[0].id, Some(7));
-    assert_eq!(records[0].text.as_deref(), Some("hello, world"));
+    assert_eq!(records[0].named.id, Some(7));
+    assert_eq!(records[0].named.text.as_deref(), Some("hello, world"));
     assert_eq!(records[1].location, Location::Line(3));
 
     let text = "id,v0,v1,label\n1,0.5,0.25,x\n";
     let records = read_all(text.as_bytes(), Format::Csv).unwrap();
     assert_eq!(vectors(&records), vec![vec![0.5, 0.25]]);
-    assert_eq!(records[0].id, Some(1));
+    assert_eq!(records[0].named.id, Some(1));
 
     let records = read_all(b"1\t2\n3\t4\n", Format::Tsv).unwrap();
     assert_eq!(vectors(&records), vec![vec![1.0, 2.0], vec![3.0, 4.0]]);
@@ -264,7 +278,7 @@ fn csv_malformed_rows_report_their_line_number() {
         (
             "id,vector\n1,\"[1,2]\"\nx,\"[1,2]\"\n",
             3,
-            "id \"x\" is not an integer",
+            "\"id\" must be an integer, found \"x\"",
         ),
         ("name,label\na,b\n", 1, "names no vector"),
     ];
@@ -284,7 +298,9 @@ fn formats_by_extension_and_line_estimates() {
     );
     assert_eq!(Format::from_path(Path::new("x.tsv")), Some(Format::Tsv));
     assert_eq!(Format::from_path(Path::new("x.bin")), None);
-    let err = open(Path::new("vectors.bin"), None, None).err().unwrap();
+    let err = open(Path::new("vectors.bin"), None, Options::default())
+        .err()
+        .unwrap();
     assert!(err.message.contains("--format"), "{err}");
     let reader = open_temp(b"[1]\n[2]\n[3]", "jsonl");
     assert_eq!(reader.estimated_len, Some(3));
@@ -299,7 +315,7 @@ fn open_temp(bytes: &[u8], ext: &str) -> VectorReader {
     file.write_all(bytes).unwrap();
     file.flush().unwrap();
     let (_, path) = file.keep().unwrap();
-    let reader = open(&path, None, None).unwrap();
+    let reader = open(&path, None, Options::default()).unwrap();
     std::fs::remove_file(&path).unwrap();
     reader
 }
@@ -307,10 +323,13 @@ fn open_temp(bytes: &[u8], ext: &str) -> VectorReader {
 #[test]
 fn an_ambiguous_first_row_is_an_error_unless_declared() {
     let read = |text: &str, header| -> Result<Vec<Record>, ReadError> {
-        from_reader_with_header(
+        from_reader(
             std::io::Cursor::new(text.as_bytes().to_vec()),
             Format::Csv,
-            header,
+            Options {
+                header,
+                ..Options::default()
+            },
         )?
         .collect()
     };
@@ -337,4 +356,151 @@ fn an_ambiguous_first_row_is_an_error_unless_declared() {
     // Unambiguous: every field a name.
     let records = read("v0,v1\n1,2\n", None).unwrap();
     assert_eq!(vectors(&records), vec![vec![1.0, 2.0]]);
+}
+
+fn read_columns(
+    text: &str,
+    format: Format,
+    columns: &[(&str, ValueType, bool)],
+) -> Result<Vec<Record>, ReadError> {
+    let options = Options {
+        header: None,
+        columns: columns
+            .iter()
+            .map(|(name, ty, nullable)| ColumnSpec {
+                name: name.to_string(),
+                ty: *ty,
+                nullable: *nullable,
+            })
+            .collect(),
+    };
+    from_reader(
+        std::io::Cursor::new(text.as_bytes().to_vec()),
+        format,
+        options,
+    )?
+    .collect()
+}
+
+const EVERY_TYPE: [(&str, ValueType, bool); 5] = [
+    ("year", ValueType::Integer, false),
+    ("score", ValueType::Float, false),
+    ("ok", ValueType::Boolean, false),
+    ("genre", ValueType::Text, false),
+    ("note", ValueType::Any, true),
+];
+
+#[test]
+fn json_objects_and_csv_headers_fill_columns_alike() {
+    use rusqlite::types::Value::{Integer, Null, Real, Text};
+    let jsonl = "{\"vector\": [1, 2], \"year\": 2001, \"score\": 0.5, \"ok\": true, \"Genre\": \"rock\", \"note\": 3}\n\
+                 {\"vector\": [3, 4], \"year\": 2010, \"score\": 2, \"ok\": 0, \"genre\": \"jazz\"}\n";
+    let csv = "v0,v1,year,score,ok,genre,note\n1,2,2001,0.5,true,rock,3\n3,4,2010,2,0,jazz,\n";
+    let from_json = read_columns(jsonl, Format::Jsonl, &EVERY_TYPE).unwrap();
+    let from_csv = read_columns(csv, Format::Csv, &EVERY_TYPE).unwrap();
+    assert_eq!(vectors(&from_csv), vec![vec![1.0, 2.0], vec![3.0, 4.0]]);
+    assert_eq!(vectors(&from_json), vectors(&from_csv));
+    let row = |year, score, ok, genre: &str| {
+        vec![Integer(year), Real(score), Integer(ok), Text(genre.into())]
+    };
+    let mut first = row(2001, 0.5, 1, "rock");
+    first.push(Integer(3));
+    assert_eq!(from_json[0].named.columns, first);
+    // CSV fields are text: an untyped column keeps them as written.
+    first[4] = Text("3".into());
+    assert_eq!(from_csv[0].named.columns, first);
+    let mut second = row(2010, 2.0, 0, "jazz");
+    second.push(Null);
+    assert_eq!(from_json[1].named.columns, second);
+    second[4] = Text(String::new());
+    assert_eq!(from_csv[1].named.columns, second);
+}
+
+#[test]
+fn column_type_errors_name_the_line_and_the_field() {
+    let ok = "{\"vector\": [1], \"year\": 1, \"score\": 1, \"ok\": 1, \"genre\": \"a\"}\n";
+    let cases = [
+        ("\"year\": 1.5", "\"year\" must be an integer, found 1.5"),
+        (
+            "\"score\": \"x\"",
+            "\"score\" must be a number, found \"x\"",
+        ),
+        (
+            "\"ok\": 2",
+            "\"ok\" must be a boolean (true, false, 1 or 0), found 2",
+        ),
+        ("\"genre\": 5", "\"genre\" must be text, found 5"),
+        ("\"genre\": null", "\"genre\" is null"),
+    ];
+    for (field, message) in cases {
+        let key = field.split(':').next().unwrap();
+        let line = ok.replace(
+            &format!("{key}: {}", if key == "\"genre\"" { "\"a\"" } else { "1" }),
+            field,
+        );
+        let err = read_columns(&format!("{ok}{line}"), Format::Jsonl, &EVERY_TYPE).unwrap_err();
+        assert_eq!(err.location, Location::Line(2), "{line}");
+        assert_eq!(err.message, message, "{line}");
+    }
+    let err = read_columns(
+        "{\"vector\": [1], \"year\": 1}\n",
+        Format::Jsonl,
+        &EVERY_TYPE,
+    )
+    .unwrap_err();
+    assert_eq!(err.message, "no \"score\" field");
+    let csv = "v0,year,score,ok,genre\n1,1,1,1,a\n1,2001,1,yes,a\n";
+    let err = read_columns(csv, Format::Csv, &EVERY_TYPE[..4]).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "line 3: \"ok\" must be a boolean (true, false, 1 or 0), found \"yes\""
+    );
+    let err = read_columns("v0,year\n1,\n", Format::Csv, &EVERY_TYPE[..1]).unwrap_err();
+    assert_eq!(err.to_string(), "line 2: \"year\" is empty");
+    let err = read_columns("v0,year\n1,1\n", Format::Csv, &EVERY_TYPE[..2]).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "line 1: header [\"v0\", \"year\"] has no column score"
+    );
+}
+
+#[test]
+fn columns_need_field_names() {
+    let columns = &EVERY_TYPE[..1];
+    for (text, format) in [("[1, 2]\n", Format::Jsonl), ("1,2\n", Format::Csv)] {
+        let err = read_columns(text, format, columns).unwrap_err();
+        assert_eq!(err.location, Location::Line(1));
+        assert!(
+            err.message.contains("no field names, so the columns year"),
+            "{err}"
+        );
+    }
+    let npy = npy_bytes("<f4", "(1, 1)", &1f32.to_le_bytes());
+    let options = Options {
+        header: None,
+        columns: vec![ColumnSpec {
+            name: "year".into(),
+            ty: ValueType::Integer,
+            nullable: false,
+        }],
+    };
+    let err = from_reader(std::io::Cursor::new(npy), Format::Npy, options)
+        .err()
+        .unwrap();
+    assert!(
+        err.message.starts_with("a .npy file has no field names"),
+        "{err}"
+    );
+    // A requested column is not a vector component, whatever its name.
+    let records = read_columns(
+        "v0,v1,d7\n1,2,3\n",
+        Format::Csv,
+        &[("d7", ValueType::Integer, false)],
+    )
+    .unwrap();
+    assert_eq!(vectors(&records), vec![vec![1.0, 2.0]]);
+    assert_eq!(
+        records[0].named.columns,
+        vec![rusqlite::types::Value::Integer(3)]
+    );
 }

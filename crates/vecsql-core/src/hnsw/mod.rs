@@ -65,8 +65,9 @@ use std::sync::Mutex;
 
 use thiserror::Error;
 
-pub use persist::Dirty;
-pub use space::{BinarySpace, F32Space, Int8Space, Metric};
+pub use persist::{read_header, read_node, Dirty, StoredNode, StoredShape};
+pub use search::{search_graph, Adjacency};
+pub use space::{BinarySpace, F32Query, F32Space, Int8Space, Metric};
 
 use search::Scratch;
 

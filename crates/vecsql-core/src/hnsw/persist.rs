@@ -584,6 +584,94 @@ impl Hnsw {
     }
 }
 
+/// What a walk over stored rows needs from the header blob (see [`read_node`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoredShape {
+    /// Links per node on the upper layers (layer 0 keeps up to twice as many).
+    pub m: usize,
+    /// The top layer.
+    pub max_level: usize,
+    /// The entry point's rowid, `None` for an empty graph.
+    pub entry_rowid: Option<i64>,
+    /// Linked nodes.
+    pub count: u64,
+    /// One more than the largest node id.
+    pub capacity: usize,
+}
+
+/// Reads and checks a header blob, for a walk that reads node rows one by one.
+pub fn read_header(header: &[u8]) -> Result<StoredShape, HnswError> {
+    let h = Header::parse(header)?;
+    Ok(StoredShape {
+        m: h.m,
+        max_level: h.max_level,
+        entry_rowid: (h.count > 0).then_some(h.entry_rowid),
+        count: h.count,
+        capacity: h.capacity,
+    })
+}
+
+/// One node row as stored: its id and, per layer from 0, its neighbours' rowids.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredNode {
+    pub id: NodeId,
+    pub layers: Vec<Vec<i64>>,
+}
+
+/// Reads and checks one node blob on its own: version, id within the capacity, layer count,
+/// list lengths and no trailing bytes. What needs other rows (that each neighbour exists and
+/// reaches the layer, no self-links) is the caller's to check as it reads them.
+pub fn read_node(rowid: i64, blob: &[u8], shape: &StoredShape) -> Result<StoredNode, HnswError> {
+    let node = |reason: String| HnswError::CorruptNode { rowid, reason };
+    let mut r = Reader {
+        b: blob,
+        at: 0,
+        owner: Owner::Node(rowid),
+    };
+    let v = r.u8("version")?;
+    if v != NODE_VERSION {
+        return Err(node(format!(
+            "unsupported version {v} (this build reads {NODE_VERSION})"
+        )));
+    }
+    let id = r.u32("node id")?;
+    let count = r.u8("layer count")? as usize;
+    if id as usize >= shape.capacity {
+        return Err(node(format!(
+            "node id {id} outside capacity {}",
+            shape.capacity
+        )));
+    }
+    if count == 0 || count > shape.max_level + 1 {
+        return Err(node(format!(
+            "{count} layers, expected 1 to {} (max level {})",
+            shape.max_level + 1,
+            shape.max_level
+        )));
+    }
+    let mut layers = Vec::with_capacity(count);
+    for layer in 0..count {
+        let n = r.u16("neighbour count")? as usize;
+        let max = if layer == 0 { 2 * shape.m } else { shape.m };
+        if n > max {
+            return Err(node(format!(
+                "{n} neighbours on layer {layer}, at most {max} allowed"
+            )));
+        }
+        let bytes = r.take(8 * n, "neighbours")?;
+        layers.push(
+            bytes
+                .chunks_exact(8)
+                .map(|c| i64::from_le_bytes(c.try_into().expect("8 bytes")))
+                .collect(),
+        );
+    }
+    if r.at != blob.len() {
+        return Err(node(format!("{} trailing bytes", blob.len() - r.at)));
+    }
+    Ok(StoredNode { id, layers })
+}
+
 /// The fields of a header blob, checked for consistency among themselves.
 struct Header {
     m: usize,

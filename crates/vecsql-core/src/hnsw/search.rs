@@ -10,6 +10,62 @@ use std::collections::BinaryHeap;
 
 use super::{Hnsw, NodeId, Space};
 
+/// The graph as a walk sees it: node ids below [`capacity`](Self::capacity), an entry point,
+/// and each node's list on each layer.
+///
+/// [`Hnsw`] is one (every list in memory); a view that reads lists from storage as the walk
+/// reaches them is another, so a process can answer its first queries before it has loaded the
+/// whole graph, by exactly the walk a loaded copy would make.
+pub trait Adjacency {
+    /// One more than the largest node id.
+    fn capacity(&self) -> usize;
+    /// The entry point and the top layer, or `None` when the graph is empty.
+    fn entry(&self) -> Option<(NodeId, usize)>;
+    /// Calls `f` with each neighbour of `id` on `layer`, in list order.
+    fn for_each_link(&self, id: NodeId, layer: usize, f: impl FnMut(NodeId));
+    /// The rowid of node `id`: the tie-break of equal distances.
+    fn rowid(&self, id: NodeId) -> i64;
+    /// `id`'s layer-0 list is about to be read.
+    #[inline]
+    fn touch_links(&self, _id: NodeId) {}
+}
+
+impl Adjacency for Hnsw {
+    #[inline]
+    fn capacity(&self) -> usize {
+        self.rowids.len()
+    }
+
+    #[inline]
+    fn entry(&self) -> Option<(NodeId, usize)> {
+        self.entry.map(|e| (e, self.max_level))
+    }
+
+    #[inline(always)]
+    fn for_each_link(&self, id: NodeId, layer: usize, mut f: impl FnMut(NodeId)) {
+        let list: &[NodeId] = if layer == 0 {
+            let l = self.links0.node(id);
+            &l[1..1 + l[0] as usize]
+        } else {
+            self.links(id, layer)
+        };
+        for &n in list {
+            f(n);
+        }
+    }
+
+    #[inline]
+    fn rowid(&self, id: NodeId) -> i64 {
+        self.rowids[id as usize]
+    }
+
+    #[inline(always)]
+    fn touch_links(&self, id: NodeId) {
+        // A plain load that starts the cache miss early (hnswlib prefetches it).
+        std::hint::black_box(self.links0.node(id)[0]);
+    }
+}
+
 /// A node and its distance to whatever is being searched for. Ordered by distance, then id,
 /// so heap order is total and deterministic.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -135,13 +191,19 @@ impl Scratch {
     /// Mark `id` visited; true when it was not visited yet in this generation.
     #[inline(always)]
     pub fn visit(&mut self, id: NodeId) -> bool {
-        let v = &mut self.visited[id as usize];
-        if *v == self.epoch {
-            false
-        } else {
-            *v = self.epoch;
-            true
-        }
+        visit(&mut self.visited, self.epoch, id)
+    }
+}
+
+/// [`Scratch::visit`] on its fields, for closures that hold other fields of the scratch.
+#[inline(always)]
+fn visit(visited: &mut [u16], epoch: u16, id: NodeId) -> bool {
+    let v = &mut visited[id as usize];
+    if *v == epoch {
+        false
+    } else {
+        *v = epoch;
+        true
     }
 }
 
@@ -156,30 +218,7 @@ impl Hnsw {
         pool.push(s);
     }
 
-    /// Greedy walk on one upper layer: move to the closest neighbour while that improves.
-    pub(super) fn greedy<P: Probe>(&self, dist: &mut P, mut cur: Cand, layer: usize) -> Cand {
-        loop {
-            let mut changed = false;
-            for &n in self.links(cur.id, layer) {
-                let d = clean(dist.dist(n));
-                if d < cur.d {
-                    cur = Cand { d, id: n };
-                    changed = true;
-                }
-            }
-            if !changed {
-                return cur;
-            }
-        }
-    }
-
-    /// Beam search of one layer from `ep`, leaving up to `ef` accepted nodes in `s.top`.
-    ///
-    /// Rejected nodes are expanded like accepted ones (they are bridges), but only accepted ones
-    /// enter `top`; the walk stops when the closest unexpanded candidate is farther than the
-    /// worst of a full `top`. With a selective filter `top` fills slowly, so the walk goes on
-    /// longer: that is the price of exact filter semantics, and why callers raise `ef` (or scan)
-    /// as selectivity falls.
+    /// See [`search_layer`]; for the insert and removal paths.
     pub(super) fn search_layer<P, A>(
         &self,
         s: &mut Scratch,
@@ -192,74 +231,12 @@ impl Hnsw {
         P: Probe,
         A: Fn(NodeId) -> bool,
     {
-        s.new_epoch(self.rowids.len());
-        s.cand.clear();
-        s.top.clear();
-        s.visit(ep.id);
-        if accept(ep.id) {
-            s.top.push(ep);
-        }
-        s.cand.push(Near(ep));
-        let mut bound = s.top.peek().map_or(f32::INFINITY, |t| t.d);
-        while let Some(Near(c)) = s.cand.pop() {
-            if c.d > bound && s.top.len() >= ef {
-                break;
-            }
-            if layer == 0 {
-                // Touch the next candidate's list now so its cache miss overlaps this node's
-                // distance computations (hnswlib prefetches it; a plain load is the safe way).
-                if let Some(Near(next)) = s.cand.peek() {
-                    std::hint::black_box(self.links0.node(next.id)[0]);
-                }
-            }
-            let list: &[NodeId] = if layer == 0 {
-                let l = self.links0.node(c.id);
-                &l[1..1 + l[0] as usize]
-            } else {
-                self.links(c.id, layer)
-            };
-            // Two passes: first the distances of every unvisited neighbour in a tight loop
-            // (independent loads the CPU overlaps; the heap's unpredictable branches would
-            // otherwise flush them), then the heap updates.
-            s.batch.clear();
-            for &n in list {
-                if s.visit(n) {
-                    s.batch.push(Cand { d: 0.0, id: n });
-                }
-            }
-            for c in s.batch.iter() {
-                dist.touch(c.id);
-            }
-            for c in s.batch.iter_mut() {
-                c.d = clean(dist.dist(c.id));
-            }
-            for i in 0..s.batch.len() {
-                let Cand { d, id: n } = s.batch[i];
-                if s.top.len() < ef || d < bound {
-                    s.cand.push(Near(Cand { d, id: n }));
-                    if accept(n) {
-                        s.top.push(Cand { d, id: n });
-                        if s.top.len() > ef {
-                            s.top.pop();
-                        }
-                        bound = s.top.peek().map_or(f32::INFINITY, |t| t.d);
-                    }
-                }
-            }
-        }
+        search_layer(self, s, dist, ep, layer, ef, accept);
     }
 
-    /// Upper layers: greedy from the entry point down to layer 1. `None` on an empty graph.
-    pub(super) fn descend<P: Probe>(&self, dist: &mut P) -> Option<Cand> {
-        let ep = self.entry?;
-        let mut cur = Cand {
-            d: clean(dist.dist(ep)),
-            id: ep,
-        };
-        for layer in (1..=self.max_level).rev() {
-            cur = self.greedy(dist, cur, layer);
-        }
-        Some(cur)
+    /// See [`greedy`]; for the insert path.
+    pub(super) fn greedy<P: Probe>(&self, dist: &mut P, cur: Cand, layer: usize) -> Cand {
+        greedy(self, dist, cur, layer)
     }
 
     /// Approximate k nearest neighbours.
@@ -279,22 +256,9 @@ impl Hnsw {
         ef: usize,
         accept: Option<&dyn Fn(NodeId) -> bool>,
     ) -> Vec<(f32, NodeId)> {
-        if k == 0 {
-            return Vec::new();
-        }
-        let mut probe = FromQuery(query_distance);
-        let Some(ep) = self.descend(&mut probe) else {
-            return Vec::new();
-        };
-        let ef = ef.max(k);
         let mut s = self.take_scratch();
-        match accept {
-            None => self.search_layer(&mut s, &mut probe, ep, 0, ef, |_| true),
-            Some(f) => self.search_layer(&mut s, &mut probe, ep, 0, ef, f),
-        }
-        let mut out: Vec<(f32, NodeId)> = s.top.drain().map(|c| (c.d, c.id)).collect();
+        let out = search_with(self, &mut s, query_distance, k, ef, accept);
         self.put_scratch(s);
-        self.sort_truncate(&mut out, k);
         out
     }
 
@@ -318,25 +282,175 @@ impl Hnsw {
         for r in &mut out {
             r.0 = clean(exact(r.1));
         }
-        self.sort_truncate(&mut out, k);
+        sort_truncate(self, &mut out, k);
         out
     }
+}
 
-    /// Keep the `k` best by (distance, rowid), sorted.
-    fn sort_truncate(&self, out: &mut Vec<(f32, NodeId)>, k: usize) {
-        if k == 0 {
-            out.clear();
-            return;
+/// Greedy walk on one upper layer: move to the closest neighbour while that improves.
+pub(super) fn greedy<G: Adjacency, P: Probe>(
+    g: &G,
+    dist: &mut P,
+    mut cur: Cand,
+    layer: usize,
+) -> Cand {
+    loop {
+        let mut changed = false;
+        g.for_each_link(cur.id, layer, |n| {
+            let d = clean(dist.dist(n));
+            if d < cur.d {
+                cur = Cand { d, id: n };
+                changed = true;
+            }
+        });
+        if !changed {
+            return cur;
         }
-        let key = |a: &(f32, NodeId), b: &(f32, NodeId)| {
-            a.0.partial_cmp(&b.0)
-                .unwrap_or(Ordering::Equal)
-                .then_with(|| self.rowids[a.1 as usize].cmp(&self.rowids[b.1 as usize]))
-        };
-        if out.len() > k {
-            out.select_nth_unstable_by(k - 1, key);
-            out.truncate(k);
-        }
-        out.sort_unstable_by(key);
     }
+}
+
+/// Beam search of one layer from `ep`, leaving up to `ef` accepted nodes in `s.top`.
+///
+/// Rejected nodes are expanded like accepted ones (they are bridges), but only accepted ones
+/// enter `top`; the walk stops when the closest unexpanded candidate is farther than the
+/// worst of a full `top`. With a selective filter `top` fills slowly, so the walk goes on
+/// longer: that is the price of exact filter semantics, and why callers raise `ef` (or scan)
+/// as selectivity falls.
+pub(super) fn search_layer<G, P, A>(
+    g: &G,
+    s: &mut Scratch,
+    dist: &mut P,
+    ep: Cand,
+    layer: usize,
+    ef: usize,
+    accept: A,
+) where
+    G: Adjacency,
+    P: Probe,
+    A: Fn(NodeId) -> bool,
+{
+    s.new_epoch(g.capacity());
+    s.cand.clear();
+    s.top.clear();
+    s.visit(ep.id);
+    if accept(ep.id) {
+        s.top.push(ep);
+    }
+    s.cand.push(Near(ep));
+    let mut bound = s.top.peek().map_or(f32::INFINITY, |t| t.d);
+    while let Some(Near(c)) = s.cand.pop() {
+        if c.d > bound && s.top.len() >= ef {
+            break;
+        }
+        if layer == 0 {
+            // Start the next candidate's list load now, so its cache miss overlaps this
+            // node's distance computations.
+            if let Some(Near(next)) = s.cand.peek() {
+                g.touch_links(next.id);
+            }
+        }
+        // Two passes: first the distances of every unvisited neighbour in a tight loop
+        // (independent loads the CPU overlaps; the heap's unpredictable branches would
+        // otherwise flush them), then the heap updates.
+        s.batch.clear();
+        let Scratch {
+            visited,
+            epoch,
+            batch,
+            ..
+        } = s;
+        g.for_each_link(c.id, layer, |n| {
+            if visit(visited, *epoch, n) {
+                batch.push(Cand { d: 0.0, id: n });
+            }
+        });
+        for c in s.batch.iter() {
+            dist.touch(c.id);
+        }
+        for c in s.batch.iter_mut() {
+            c.d = clean(dist.dist(c.id));
+        }
+        for i in 0..s.batch.len() {
+            let Cand { d, id: n } = s.batch[i];
+            if s.top.len() < ef || d < bound {
+                s.cand.push(Near(Cand { d, id: n }));
+                if accept(n) {
+                    s.top.push(Cand { d, id: n });
+                    if s.top.len() > ef {
+                        s.top.pop();
+                    }
+                    bound = s.top.peek().map_or(f32::INFINITY, |t| t.d);
+                }
+            }
+        }
+    }
+}
+
+/// Upper layers: greedy from the entry point down to layer 1. `None` on an empty graph.
+pub(super) fn descend<G: Adjacency, P: Probe>(g: &G, dist: &mut P) -> Option<Cand> {
+    let (ep, max_level) = g.entry()?;
+    let mut cur = Cand {
+        d: clean(dist.dist(ep)),
+        id: ep,
+    };
+    for layer in (1..=max_level).rev() {
+        cur = greedy(g, dist, cur, layer);
+    }
+    Some(cur)
+}
+
+/// [`Hnsw::search`] over any [`Adjacency`], with the caller's scratch.
+fn search_with<G: Adjacency>(
+    g: &G,
+    s: &mut Scratch,
+    query_distance: impl FnMut(NodeId) -> f32,
+    k: usize,
+    ef: usize,
+    accept: Option<&dyn Fn(NodeId) -> bool>,
+) -> Vec<(f32, NodeId)> {
+    if k == 0 {
+        return Vec::new();
+    }
+    let mut probe = FromQuery(query_distance);
+    let Some(ep) = descend(g, &mut probe) else {
+        return Vec::new();
+    };
+    let ef = ef.max(k);
+    match accept {
+        None => search_layer(g, s, &mut probe, ep, 0, ef, |_| true),
+        Some(f) => search_layer(g, s, &mut probe, ep, 0, ef, f),
+    }
+    let mut out: Vec<(f32, NodeId)> = s.top.drain().map(|c| (c.d, c.id)).collect();
+    sort_truncate(g, &mut out, k);
+    out
+}
+
+/// [`Hnsw::search`] over a graph that is not (all) in memory, such as one whose lists are read
+/// from storage as the walk reaches them: the same walk, so the same answers as a loaded copy.
+pub fn search_graph<G: Adjacency>(
+    g: &G,
+    query_distance: impl FnMut(NodeId) -> f32,
+    k: usize,
+    ef: usize,
+    accept: Option<&dyn Fn(NodeId) -> bool>,
+) -> Vec<(f32, NodeId)> {
+    search_with(g, &mut Scratch::default(), query_distance, k, ef, accept)
+}
+
+/// Keep the `k` best by (distance, rowid), sorted.
+fn sort_truncate<G: Adjacency>(g: &G, out: &mut Vec<(f32, NodeId)>, k: usize) {
+    if k == 0 {
+        out.clear();
+        return;
+    }
+    let key = |a: &(f32, NodeId), b: &(f32, NodeId)| {
+        a.0.partial_cmp(&b.0)
+            .unwrap_or(Ordering::Equal)
+            .then_with(|| g.rowid(a.1).cmp(&g.rowid(b.1)))
+    };
+    if out.len() > k {
+        out.select_nth_unstable_by(k - 1, key);
+        out.truncate(k);
+    }
+    out.sort_unstable_by(key);
 }

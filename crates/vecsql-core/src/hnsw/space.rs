@@ -209,12 +209,39 @@ impl F32Space {
     /// The query is copied (and normalised under cosine) once, here.
     pub fn query_distance(&self, q: &[f32]) -> impl Fn(NodeId) -> f32 + '_ {
         assert_eq!(q.len(), self.dims, "query length");
-        let q = if self.metric == Metric::Cosine {
+        let q = F32Query::new(self.metric, q);
+        move |id| f32_distance(self.metric, &q.q, self.get(id), self.scale(id))
+    }
+}
+
+/// A query measured against vectors that are not in an [`F32Space`] (read one by one from
+/// storage, say), giving the value [`F32Space::query_distance`] gives for the same vector.
+pub struct F32Query {
+    metric: Metric,
+    /// The query, normalised under cosine.
+    q: Vec<f32>,
+}
+
+impl F32Query {
+    /// Copies (and under cosine normalises) `q` once.
+    pub fn new(metric: Metric, q: &[f32]) -> F32Query {
+        let q = if metric == Metric::Cosine {
             normalised(q)
         } else {
             q.to_vec()
         };
-        move |id| f32_distance(self.metric, &q, self.get(id), self.scale(id))
+        F32Query { metric, q }
+    }
+
+    /// Distance from the query to `v` (same length as the query).
+    #[inline]
+    pub fn distance(&self, v: &[f32]) -> f32 {
+        let scale = if self.metric == Metric::Cosine {
+            inv_norm(v)
+        } else {
+            1.0
+        };
+        f32_distance(self.metric, &self.q, v, scale)
     }
 }
 

@@ -309,6 +309,9 @@ impl From<KnobError> for ArgumentError {
             KnobError::NotPositive { name, got } => {
                 (name, "an integer >= 1".to_string(), got.clone())
             }
+            KnobError::NotNonNegative { name, got } => {
+                (name, "an integer >= 0".to_string(), got.clone())
+            }
             KnobError::AboveMax { name, got } => (
                 name,
                 format!("at most {}", super::index::MAX_EF),

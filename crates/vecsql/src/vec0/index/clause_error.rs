@@ -130,6 +130,8 @@ impl std::error::Error for IndexClauseError {}
 pub enum KnobError {
     /// Not an integer, or below 1: `got` as written.
     NotPositive { name: String, got: String },
+    /// Not an integer, or below 0 (for knobs where 0 means "always"): `got` as written.
+    NotNonNegative { name: String, got: String },
     /// Above vecsql's bound, which sqlite-vec does not have.
     AboveMax { name: String, got: i64 },
 }
@@ -138,6 +140,9 @@ impl fmt::Display for KnobError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             KnobError::NotPositive { name, got } => write!(f, "{name} must be >= 1 (got '{got}')"),
+            KnobError::NotNonNegative { name, got } => {
+                write!(f, "{name} must be an integer >= 0 (got '{got}')")
+            }
             KnobError::AboveMax { name, got } => write!(
                 f,
                 "{name} must be >= 1 and, in vecsql, at most {MAX_EF} (got {got})"

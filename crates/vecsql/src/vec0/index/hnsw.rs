@@ -50,6 +50,7 @@ use vecsql_core::hnsw::{
     self, BinarySpace, F32Space, Hnsw, HnswError, HnswParams, Int8Space, NodeId,
 };
 
+use super::cold::{load_estimate, ColdCache, ColdGraph, ColdSource, COLD_QUERIES};
 use super::{IndexConfig, Knob, Quantizer, Tuning, MAX_EF};
 use crate::ffi::{OwnedValue, SqlValue};
 use crate::vec0::error::{Vec0Error, Vec0Result};
@@ -262,6 +263,11 @@ pub struct HnswIndex {
     writing: Cell<bool>,
     /// The key of the shared copies (None for in-memory and temporary databases).
     key: OnceCell<Option<Key>>,
+    /// What this connection's walks in the file have read, while it has no copy.
+    cold: RefCell<Option<ColdCache>>,
+    /// Walks in the file this connection has made, and the time they took (see `cold.rs`).
+    cold_walks: Cell<u32>,
+    cold_spent: Cell<std::time::Duration>,
 }
 
 /// Shadow table suffixes of the index of vector column `i`.
@@ -388,6 +394,9 @@ impl HnswIndex {
             state: RefCell::new(None),
             writing: Cell::new(false),
             key: OnceCell::new(),
+            cold: RefCell::new(None),
+            cold_walks: Cell::new(0),
+            cold_spent: Cell::new(std::time::Duration::ZERO),
         }
     }
 
@@ -397,6 +406,37 @@ impl HnswIndex {
 
     fn nodes(&self, storage: &Storage) -> String {
         storage.layout.qualified(&nodes_suffix(self.column))
+    }
+
+    /// Damage, in either index table: SQLITE_CORRUPT_VTAB naming both.
+    /// Damage in this index's tables, found in its node rows (`SQLITE_CORRUPT_VTAB`; the
+    /// message names both tables).
+    fn damaged(&self, storage: &Storage, e: &dyn std::fmt::Display) -> Vec0Error {
+        self.damaged_in(storage, &nodes_suffix(self.column), e)
+    }
+
+    /// A graph the core refused to read: in the header (`{t}_hnswNN_meta`) or a node row.
+    fn graph_damaged(&self, storage: &Storage, e: &HnswError) -> Vec0Error {
+        match e {
+            HnswError::CorruptHeader(_) => self.damaged_in(storage, &meta_suffix(self.column), e),
+            _ => self.damaged(storage, e),
+        }
+    }
+
+    fn damaged_in(&self, storage: &Storage, suffix: &str, e: &dyn std::fmt::Display) -> Vec0Error {
+        Vec0Error::corrupt(
+            &storage.layout.shadow(suffix),
+            format!(
+                "vec0 table {}: the index of column \"{}\" ({}, {}) is damaged: {e}; rebuild it \
+                 with insert into {}({}) values ('rebuild-index')",
+                storage.layout.table,
+                self.vector.name,
+                storage.layout.shadow(&nodes_suffix(self.column)),
+                storage.layout.shadow(&meta_suffix(self.column)),
+                storage.layout.table,
+                storage.layout.table
+            ),
+        )
     }
 
     fn params(&self, tuning: Tuning) -> HnswParams {
@@ -695,23 +735,7 @@ impl HnswIndex {
                     &[],
                 )?;
                 // Damage, in either index table: SQLITE_CORRUPT_VTAB naming both.
-                let nodes_table = storage.layout.shadow(&nodes_suffix(self.column));
-                let meta_table = storage.layout.shadow(&meta_suffix(self.column));
-                let damaged = |shadow: &str, e: &dyn std::fmt::Display| {
-                    Vec0Error::corrupt(
-                        shadow,
-                        format!(
-                            "vec0 table {}: the index of column \"{}\" ({}, {}) is damaged: {e}; \
-                         rebuild it with insert into {}({}) values ('rebuild-index')",
-                            storage.layout.table,
-                            self.vector.name,
-                            nodes_table,
-                            meta_table,
-                            storage.layout.table,
-                            storage.layout.table
-                        ),
-                    )
-                };
+                let damaged = |e: &dyn std::fmt::Display| self.damaged(storage, e);
                 let rows = nodes
                     .into_iter()
                     .map(|r| {
@@ -720,20 +744,14 @@ impl HnswIndex {
                             (Some(OwnedValue::Integer(id)), Some(OwnedValue::Blob(b))) => {
                                 Ok((id, b))
                             }
-                            (id, _) => Err(damaged(
-                                &nodes_table,
-                                &format!("the links of node {id:?} are not a blob"),
-                            )),
+                            (id, _) => {
+                                Err(damaged(&format!("the links of node {id:?} are not a blob")))
+                            }
                         }
                     })
                     .collect::<Vec0Result<Vec<_>>>()?;
-                let mut graph = Hnsw::load(&h, rows.into_iter()).map_err(|e| {
-                    let shadow = match e {
-                        HnswError::CorruptHeader(_) => &meta_table,
-                        _ => &nodes_table,
-                    };
-                    damaged(shadow, &e)
-                })?;
+                let mut graph = Hnsw::load(&h, rows.into_iter())
+                    .map_err(|e| self.graph_damaged(storage, &e))?;
                 graph.set_ef_construction(tuning.ef_construction);
                 graph
             }
@@ -901,6 +919,9 @@ impl HnswIndex {
 
     /// The knobs in force (as stored by any connection).
     pub fn tuning(&self, storage: &Storage) -> Vec0Result<Tuning> {
+        if self.may_walk_cold() {
+            return self.read_tuning(storage);
+        }
         Ok(self.current(storage, None)?.tuning)
     }
 
@@ -997,6 +1018,18 @@ impl HnswIndex {
     }
 
     pub fn stats(&self, storage: &Storage) -> Vec0Result<IndexStats> {
+        // A graph that will be walked in the file: the header says as much, and planning the
+        // query must not load a copy. Smaller ones are loaded here (and checked in full).
+        if self.may_walk_cold() {
+            if let Some(h) = self.stored_header(storage)? {
+                let shape = hnsw::read_header(&h).map_err(|e| self.graph_damaged(storage, &e))?;
+                if shape.count >= self.read_tuning(storage)?.cold_walk_min_nodes as u64 {
+                    return Ok(IndexStats {
+                        nodes: shape.count as usize,
+                    });
+                }
+            }
+        }
         let l = self.current(storage, None)?;
         Ok(IndexStats {
             nodes: l.graph.len(),
@@ -1016,6 +1049,9 @@ impl HnswIndex {
     ) -> Vec0Result<Vec<Neighbour>> {
         if k == 0 {
             return Ok(Vec::new());
+        }
+        if let Some(out) = self.search_cold(storage, query, k, ef, accept)? {
+            return Ok(out);
         }
         let l = self.current(storage, None)?;
         let q = query_f32(query, self.vector.dims);
@@ -1076,6 +1112,107 @@ impl HnswIndex {
         out.sort_by(|a, b| a.rank_cmp(b));
         out.truncate(k);
         Ok(out)
+    }
+}
+
+impl HnswIndex {
+    /// Whether a query may walk the graph in the file rather than use a copy, as far as this
+    /// connection's state tells: it has no copy and no uncommitted changes, the walk is in full
+    /// precision, and it has made fewer than [`COLD_QUERIES`] such walks.
+    fn may_walk_cold(&self) -> bool {
+        self.state.borrow().is_none()
+            && !self.writing.get()
+            && self.config.quantizer == Quantizer::None
+            && self.vector.element != VectorElement::Bit
+            && self.cold_walks.get() < COLD_QUERIES
+    }
+
+    /// [`search`](Self::search) by a walk in the file (see `cold.rs`), when this connection has
+    /// no copy, no connection of the process has one to bring up to date, the graph is large
+    /// and walked in full precision, and the connection has made fewer than [`COLD_QUERIES`]
+    /// such walks. `None`: search a copy instead.
+    fn search_cold(
+        &self,
+        storage: &Storage,
+        query: &Query,
+        k: usize,
+        ef: usize,
+        accept: Option<&Accept>,
+    ) -> Vec0Result<Option<Vec<Neighbour>>> {
+        if !self.may_walk_cold() {
+            self.cold.borrow_mut().take();
+            return Ok(None);
+        }
+        if let Some(key) = self.key(storage)? {
+            if shared(|m| m.get(key).is_some_and(|s| s.copy.strong_count() > 0)) {
+                return Ok(None);
+            }
+        }
+        let generation = self.stored_generation(storage)?;
+        let Some(header) = self.stored_header(storage)? else {
+            return Ok(None);
+        };
+        let tuning = self.read_tuning(storage)?;
+        let mut cold = self.cold.borrow_mut();
+        if !cold.as_ref().is_some_and(|c| c.is_at(generation, &header)) {
+            let c =
+                ColdCache::new(generation, header).map_err(|e| self.graph_damaged(storage, &e))?;
+            if c.nodes() < tuning.cold_walk_min_nodes as u64 {
+                return Ok(None);
+            }
+            *cold = Some(c);
+        }
+        let cache = cold.as_mut().expect("set above");
+        let estimate = load_estimate(cache.nodes(), self.vector.vector_bytes());
+        if self.cold_spent.get() >= estimate {
+            // Walks have cost as much as a load would: load (see "When to load" in cold.rs).
+            *cold = None;
+            return Ok(None);
+        }
+        let started = std::time::Instant::now();
+        let dims = self.vector.dims;
+        let element = self.vector.element;
+        let to_f32 = |b: &[u8]| to_f32(element, b, dims);
+        let damaged = |e: &dyn std::fmt::Display| self.damaged(storage, e);
+        let graph = ColdGraph::new(
+            ColdSource {
+                storage,
+                node_sql: format!("SELECT links FROM {} WHERE rowid = ?", self.nodes(storage)),
+                column: self.column,
+                dims,
+                dims_bytes: self.vector.vector_bytes(),
+                to_f32: &to_f32,
+                damaged: &damaged,
+            },
+            cache,
+        );
+        let oversample = tuning.oversample.unwrap_or(1);
+        let ef = ef.max(k).max(k.saturating_mul(oversample).min(MAX_EF));
+        let accepts = accept.map(|a| move |loc: &RowLocation| a.accepts(loc));
+        let accept_ref: Option<&dyn Fn(&RowLocation) -> bool> =
+            accepts.as_ref().map(|f| f as &dyn Fn(&RowLocation) -> bool);
+        let q = query_f32(query, dims);
+        let found = graph.search(&q, hnsw_metric(self.vector.metric), k, ef, accept_ref)?;
+        self.cold_walks.set(self.cold_walks.get() + 1);
+        self.cold_spent
+            .set(self.cold_spent.get() + started.elapsed());
+        // The rows returned are located with every check and scored with the column's exact
+        // distance, as a copy's results are.
+        let vb = self.vector.vector_bytes();
+        let mut out = Vec::with_capacity(found.len());
+        for (_, walked) in found {
+            let Some(location) = storage.locate(walked.rowid)? else {
+                continue;
+            };
+            let bytes = storage.read_vector(self.column, location)?;
+            let mut distance = f64::NAN;
+            let mut emit = |_, d: f64| distance = if d == 0.0 { 0.0 } else { d };
+            chunk_distances(query, self.vector.metric, vb, &bytes, &[0], &mut emit)?;
+            out.push(Neighbour { location, distance });
+        }
+        out.sort_by(|a, b| a.rank_cmp(b));
+        out.truncate(k);
+        Ok(Some(out))
     }
 }
 

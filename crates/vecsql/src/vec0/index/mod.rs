@@ -15,6 +15,7 @@
 //! and mapped onto it (see [`IndexConfig::from_spec`]).
 
 pub mod clause_error;
+mod cold;
 pub mod hnsw;
 pub mod status;
 
@@ -59,11 +60,17 @@ pub struct IndexConfig {
     pub oversample: Option<usize>,
     /// The kind as written (`hnsw`, or a sqlite-vec pre-release spelling mapped onto it).
     pub declared_kind: String,
+    /// Graphs of at least this many nodes are walked in the file by a process that has no
+    /// copy yet, instead of loaded before the first answer (see `index/cold.rs`).
+    pub cold_walk_min_nodes: usize,
 }
 
 pub const DEFAULT_M: usize = 16;
 pub const DEFAULT_EF_CONSTRUCTION: usize = 200;
 pub const DEFAULT_EF_SEARCH: usize = 64;
+/// Below this, loading the whole graph takes no longer than a few walks in the file (about
+/// 40 ms for 16k 384-dimensional rows), so a new process loads it at once.
+pub const DEFAULT_COLD_WALK_MIN_NODES: usize = 16_384;
 /// Bounds that keep a node's row small and a query's work bounded. Below m = 4 the pruned
 /// neighbour lists are too short to keep the graph connected (measured: m = 2 leaves ~13% of
 /// nodes unreachable on 120 random rows).
@@ -144,6 +151,7 @@ impl IndexConfig {
             quantizer: Quantizer::None,
             oversample: None,
             declared_kind: kind.to_string(),
+            cold_walk_min_nodes: DEFAULT_COLD_WALK_MIN_NODES,
         };
         let unknown = |key: &str, allowed: &'static str| {
             Err(IndexClauseError::UnknownParameter {
@@ -270,6 +278,7 @@ impl IndexConfig {
             ef_search: self.ef_search,
             ef_construction: self.ef_construction,
             oversample: self.oversample,
+            cold_walk_min_nodes: self.cold_walk_min_nodes,
         }
     }
 
@@ -279,6 +288,7 @@ impl IndexConfig {
             ef_search: tuning.ef_search,
             ef_construction: tuning.ef_construction,
             oversample: tuning.oversample,
+            cold_walk_min_nodes: tuning.cold_walk_min_nodes,
             ..self.clone()
         }
     }
@@ -292,6 +302,7 @@ impl IndexConfig {
             "quantizer": self.quantizer.name(),
             "oversample": self.oversample,
             "declared_as": self.declared_kind,
+            "cold_walk_min_nodes": self.cold_walk_min_nodes,
         })
     }
 }
@@ -348,6 +359,7 @@ pub struct Tuning {
     pub ef_search: usize,
     pub ef_construction: usize,
     pub oversample: Option<usize>,
+    pub cold_walk_min_nodes: usize,
 }
 
 impl Tuning {
@@ -368,6 +380,12 @@ impl Tuning {
                 Some(_) => knob("oversample", MAX_EF).or(default.oversample),
                 None => default.oversample,
             },
+            cold_walk_min_nodes: json
+                .get("cold_walk_min_nodes")
+                .and_then(|v| v.as_u64())
+                .map_or(default.cold_walk_min_nodes, |v| {
+                    usize::try_from(v).unwrap_or(usize::MAX)
+                }),
         }
     }
 }
@@ -384,6 +402,9 @@ pub enum Knob {
     SearchListSizeInsert(usize),
     /// `oversample=N`: walks keep at least `k * N` candidates and rescore them.
     Oversample(usize),
+    /// `cold_walk_min_nodes=N`: a process without a copy walks graphs of at least N nodes in
+    /// the file for its first queries (0: always; a huge N: never, load first).
+    ColdWalkMinNodes(usize),
 }
 
 impl Knob {
@@ -392,6 +413,17 @@ impl Knob {
     pub fn parse(command: &str) -> Option<Result<Knob, KnobError>> {
         let (name, value) = command.split_once('=')?;
         let name = name.trim().to_ascii_lowercase();
+        if name == "cold_walk_min_nodes" {
+            return Some(match value.trim().parse::<u64>() {
+                Ok(n) => Ok(Knob::ColdWalkMinNodes(
+                    usize::try_from(n).unwrap_or(usize::MAX),
+                )),
+                Err(_) => Err(KnobError::NotNonNegative {
+                    name,
+                    got: value.trim().to_string(),
+                }),
+            });
+        }
         let make: fn(usize) -> Knob = match name.as_str() {
             "search_list_size" => Knob::SearchListSize,
             "search_list_size_search" => Knob::SearchListSizeSearch,
@@ -424,6 +456,10 @@ impl Knob {
             },
             Knob::Oversample(n) => Tuning {
                 oversample: Some(n),
+                ..t
+            },
+            Knob::ColdWalkMinNodes(n) => Tuning {
+                cold_walk_min_nodes: n,
                 ..t
             },
         }
@@ -531,6 +567,7 @@ mod tests {
             ef_search: 64,
             ef_construction: 200,
             oversample: None,
+            cold_walk_min_nodes: DEFAULT_COLD_WALK_MIN_NODES,
         };
         let k = |c: &str| Knob::parse(c).unwrap().unwrap();
         assert_eq!(k("search_list_size=30").apply(t).ef_search, 30);
@@ -541,6 +578,12 @@ mod tests {
         );
         assert_eq!(k("search_list_size_search=7").apply(t).ef_search, 7);
         assert_eq!(k("oversample=3").apply(t).oversample, Some(3));
+        assert_eq!(k("cold_walk_min_nodes=0").apply(t).cold_walk_min_nodes, 0);
+        assert!(Knob::parse("cold_walk_min_nodes=-1")
+            .unwrap()
+            .unwrap_err()
+            .to_string()
+            .starts_with("cold_walk_min_nodes must be an integer >= 0"));
         assert!(Knob::parse("optimize").is_none());
         assert!(Knob::parse("nprobe=3").is_none());
         assert!(Knob::parse("oversample=0")

@@ -107,12 +107,7 @@ impl Storage {
     }
 
     /// The vector chunk blob of column `column`, checked for its size.
-    pub(super) fn open_vectors(
-        &self,
-        column: usize,
-        chunk_id: i64,
-        writable: bool,
-    ) -> Vec0Result<Blob> {
+    pub fn open_vectors(&self, column: usize, chunk_id: i64, writable: bool) -> Vec0Result<Blob> {
         self.open_sized_blob(
             &Layout::vector_chunks(column),
             "vectors",

@@ -32,7 +32,7 @@ impl Storage {
     }
 
     /// The location `{t}_rowids` gives, within a chunk's bounds but not checked against it.
-    fn locate_unchecked(&self, rowid: i64) -> Vec0Result<Option<RowLocation>> {
+    pub fn locate_unchecked(&self, rowid: i64) -> Vec0Result<Option<RowLocation>> {
         let rows = self.query_named(
             "locate",
             0,
