@@ -71,7 +71,7 @@ def main():
                 write("sql_diff", data)
 
     # shadow: five bytes per mutation (shadow table, row, column, action, argument; a bit flip
-    # takes a sixth), indices as in fuzz/src/checks/shadow.rs. No mutation: all must succeed.
+    # takes a sixth), indices as in crates/vecsql-fuzz-checks/src/shadow.rs. No mutation: all must succeed.
     for mutations in [[], [1, 0, 4, 0, 0], [1, 1, 5, 1, 3], [1, 0, 4, 2, 5, 0], [2, 3, 3, 9, 1],
                       [2, 4, 0, 8, 0], [7, 0, 1, 0, 10], [8, 0, 0, 8, 0], [3, 0, 1, 2, 77, 1],
                       [0, 1, 1, 6, 3], [15, 3, 1, 0, 5], [16, 0, 1, 0, 3], [13, 2, 2, 10, 5],

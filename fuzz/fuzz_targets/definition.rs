@@ -1,4 +1,4 @@
 #![no_main]
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    vecsql_fuzz::checks::definition(data);
+    vecsql_fuzz_checks::definition(data);
 });

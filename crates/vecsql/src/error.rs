@@ -1,5 +1,5 @@
 //! The one error type that crosses into SQLite: a result code and a message. Lower layers keep
-//! their own error enums and convert here.
+//! their own error enums and convert here (vec0's, with its codes, is `vec0::error::Vec0Error`).
 
 use std::ffi::c_int;
 use std::fmt;
@@ -27,18 +27,6 @@ impl SqlError {
             code,
             message: message.into(),
         }
-    }
-
-    /// Damaged shadow data (`SQLITE_CORRUPT_VTAB`): `message` names the shadow table and what
-    /// is wrong with it. Unlike plain `SQLITE_CORRUPT`, SQLite does not treat the whole database
-    /// as corrupt after it, so the other tables stay usable.
-    pub fn corrupt(message: impl Into<String>) -> SqlError {
-        SqlError::with_code(ffi::SQLITE_CORRUPT_VTAB, message)
-    }
-
-    /// Whether this is [`SqlError::corrupt`].
-    pub fn is_corrupt(&self) -> bool {
-        self.code == ffi::SQLITE_CORRUPT_VTAB
     }
 
     /// A bug in vecsql (a caught panic); reported as `SQLITE_INTERNAL`.

@@ -1,16 +1,13 @@
 //! Replays every saved fuzz input on stable Rust, in the normal test run: the seeds in
 //! `fuzz/seeds/<target>/` and the crashes found so far in `fuzz/regressions/<target>/`. The
-//! checks are the fuzz targets' own (`fuzz/src/checks/`, included here by path), so an input
-//! that once crashed a target fails this test until the bug stays fixed.
+//! checks are the fuzz targets' own (the `vecsql-fuzz-checks` crate), so an input that once
+//! crashed a target fails this test until the bug stays fixed.
 //!
 //! To add a crash found by `scripts/fuzz.sh`: copy `fuzz/artifacts/<target>/crash-*` into
 //! `fuzz/regressions/<target>/` under a name that says what it was.
 
-#[allow(dead_code)]
-#[path = "../../../fuzz/src/checks/mod.rs"]
-mod checks;
-
 use std::path::PathBuf;
+use vecsql_fuzz_checks as checks;
 
 fn inputs(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
     let fuzz = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fuzz");

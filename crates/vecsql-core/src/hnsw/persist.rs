@@ -57,37 +57,49 @@ impl Dirty {
     }
 }
 
+/// Whose blob a [`Reader`] reads, so a truncated field is reported against it.
+#[derive(Clone, Copy)]
+enum Owner {
+    Header,
+    Node(i64),
+}
+
 /// A bounds-checked little-endian reader over a blob, with errors naming the field.
 struct Reader<'a> {
     b: &'a [u8],
     at: usize,
+    owner: Owner,
 }
 
 impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8], String> {
+    fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8], HnswError> {
         if self.b.len() - self.at < n {
-            return Err(format!(
+            let reason = format!(
                 "truncated at byte {} reading {what} ({} bytes long)",
                 self.at,
                 self.b.len()
-            ));
+            );
+            return Err(match self.owner {
+                Owner::Header => HnswError::CorruptHeader(reason),
+                Owner::Node(rowid) => HnswError::CorruptNode { rowid, reason },
+            });
         }
         let s = &self.b[self.at..self.at + n];
         self.at += n;
         Ok(s)
     }
-    fn u8(&mut self, what: &str) -> Result<u8, String> {
+    fn u8(&mut self, what: &str) -> Result<u8, HnswError> {
         Ok(self.take(1, what)?[0])
     }
-    fn u16(&mut self, what: &str) -> Result<u16, String> {
+    fn u16(&mut self, what: &str) -> Result<u16, HnswError> {
         let s = self.take(2, what)?;
         Ok(u16::from_le_bytes([s[0], s[1]]))
     }
-    fn u32(&mut self, what: &str) -> Result<u32, String> {
+    fn u32(&mut self, what: &str) -> Result<u32, HnswError> {
         let s = self.take(4, what)?;
         Ok(u32::from_le_bytes(s.try_into().expect("4 bytes")))
     }
-    fn u64(&mut self, what: &str) -> Result<u64, String> {
+    fn u64(&mut self, what: &str) -> Result<u64, HnswError> {
         let s = self.take(8, what)?;
         Ok(u64::from_le_bytes(s.try_into().expect("8 bytes")))
     }
@@ -215,15 +227,19 @@ impl Hnsw {
         let mut top: Option<NodeId> = None;
         for (rowid, blob) in nodes {
             let node = |reason: String| HnswError::CorruptNode { rowid, reason };
-            let mut r = Reader { b: &blob, at: 0 };
-            let v = r.u8("version").map_err(node)?;
+            let mut r = Reader {
+                b: &blob,
+                at: 0,
+                owner: Owner::Node(rowid),
+            };
+            let v = r.u8("version")?;
             if v != NODE_VERSION {
                 return Err(node(format!(
                     "unsupported version {v} (this build reads {NODE_VERSION})"
                 )));
             }
-            let id = r.u32("node id").map_err(node)?;
-            let layers = r.u8("layer count").map_err(node)? as usize;
+            let id = r.u32("node id")?;
+            let layers = r.u8("layer count")? as usize;
             if id as usize >= capacity {
                 return Err(node(format!("node id {id} outside capacity {capacity}")));
             }
@@ -292,16 +308,20 @@ impl Hnsw {
             let (id, i) = (*id, *id as usize);
             let rowid = g.rowids[i];
             let node = |reason: String| HnswError::CorruptNode { rowid, reason };
-            let mut r = Reader { b: blob, at: *at };
+            let mut r = Reader {
+                b: blob,
+                at: *at,
+                owner: Owner::Node(rowid),
+            };
             for layer in 0..=g.level_of(id) {
-                let n = r.u16("neighbour count").map_err(node)? as usize;
+                let n = r.u16("neighbour count")? as usize;
                 let max = g.max_links(layer);
                 if n > max {
                     return Err(node(format!(
                         "{n} neighbours on layer {layer}, at most {max} allowed"
                     )));
                 }
-                let bytes = r.take(8 * n, "neighbours").map_err(node)?;
+                let bytes = r.take(8 * n, "neighbours")?;
                 stamp += 1;
                 list.clear();
                 for chunk in bytes.chunks_exact(8) {
@@ -415,15 +435,19 @@ impl Hnsw {
             let Some(blob) = blob else { continue };
             let rowid = *rowid;
             let node = |reason: String| HnswError::CorruptNode { rowid, reason };
-            let mut r = Reader { b: blob, at: 0 };
-            let v = r.u8("version").map_err(node)?;
+            let mut r = Reader {
+                b: blob,
+                at: 0,
+                owner: Owner::Node(rowid),
+            };
+            let v = r.u8("version")?;
             if v != NODE_VERSION {
                 return Err(node(format!(
                     "unsupported version {v} (this build reads {NODE_VERSION})"
                 )));
             }
-            let id = r.u32("node id").map_err(node)?;
-            let layers = r.u8("layer count").map_err(node)? as usize;
+            let id = r.u32("node id")?;
+            let layers = r.u8("layer count")? as usize;
             if id as usize >= h.capacity {
                 return Err(node(format!(
                     "node id {id} outside capacity {}",
@@ -471,16 +495,20 @@ impl Hnsw {
             let i = id as usize;
             let rowid = self.rowids[i];
             let node = |reason: String| HnswError::CorruptNode { rowid, reason };
-            let mut r = Reader { b: blob, at };
+            let mut r = Reader {
+                b: blob,
+                at,
+                owner: Owner::Node(rowid),
+            };
             for layer in 0..=self.level_of(id) {
-                let n = r.u16("neighbour count").map_err(node)? as usize;
+                let n = r.u16("neighbour count")? as usize;
                 let max = self.max_links(layer);
                 if n > max {
                     return Err(node(format!(
                         "{n} neighbours on layer {layer}, at most {max} allowed"
                     )));
                 }
-                let bytes = r.take(8 * n, "neighbours").map_err(node)?;
+                let bytes = r.take(8 * n, "neighbours")?;
                 list.clear();
                 for chunk in bytes.chunks_exact(8) {
                     let nr = i64::from_le_bytes(chunk.try_into().expect("8 bytes"));
@@ -595,15 +623,19 @@ pub struct StoredNode {
 /// reaches the layer, no self-links) is the caller's to check as it reads them.
 pub fn read_node(rowid: i64, blob: &[u8], shape: &StoredShape) -> Result<StoredNode, HnswError> {
     let node = |reason: String| HnswError::CorruptNode { rowid, reason };
-    let mut r = Reader { b: blob, at: 0 };
-    let v = r.u8("version").map_err(node)?;
+    let mut r = Reader {
+        b: blob,
+        at: 0,
+        owner: Owner::Node(rowid),
+    };
+    let v = r.u8("version")?;
     if v != NODE_VERSION {
         return Err(node(format!(
             "unsupported version {v} (this build reads {NODE_VERSION})"
         )));
     }
-    let id = r.u32("node id").map_err(node)?;
-    let count = r.u8("layer count").map_err(node)? as usize;
+    let id = r.u32("node id")?;
+    let count = r.u8("layer count")? as usize;
     if id as usize >= shape.capacity {
         return Err(node(format!(
             "node id {id} outside capacity {}",
@@ -619,14 +651,14 @@ pub fn read_node(rowid: i64, blob: &[u8], shape: &StoredShape) -> Result<StoredN
     }
     let mut layers = Vec::with_capacity(count);
     for layer in 0..count {
-        let n = r.u16("neighbour count").map_err(node)? as usize;
+        let n = r.u16("neighbour count")? as usize;
         let max = if layer == 0 { 2 * shape.m } else { shape.m };
         if n > max {
             return Err(node(format!(
                 "{n} neighbours on layer {layer}, at most {max} allowed"
             )));
         }
-        let bytes = r.take(8 * n, "neighbours").map_err(node)?;
+        let bytes = r.take(8 * n, "neighbours")?;
         layers.push(
             bytes
                 .chunks_exact(8)
@@ -654,24 +686,28 @@ struct Header {
 impl Header {
     fn parse(header: &[u8]) -> Result<Header, HnswError> {
         let hdr = |s: String| HnswError::CorruptHeader(s);
-        let mut r = Reader { b: header, at: 0 };
-        if r.take(4, "magic").map_err(hdr)? != MAGIC {
+        let mut r = Reader {
+            b: header,
+            at: 0,
+            owner: Owner::Header,
+        };
+        if r.take(4, "magic")? != MAGIC {
             return Err(hdr("bad magic (not an HNSW header)".into()));
         }
-        let version = r.u8("version").map_err(hdr)?;
+        let version = r.u8("version")?;
         if version != HEADER_VERSION {
             return Err(hdr(format!(
                 "unsupported version {version} (this build reads {HEADER_VERSION})"
             )));
         }
-        let m = r.u16("m").map_err(hdr)? as usize;
-        let ef_construction = r.u32("ef_construction").map_err(hdr)? as usize;
-        let seed = r.u64("seed").map_err(hdr)?;
-        let max_level = r.u8("max level").map_err(hdr)? as usize;
-        let has_entry = r.u8("entry flag").map_err(hdr)?;
-        let entry_rowid = r.u64("entry rowid").map_err(hdr)? as i64;
-        let count = r.u64("node count").map_err(hdr)?;
-        let capacity = r.u32("capacity").map_err(hdr)? as usize;
+        let m = r.u16("m")? as usize;
+        let ef_construction = r.u32("ef_construction")? as usize;
+        let seed = r.u64("seed")?;
+        let max_level = r.u8("max level")? as usize;
+        let has_entry = r.u8("entry flag")?;
+        let entry_rowid = r.u64("entry rowid")? as i64;
+        let count = r.u64("node count")?;
+        let capacity = r.u32("capacity")? as usize;
         if r.at != header.len() {
             return Err(hdr(format!("{} trailing bytes", header.len() - r.at)));
         }

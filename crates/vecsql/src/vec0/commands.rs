@@ -6,8 +6,8 @@ use super::index::{added, Knob};
 use super::storage::RowLocation;
 use super::table::Vec0Table;
 use super::values::Purpose;
-use crate::error::{SqlError, SqlResult};
 use crate::ffi::{SqlArg, SqlValue};
+use crate::vec0::error::{ArgumentError, Vec0Error, Vec0Result};
 
 /// What `run_command` lists after an unknown command.
 const COMMANDS: &str = "vecsql's commands are 'optimize', 'rebuild-index', \
@@ -25,15 +25,17 @@ impl Vec0Table {
     /// - sqlite-vec 0.1.10's index knobs `search_list_size=N`, `search_list_size_search=N`,
     ///   `search_list_size_insert=N` and `oversample=N`, mapped onto every HNSW index of the
     ///   table (see [`Knob`]) and stored with it.
-    pub(super) fn run_command(&mut self, command: &SqlValue<'_>) -> SqlResult<()> {
+    pub(super) fn run_command(&mut self, command: &SqlValue<'_>) -> Vec0Result<()> {
         let text = match command {
             SqlValue::Text(t) => String::from_utf8_lossy(t).into_owned(),
             other => {
-                return Err(SqlError::new(format!(
-                    "vec0 table {}: a command must be TEXT, got {}; {COMMANDS}",
-                    self.layout().table,
-                    other.storage_class()
-                )))
+                let got = other.storage_class();
+                return Err(ArgumentError::new("a command", "TEXT", got)
+                    .worded(format!(
+                        "vec0 table {}: a command must be TEXT, got {got}; {COMMANDS}",
+                        self.layout().table
+                    ))
+                    .into());
             }
         };
         if text.eq_ignore_ascii_case("optimize") {
@@ -52,7 +54,7 @@ impl Vec0Table {
             return Ok(());
         }
         match Knob::parse(&text) {
-            Some(Err(message)) => Err(SqlError::new(message)),
+            Some(Err(bad)) => Err(ArgumentError::from(bad).into()),
             // sqlite-vec 0.1.10 accepts `oversample=N` on any table and ignores it where no
             // column has a rescore index; the list sizes are commands of indexed tables only.
             Some(Ok(Knob::Oversample(_))) if self.indexes.is_empty() => Ok(()),
@@ -62,14 +64,18 @@ impl Vec0Table {
                 }
                 Ok(())
             }
-            _ => Err(SqlError::new(format!(
-                "unknown vec0 command: '{text}' ({}{COMMANDS})",
-                if Knob::parse(&text).is_some() {
-                    "the table has no ANN index; "
-                } else {
-                    ""
-                }
-            ))),
+            _ => Err(
+                ArgumentError::new("a command", "one of the table's commands", &*text)
+                    .worded(format!(
+                        "unknown vec0 command: '{text}' ({}{COMMANDS})",
+                        if Knob::parse(&text).is_some() {
+                            "the table has no ANN index; "
+                        } else {
+                            ""
+                        }
+                    ))
+                    .into(),
+            ),
         }
     }
 
@@ -78,7 +84,7 @@ impl Vec0Table {
     /// takes in a CREATE, `hnsw()` when omitted. This connection declared its columns before:
     /// it has the hidden `ef_search` and `exact` options only once it connects again (other
     /// connections do so by themselves).
-    fn create_index(&mut self, args: &str) -> SqlResult<()> {
+    fn create_index(&mut self, args: &str) -> Vec0Result<()> {
         let (name, clause) = match args.split_once(char::is_whitespace) {
             Some((name, clause)) => (name, clause.trim()),
             None => (args, ""),
@@ -87,19 +93,19 @@ impl Vec0Table {
         let i = self.index_command_column("create-index", name)?;
         let table = &self.layout().table;
         if let Some(_existing) = &self.layout().vectors[i].index {
-            return Err(SqlError::new(format!(
+            return Err(command_error(format!(
                 "create-index: vector column \"{name}\" of {table} already has an index; \
                  'drop-index {name}' first"
             )));
         }
         if let Some(column) = self.layout().reserved_name_in_use() {
-            return Err(SqlError::new(format!(
+            return Err(command_error(format!(
                 "create-index: {table} has a column named {column}, a hidden query option of \
                  tables with an ANN index"
             )));
         }
         let config = added::parse_clause(self.layout(), i, clause)
-            .map_err(|e| SqlError::new(format!("create-index: {e}")))?;
+            .map_err(|e| command_error(format!("create-index: {e}")))?;
         let mut layout = self.layout().clone();
         layout.vectors[i].index = Some(config.clone());
         let conn = self.storage.conn;
@@ -116,11 +122,11 @@ impl Vec0Table {
     }
 
     /// `drop-index <column>`: the column's index goes; queries scan exactly.
-    fn drop_index(&mut self, args: &str) -> SqlResult<()> {
+    fn drop_index(&mut self, args: &str) -> Vec0Result<()> {
         let name = args.trim();
         let i = self.index_command_column("drop-index", name)?;
         let Some(index) = self.index_of(i) else {
-            return Err(SqlError::new(format!(
+            return Err(command_error(format!(
                 "drop-index: vector column \"{name}\" of {} has no index",
                 self.layout().table
             )));
@@ -136,10 +142,10 @@ impl Vec0Table {
 
     /// The vector column an index command names; the commands change the table's definition,
     /// so they run in a statement of their own, outside an explicit transaction.
-    fn index_command_column(&self, command: &str, name: &str) -> SqlResult<usize> {
+    fn index_command_column(&self, command: &str, name: &str) -> Vec0Result<usize> {
         let table = &self.layout().table;
         if self.storage.conn.in_transaction() {
-            return Err(SqlError::new(format!(
+            return Err(command_error(format!(
                 "{command}: run it outside an explicit transaction (it changes the definition \
                  of {table})"
             )));
@@ -150,7 +156,7 @@ impl Vec0Table {
             .position(|v| v.name.eq_ignore_ascii_case(name))
             .ok_or_else(|| {
                 let names: Vec<&str> = vectors.iter().map(|v| v.name.as_str()).collect();
-                SqlError::new(format!(
+                command_error(format!(
                     "{command}: {table} has no vector column named \"{name}\" (its vector \
                      columns: {})",
                     names.join(", ")
@@ -158,7 +164,7 @@ impl Vec0Table {
             })
     }
 
-    fn optimize(&self) -> SqlResult<()> {
+    fn optimize(&self) -> Vec0Result<()> {
         // Highest chunks first: each of their rows moves to the lowest free slot of its
         // partition, until no free slot lies below the chunk being emptied.
         let mut chunks = self.storage.chunks(&[])?;
@@ -198,4 +204,11 @@ fn command_args<'a>(text: &'a str, name: &str) -> Option<&'a str> {
     let rest = &text[name.len()..];
     (head.eq_ignore_ascii_case(name) && (rest.is_empty() || rest.starts_with(char::is_whitespace)))
         .then(|| rest.trim())
+}
+
+/// An index command that cannot run as written.
+fn command_error(message: String) -> Vec0Error {
+    ArgumentError::new("a command", "a runnable index command", &*message)
+        .worded(message)
+        .into()
 }

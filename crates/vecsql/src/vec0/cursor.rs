@@ -6,11 +6,12 @@ use std::collections::HashSet;
 use super::layout::ColumnRole;
 use super::query::plan::{PlanArg, QueryPlan};
 use super::query::request::{Arg, KnnRequest};
-use super::storage::{self, RowLocation};
+use super::storage::RowLocation;
 use super::table::Vec0Table;
-use crate::error::{SqlError, SqlResult};
+use crate::error::SqlResult;
 use crate::ffi::vtab::{ColumnContext, FilterArg, VTabCursor};
 use crate::ffi::{OwnedValue, SqlOutput};
+use crate::vec0::error::{reword, Vec0Error, Vec0Result};
 
 struct CursorRow {
     rowid: i64,
@@ -26,10 +27,10 @@ pub struct Vec0Cursor {
 }
 
 impl Vec0Cursor {
-    fn current(&self) -> SqlResult<&CursorRow> {
+    fn current(&self) -> Vec0Result<&CursorRow> {
         self.rows
             .get(self.position)
-            .ok_or_else(|| SqlError::internal("vec0 cursor read past its end"))
+            .ok_or_else(|| Vec0Error::internal("vec0 cursor read past its end"))
     }
 
     fn knn(
@@ -38,7 +39,7 @@ impl Vec0Cursor {
         vector_column: usize,
         plan_args: &[PlanArg],
         args: &[FilterArg<'_>],
-    ) -> SqlResult<()> {
+    ) -> Vec0Result<()> {
         let args = plan_args
             .iter()
             .zip(args)
@@ -50,7 +51,7 @@ impl Vec0Cursor {
                     _ => Arg::Value(arg.arg()),
                 })
             })
-            .collect::<SqlResult<Vec<_>>>()?;
+            .collect::<Vec0Result<Vec<_>>>()?;
         let request = KnnRequest::bind(table.layout(), vector_column, plan_args, &args)?;
         self.k = Some(request.k);
         let index = table.index_of(vector_column);
@@ -97,7 +98,7 @@ impl VTabCursor for Vec0Cursor {
             QueryPlan::Point { arg } => {
                 let arg0 = args
                     .first()
-                    .ok_or_else(|| SqlError::internal("point plan without a key"))?;
+                    .ok_or_else(|| Vec0Error::internal("point plan without a key"))?;
                 let keys: Vec<OwnedValue> = match arg {
                     PlanArg::KeyIn => arg0.in_values()?,
                     _ => vec![arg0.value().to_owned_value()],
@@ -156,17 +157,17 @@ impl VTabCursor for Vec0Cursor {
         let role = *layout
             .columns
             .get(column as usize)
-            .ok_or_else(|| SqlError::internal(format!("vec0 has no column {column}")))?;
+            .ok_or_else(|| Vec0Error::internal(format!("vec0 has no column {column}")))?;
         if out.no_change() && !matches!(role, ColumnRole::Key) {
             return Ok(());
         }
-        let location = || -> SqlResult<RowLocation> {
+        let location = || -> Vec0Result<RowLocation> {
             match row.location {
                 Some(l) => Ok(l),
                 None => table
                     .storage
                     .locate(row.rowid)?
-                    .ok_or_else(|| SqlError::internal(format!("row {} vanished", row.rowid))),
+                    .ok_or_else(|| Vec0Error::internal(format!("row {} vanished", row.rowid))),
             }
         };
         let value = match role {
@@ -183,7 +184,7 @@ impl VTabCursor for Vec0Cursor {
                 .map_err(|e| {
                     let name = &layout.metadata[m].name;
                     let rowid = row.rowid;
-                    storage::reword(
+                    reword(
                         e,
                         &format!(
                             "Could not extract metadata value for column {name} at rowid {rowid}"

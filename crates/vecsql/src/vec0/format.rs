@@ -5,18 +5,14 @@
 //! range. A length that does not match is damage, reported as `SQLITE_CORRUPT_VTAB` naming
 //! the shadow table.
 
+use std::fmt;
+
 use super::layout::MetadataKind;
-use crate::error::SqlError;
 
 /// Text metadata is stored as a 4-byte length and the first 12 bytes inline; longer values
 /// also go to `{t}_metadatatextNN`. Comparisons on the prefix skip most overflow reads.
 pub const TEXT_SLOT_BYTES: usize = 16;
 pub const TEXT_INLINE_BYTES: usize = 12;
-
-/// `SQLITE_CORRUPT_VTAB` for damage in shadow table `shadow` (its full name, `t_chunks`).
-pub fn damaged(shadow: &str, what: impl std::fmt::Display) -> SqlError {
-    SqlError::corrupt(format!("vec0 shadow table {shadow} is damaged: {what}"))
-}
 
 /// Bit `i` of a bitmap (least significant bit first); false past its end.
 pub fn bit(bitmap: &[u8], i: usize) -> bool {
@@ -80,6 +76,27 @@ pub fn encode_text_slot(bytes: &[u8]) -> [u8; TEXT_SLOT_BYTES] {
     slot
 }
 
+/// A metadata chunk blob whose length does not match the chunk size: damage, which the caller
+/// reports naming the shadow table and chunk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WrongLength {
+    pub kind: MetadataKind,
+    pub found: usize,
+    pub expected: usize,
+}
+
+impl fmt::Display for WrongLength {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} metadata blob has {} bytes, {} expected",
+            self.kind.sql_name(),
+            self.found,
+            self.expected
+        )
+    }
+}
+
 /// A whole metadata chunk blob whose length was checked against the chunk size.
 pub struct MetadataChunk<'a> {
     kind: MetadataKind,
@@ -87,19 +104,19 @@ pub struct MetadataChunk<'a> {
 }
 
 impl<'a> MetadataChunk<'a> {
-    /// `data` as the metadata chunk of `kind` for `chunk_size` rows; Err(what is wrong).
+    /// `data` as the metadata chunk of `kind` for `chunk_size` rows.
     pub fn new(
         kind: MetadataKind,
         chunk_size: usize,
         data: &'a [u8],
-    ) -> Result<MetadataChunk<'a>, String> {
+    ) -> Result<MetadataChunk<'a>, WrongLength> {
         let expected = kind.chunk_bytes(chunk_size);
         if data.len() != expected {
-            return Err(format!(
-                "{} metadata blob has {} bytes, {expected} expected",
-                kind.sql_name(),
-                data.len()
-            ));
+            return Err(WrongLength {
+                kind,
+                found: data.len(),
+                expected,
+            });
         }
         Ok(MetadataChunk { kind, data })
     }

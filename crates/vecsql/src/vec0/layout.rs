@@ -18,6 +18,7 @@
 //! | `{t}_hnswNN_nodes`, `{t}_hnswNN_meta` | indexed row / key | vecsql only: the HNSW index of vector column NN (see [`super::index::hnsw`]) |
 
 use super::affinity::Affinity;
+use super::error::DefinitionError;
 use super::index::IndexConfig;
 use super::schema::{AuxiliaryType, ColumnKind, KeyType, TableDefinition};
 pub use super::schema::{ElementType, MetadataType as MetadataKind, Metric};
@@ -119,7 +120,11 @@ pub fn quote(name: &str) -> String {
 impl Layout {
     /// The layout of table `table` in database `schema` declared by `def`; fails on an
     /// invalid `indexed by` clause or a column name an index reserves.
-    pub fn new(schema: &str, table: &str, def: &TableDefinition) -> Result<Layout, String> {
+    pub fn new(
+        schema: &str,
+        table: &str,
+        def: &TableDefinition,
+    ) -> Result<Layout, DefinitionError> {
         let mut layout = Layout {
             schema: schema.to_string(),
             table: table.to_string(),
@@ -140,8 +145,12 @@ impl Layout {
                 ColumnKind::Vector(v) => {
                     let index = match &v.index {
                         Some(spec) => Some(
-                            IndexConfig::from_spec(spec, v.element, v.distance_metric)
-                                .map_err(|e| format!("vector column \"{}\": {e}", column.name))?,
+                            IndexConfig::from_spec(spec, v.element, v.distance_metric).map_err(
+                                |reason| DefinitionError::IndexOnColumn {
+                                    column: column.name.clone(),
+                                    reason,
+                                },
+                            )?,
                         ),
                         None => None,
                     };
@@ -182,11 +191,10 @@ impl Layout {
         if layout.has_index() {
             for reserved in ["ef_search", "exact"] {
                 if let Some(c) = def.column(reserved) {
-                    return Err(format!(
-                        "column \"{}\": '{reserved}' is a hidden query option of tables with an \
-                         ANN index; rename the column",
-                        c.name
-                    ));
+                    return Err(DefinitionError::ReservedByIndex {
+                        column: c.name.clone(),
+                        reserved,
+                    });
                 }
             }
             layout.columns.push(ColumnRole::EfSearch);

@@ -9,11 +9,14 @@
 //! - [`query`] is the KNN query, from xBestIndex's plan to the exact scan or the graph walk;
 //!   [`index`] holds the ANN (HNSW) index of `indexed by` columns;
 //! - [`table`] implements the virtual table's callbacks, [`write`] its INSERT/UPDATE/DELETE,
-//!   [`commands`] its `insert into t(t) values (...)` commands, [`cursor`] its reads.
+//!   [`commands`] its `insert into t(t) values (...)` commands, [`cursor`] its reads;
+//! - [`error`] is what can go wrong, by layer, and the one place that picks SQLite's result
+//!   code for it.
 
 pub mod affinity;
 pub mod commands;
 pub mod cursor;
+pub mod error;
 pub mod format;
 pub mod index;
 pub mod layout;

@@ -1,11 +1,11 @@
 //! Creating, dropping and renaming the shadow tables listed in [`super::layout`].
 
+use super::error::reword;
 use super::index::hnsw;
 use super::layout::{quote, Layout, MetadataKind};
-use super::storage::reword;
-use crate::error::SqlResult;
 use crate::ffi::connection::Connection;
 use crate::ffi::{OwnedValue, SqlValue};
+use crate::vec0::error::Vec0Result;
 
 /// The on-disk format version vecsql writes into `{t}_info`; a newer major is refused.
 pub const FORMAT_VERSION: i64 = 1;
@@ -57,7 +57,7 @@ pub fn suffixes(layout: &Layout) -> Vec<String> {
     out
 }
 
-pub fn create(conn: &Connection, layout: &Layout) -> SqlResult<()> {
+pub fn create(conn: &Connection, layout: &Layout) -> Vec0Result<()> {
     let t = |s: &str| layout.qualified(s);
     // (what sqlite-vec calls the table in its "Could not create" message, SQL)
     let mut steps: Vec<(String, String)> = Vec::new();
@@ -178,13 +178,13 @@ fn dropped_index_suffixes(layout: &Layout) -> Vec<String> {
     out
 }
 
-pub fn drop_all(conn: &Connection, layout: &Layout) -> SqlResult<()> {
+pub fn drop_all(conn: &Connection, layout: &Layout) -> Vec0Result<()> {
     let sql: String = suffixes(layout)
         .iter()
         .chain(&dropped_index_suffixes(layout))
         .map(|s| format!("DROP TABLE IF EXISTS {};", layout.qualified(s)))
         .collect();
-    conn.execute_batch(&sql)
+    Ok(conn.execute_batch(&sql)?)
 }
 
 /// The columns (name, declared type, pk) of shadow table `suffix`; empty if it does not exist.
@@ -192,16 +192,17 @@ fn table_columns(
     conn: &Connection,
     layout: &Layout,
     suffix: &str,
-) -> SqlResult<Vec<Vec<OwnedValue>>> {
-    conn.prepare("SELECT name, type, pk FROM pragma_table_info(?1, ?2)")?
+) -> Vec0Result<Vec<Vec<OwnedValue>>> {
+    Ok(conn
+        .prepare("SELECT name, type, pk FROM pragma_table_info(?1, ?2)")?
         .query(&[
             SqlValue::Text(layout.shadow(suffix).as_bytes()),
             SqlValue::Text(layout.schema.as_bytes()),
-        ])
+        ])?)
 }
 
 /// Whether `{t}_free` exists with exactly the layout vecsql gives it.
-fn is_leftover_free_list(conn: &Connection, layout: &Layout) -> SqlResult<bool> {
+fn is_leftover_free_list(conn: &Connection, layout: &Layout) -> Vec0Result<bool> {
     Ok(table_columns(conn, layout, "free")?
         == [vec![
             OwnedValue::Text("chunk_id".into()),
@@ -210,7 +211,7 @@ fn is_leftover_free_list(conn: &Connection, layout: &Layout) -> SqlResult<bool> 
         ]])
 }
 
-pub fn rename(conn: &Connection, layout: &Layout, new_name: &str) -> SqlResult<()> {
+pub fn rename(conn: &Connection, layout: &Layout, new_name: &str) -> Vec0Result<()> {
     // `{t}_free` is vecsql's own and created lazily for tables sqlite-vec wrote (see
     // `Storage::ensure_free_table`), so it may not exist yet; every other table must.
     let free_exists = !table_columns(conn, layout, "free")?.is_empty();
@@ -231,7 +232,7 @@ pub fn rename(conn: &Connection, layout: &Layout, new_name: &str) -> SqlResult<(
             )
         })
         .collect();
-    conn.execute_batch(&sql)
+    Ok(conn.execute_batch(&sql)?)
 }
 
 #[cfg(test)]

@@ -10,11 +10,12 @@ use super::query::plan;
 use super::schema::parse_definition;
 use super::shadow;
 use super::storage::Storage;
-use crate::error::{SqlError, SqlResult};
+use crate::error::SqlResult;
 use crate::ffi::connection::Connection;
 use crate::ffi::index_info::IndexInfo;
 use crate::ffi::vtab::{Change, CreateArgs, ModuleKind, VTab};
 use crate::ffi::OwnedValue;
+use crate::vec0::error::{DefinitionError, Vec0Error, Vec0Result};
 
 pub struct Vec0Table {
     pub(super) storage: Storage,
@@ -33,9 +34,11 @@ impl VTab for Vec0Table {
         args: &CreateArgs,
         create: bool,
     ) -> SqlResult<(String, Self)> {
-        let def = parse_definition(&args.args).map_err(|e| SqlError::new(e.to_string()))?;
-        super::index::check_definition(&def, &args.args).map_err(SqlError::new)?;
-        let mut layout = Layout::new(&args.schema, &args.table, &def).map_err(SqlError::new)?;
+        let def = parse_definition(&args.args)
+            .map_err(|e| Vec0Error::Definition(DefinitionError::Schema(e)))?;
+        super::index::check_definition(&def, &args.args).map_err(Vec0Error::Definition)?;
+        let mut layout =
+            Layout::new(&args.schema, &args.table, &def).map_err(Vec0Error::Definition)?;
         if create {
             shadow::create(conn, &layout)?;
         } else {
@@ -72,7 +75,7 @@ impl VTab for Vec0Table {
 
     fn destroy(&mut self) -> SqlResult<()> {
         self.storage.clear_statements();
-        shadow::drop_all(&self.storage.conn, &self.storage.layout)
+        Ok(shadow::drop_all(&self.storage.conn, &self.storage.layout)?)
     }
 
     fn rename(&mut self, new_name: &str) -> SqlResult<()> {
@@ -117,12 +120,12 @@ impl VTab for Vec0Table {
             // SQLite undoes the failed statement's writes; forget what memory saw of them.
             self.after_rollback();
         }
-        result
+        Ok(result?)
     }
 }
 
 /// Refuses tables written by a newer vecsql whose format this build cannot read.
-fn check_format(storage: &Storage) -> SqlResult<()> {
+fn check_format(storage: &Storage) -> Vec0Result<()> {
     let rows = storage.query(
         &format!(
             "SELECT value FROM {} WHERE key = 'VECSQL_FORMAT'",
@@ -143,11 +146,11 @@ fn check_format(storage: &Storage) -> SqlResult<()> {
     }
     if let Some(OwnedValue::Integer(v)) = rows.first().and_then(|r| r.first()) {
         if *v > shadow::FORMAT_VERSION {
-            return Err(SqlError::new(format!(
-                "vec0 table {} uses vecsql format {v}, newer than this build reads ({}); upgrade vecsql",
-                storage.layout.table,
-                shadow::FORMAT_VERSION
-            )));
+            return Err(DefinitionError::NewerFormat {
+                table: storage.layout.table.clone(),
+                found: *v,
+            }
+            .into());
         }
     }
     Ok(())
@@ -169,7 +172,7 @@ impl Vec0Table {
         self.indexes.iter().find(|i| i.column == vector_column)
     }
 
-    pub(super) fn key_value(&self, rowid: i64) -> SqlResult<OwnedValue> {
+    pub(super) fn key_value(&self, rowid: i64) -> Vec0Result<OwnedValue> {
         if self.layout().text_primary_key() {
             self.storage.text_key(rowid)
         } else {

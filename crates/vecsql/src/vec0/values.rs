@@ -8,10 +8,11 @@ use vecsql_core::Vector;
 use super::layout::{ColumnRole, ElementType, Layout, MetadataKind, VectorColumn};
 use super::query::scan::Query;
 use super::schema::AuxiliaryType;
-use crate::error::{SqlError, SqlResult};
+use crate::error::SqlError;
 use crate::ffi::value::SUBTYPE_JSON;
 use crate::ffi::{OwnedValue, SqlArg, SqlValue};
 use crate::sql_vector;
+use crate::vec0::error::{ArgumentError, Vec0Error, Vec0Result};
 
 /// Whether a vector is being inserted, updated or used as a query, for messages (each has
 /// its own wording in sqlite-vec).
@@ -43,30 +44,39 @@ impl Purpose {
 
     /// sqlite-vec's prefix for a value that is not a readable vector at all, so the message
     /// names the column ("invalid float32 vector BLOB length" alone does not).
-    fn invalid(self, column: &VectorColumn, err: SqlError) -> SqlError {
+    fn invalid(self, column: &VectorColumn, err: SqlError) -> Vec0Error {
         let subject = match self {
             Purpose::Insert => "Inserted vector for",
             Purpose::Update => "Updated vector for",
             Purpose::Query => "Query vector on",
         };
-        SqlError::with_code(
-            err.code,
-            format!(
-                "{subject} the \"{}\" column is invalid: {}",
-                column.name, err.message
-            ),
+        ArgumentError::new(
+            format!("the {} of column \"{}\"", self.noun(), column.name),
+            format!("a {} vector", column.element.name()),
+            err.message.clone(),
         )
+        .worded(format!(
+            "{subject} the \"{}\" column is invalid: {}",
+            column.name, err.message
+        ))
+        .into()
     }
 }
 
-fn dimension_error(column: &VectorColumn, purpose: Purpose, got: usize) -> SqlError {
-    SqlError::new(format!(
+fn dimension_error(column: &VectorColumn, purpose: Purpose, got: usize) -> Vec0Error {
+    ArgumentError::new(
+        format!("the {} of column \"{}\"", purpose.noun(), column.name),
+        format!("{} dimensions", column.dims),
+        got.to_string(),
+    )
+    .worded(format!(
         "Dimension mismatch for {} for the \"{}\" column. Expected {} dimensions but received {}.",
         purpose.noun(),
         column.name,
         column.dims,
         got
     ))
+    .into()
 }
 
 /// The bytes column `column` stores for `arg`. A plain blob of exactly the column's size is
@@ -77,7 +87,7 @@ pub fn vector_bytes(
     column: &VectorColumn,
     arg: &SqlArg<'_>,
     purpose: Purpose,
-) -> SqlResult<Vec<u8>> {
+) -> Vec0Result<Vec<u8>> {
     if let SqlValue::Blob(b) = arg.value {
         // Only an untagged blob, or one tagged with the column's own type, is taken as is: a
         // blob tagged float32 (`vec_f32(...)`) is a float32 vector even when its length
@@ -131,13 +141,19 @@ pub fn vector_bytes(
                 .collect(),
         )?,
         (element, _) => {
-            return Err(SqlError::new(format!(
+            return Err(ArgumentError::new(
+                format!("the {} of column \"{}\"", purpose.noun(), column.name),
+                element.name(),
+                got.name(),
+            )
+            .worded(format!(
                 "{} vector for the \"{}\" column is expected to be of type {}, but a {} vector was provided.",
                 purpose.word(),
                 column.name,
                 element.name(),
                 got.name()
-            )));
+            ))
+            .into());
         }
     };
     Ok(bytes)
@@ -148,7 +164,7 @@ fn check_len(
     purpose: Purpose,
     dims: usize,
     bytes: Vec<u8>,
-) -> SqlResult<Vec<u8>> {
+) -> Vec0Result<Vec<u8>> {
     if dims != column.dims {
         return Err(dimension_error(column, purpose, dims));
     }
@@ -156,10 +172,10 @@ fn check_len(
 }
 
 /// The query for a KNN search on `column`, decoded to the column's element type.
-pub fn query(column: &VectorColumn, arg: &SqlArg<'_>) -> SqlResult<Query> {
+pub fn query(column: &VectorColumn, arg: &SqlArg<'_>) -> Vec0Result<Query> {
     let bytes = vector_bytes(column, arg, Purpose::Query)?;
     Query::from_packed(column.element, &bytes).ok_or_else(|| {
-        SqlError::internal(format!(
+        Vec0Error::internal(format!(
             "vec0 columns never hold {} vectors",
             column.element.name()
         ))
@@ -172,19 +188,23 @@ pub fn metadata_value(
     layout: &Layout,
     column: usize,
     value: &SqlValue<'_>,
-) -> SqlResult<OwnedValue> {
+) -> Vec0Result<OwnedValue> {
     let meta = &layout.metadata[column];
     let stored = layout
         .affinity(ColumnRole::Metadata(column))
         .store(value.to_owned_value());
     let value = &stored.as_value();
     let got = value.storage_class();
-    let expected = |what: &str| {
-        SqlError::new(format!(
-            "Expected {what} for {} metadata column {}, received {got}",
-            meta.kind.sql_name(),
-            meta.name
-        ))
+    let argument =
+        |what: &str| ArgumentError::new(format!("metadata column {}", meta.name), what, got);
+    let expected = |what: &str| -> Vec0Error {
+        argument(what)
+            .worded(format!(
+                "Expected {what} for {} metadata column {}, received {got}",
+                meta.kind.sql_name(),
+                meta.name
+            ))
+            .into()
     };
     Ok(match (meta.kind, value) {
         (MetadataKind::Integer, SqlValue::Integer(i)) => OwnedValue::Integer(*i),
@@ -195,10 +215,12 @@ pub fn metadata_value(
         (MetadataKind::Boolean, SqlValue::Integer(i @ (0 | 1))) => OwnedValue::Integer(*i),
         // sqlite-vec's text has no "received ..." here.
         (MetadataKind::Boolean, _) => {
-            return Err(SqlError::new(format!(
-                "Expected 0 or 1 for BOOLEAN metadata column {}",
-                meta.name
-            )))
+            return Err(argument("0 or 1")
+                .worded(format!(
+                    "Expected 0 or 1 for BOOLEAN metadata column {}",
+                    meta.name
+                ))
+                .into())
         }
         (MetadataKind::Text, SqlValue::Text(t)) => {
             OwnedValue::Text(String::from_utf8_lossy(t).into_owned())
@@ -212,34 +234,51 @@ pub fn partition_value(
     layout: &Layout,
     column: usize,
     value: &SqlValue<'_>,
-) -> SqlResult<OwnedValue> {
+) -> Vec0Result<OwnedValue> {
     let part = &layout.partitions[column];
     let stored = layout
         .affinity(ColumnRole::Partition(column))
         .store(value.to_owned_value());
+    let argument = |got: &str| {
+        ArgumentError::new(
+            format!("partition key column {}", part.name),
+            if part.integer { "INTEGER" } else { "TEXT" },
+            got,
+        )
+    };
     match (part.integer, stored) {
         (true, v @ OwnedValue::Integer(_)) | (false, v @ OwnedValue::Text(_)) => Ok(v),
         // sqlite-vec stores NULL; vecsql refuses it (README, "Differences from sqlite-vec").
-        (_, OwnedValue::Null) => Err(SqlError::new(format!(
-            "Expected {} for partition key column {}, received NULL",
-            if part.integer { "integer" } else { "text" },
-            part.name
-        ))),
+        (_, OwnedValue::Null) => Err(argument("NULL")
+            .worded(format!(
+                "Expected {} for partition key column {}, received NULL",
+                if part.integer { "integer" } else { "text" },
+                part.name
+            ))
+            .into()),
         // "Parition" is sqlite-vec's spelling, kept so matching on the message still works.
-        (_, other) => Err(SqlError::new(format!(
-            "Parition key type mismatch: The partition key column {} has type {}, but {} was \
-             provided.",
-            part.name,
-            if part.integer { "INTEGER" } else { "TEXT" },
-            other.as_value().storage_class()
-        ))),
+        (_, other) => {
+            let got = other.as_value().storage_class();
+            Err(argument(got)
+                .worded(format!(
+                    "Parition key type mismatch: The partition key column {} has type {}, but \
+                     {got} was provided.",
+                    part.name,
+                    if part.integer { "INTEGER" } else { "TEXT" },
+                ))
+                .into())
+        }
     }
 }
 
 /// An auxiliary column's value: any value for an untyped column; for a typed one NULL or a
 /// value of the declared type after the column's affinity (sqlite-vec refuses any other
 /// storage class; vecsql converts as an ordinary table would, then refuses what remains).
-pub fn auxiliary_value(layout: &Layout, column: usize, value: OwnedValue) -> SqlResult<OwnedValue> {
+pub fn auxiliary_value(
+    layout: &Layout,
+    column: usize,
+    value: OwnedValue,
+) -> Vec0Result<OwnedValue> {
     let ty = layout.auxiliary_types[column];
     let stored = layout.affinity(ColumnRole::Auxiliary(column)).store(value);
     let fits = matches!(
@@ -254,19 +293,16 @@ pub fn auxiliary_value(layout: &Layout, column: usize, value: OwnedValue) -> Sql
     if fits {
         return Ok(stored);
     }
-    Err(SqlError::with_code(
-        rusqlite::ffi::SQLITE_CONSTRAINT,
-        format!(
-            "Auxiliary column type mismatch: The auxiliary column {} has type {}, but {} was \
+    Err(Vec0Error::Constraint(format!(
+        "Auxiliary column type mismatch: The auxiliary column {} has type {}, but {} was \
              provided.",
-            layout.auxiliary[column],
-            match ty {
-                AuxiliaryType::Text => "TEXT",
-                AuxiliaryType::Integer => "INTEGER",
-                AuxiliaryType::Float => "FLOAT",
-                _ => "BLOB",
-            },
-            stored.as_value().storage_class()
-        ),
-    ))
+        layout.auxiliary[column],
+        match ty {
+            AuxiliaryType::Text => "TEXT",
+            AuxiliaryType::Integer => "INTEGER",
+            AuxiliaryType::Float => "FLOAT",
+            _ => "BLOB",
+        },
+        stored.as_value().storage_class()
+    )))
 }

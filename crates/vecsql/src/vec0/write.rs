@@ -8,15 +8,22 @@ use super::layout::{ColumnRole, Layout};
 use super::storage::RowLocation;
 use super::table::Vec0Table;
 use super::values::{self, Purpose};
-use crate::error::{SqlError, SqlResult};
 use crate::ffi::vtab::Change;
 use crate::ffi::{OwnedValue, SqlArg, SqlValue};
+use crate::vec0::error::{ArgumentError, Vec0Error, Vec0Result};
 
-fn unique_violation(layout: &Layout) -> SqlError {
-    SqlError::with_code(
-        ffi::SQLITE_CONSTRAINT,
-        format!("UNIQUE constraint failed on {} primary key", layout.table),
-    )
+fn unique_violation(layout: &Layout) -> Vec0Error {
+    Vec0Error::Constraint(format!(
+        "UNIQUE constraint failed on {} primary key",
+        layout.table
+    ))
+}
+
+/// A key of the wrong type: `expected` is the key's declared type, `sentence` what users see.
+fn bad_key(expected: &str, got: &OwnedValue, sentence: String) -> Vec0Error {
+    ArgumentError::new("the primary key", expected, got.as_value().storage_class())
+        .worded(sentence)
+        .into()
 }
 
 #[derive(Default)]
@@ -28,7 +35,7 @@ pub(super) struct PreparedRow {
 }
 
 impl Vec0Table {
-    pub(super) fn apply(&mut self, change: &Change<'_>) -> SqlResult<Option<i64>> {
+    pub(super) fn apply(&mut self, change: &Change<'_>) -> Vec0Result<Option<i64>> {
         match (&change.old_rowid, &change.new_rowid) {
             (Some(old), None) => {
                 let rowid = self.resolve_key(old)?;
@@ -53,23 +60,23 @@ impl Vec0Table {
             (Some(old), Some(_)) => {
                 let rowid = self
                     .resolve_key(old)?
-                    .ok_or_else(|| SqlError::internal("UPDATE of a row that does not exist"))?;
+                    .ok_or_else(|| Vec0Error::internal("UPDATE of a row that does not exist"))?;
                 self.update_row(rowid, change)?;
                 Ok(None)
             }
-            (None, None) => Err(SqlError::internal("xUpdate without rowids")),
+            (None, None) => Err(Vec0Error::internal("xUpdate without rowids")),
         }
     }
 
     /// Links a row just written at `loc` into every index.
-    pub(super) fn index_insert(&self, loc: RowLocation, row: &PreparedRow) -> SqlResult<()> {
+    pub(super) fn index_insert(&self, loc: RowLocation, row: &PreparedRow) -> Vec0Result<()> {
         for index in &self.indexes {
             index.insert(&self.storage, loc, &row.vectors[index.column])?;
         }
         Ok(())
     }
 
-    pub(super) fn index_remove(&self, rowid: i64) -> SqlResult<()> {
+    pub(super) fn index_remove(&self, rowid: i64) -> Vec0Result<()> {
         for index in &self.indexes {
             index.remove(&self.storage, rowid)?;
         }
@@ -83,7 +90,7 @@ impl Vec0Table {
         loc: RowLocation,
         row: &PreparedRow,
         changed: &[bool],
-    ) -> SqlResult<()> {
+    ) -> Vec0Result<()> {
         for index in &self.indexes {
             if changed.get(index.column).copied().unwrap_or(true) {
                 index.insert(&self.storage, loc, &row.vectors[index.column])?;
@@ -95,7 +102,7 @@ impl Vec0Table {
     }
 
     /// The internal rowid of the row with key `key` (rowid or primary key value).
-    pub(super) fn resolve_key(&self, key: &SqlValue<'_>) -> SqlResult<Option<i64>> {
+    pub(super) fn resolve_key(&self, key: &SqlValue<'_>) -> Vec0Result<Option<i64>> {
         match key {
             SqlValue::Integer(i) if !self.layout().text_primary_key() => {
                 Ok(self.storage.locate(*i)?.map(|l| l.rowid))
@@ -104,11 +111,19 @@ impl Vec0Table {
                 self.storage.rowid_for_text_key(t)
             }
             SqlValue::Null => Ok(None),
-            other => Err(SqlError::new(format!(
-                "vec0 table {}: a {} cannot be a key here",
-                self.layout().table,
-                other.storage_class()
-            ))),
+            other => Err(bad_key(
+                if self.layout().text_primary_key() {
+                    "TEXT"
+                } else {
+                    "INTEGER"
+                },
+                &other.to_owned_value(),
+                format!(
+                    "vec0 table {}: a {} cannot be a key here",
+                    self.layout().table,
+                    other.storage_class()
+                ),
+            )),
         }
     }
 
@@ -118,7 +133,7 @@ impl Vec0Table {
         values: &[OwnedValue],
         args: &[SqlArg<'_>],
         purpose: Purpose,
-    ) -> SqlResult<PreparedRow> {
+    ) -> Vec0Result<PreparedRow> {
         let layout = self.layout();
         let mut row = PreparedRow::default();
         for (i, role) in layout.columns.iter().enumerate() {
@@ -158,7 +173,7 @@ impl Vec0Table {
         &mut self,
         change: &Change<'_>,
         new_rowid: SqlValue<'_>,
-    ) -> SqlResult<Option<i64>> {
+    ) -> Vec0Result<Option<i64>> {
         // The key gets the key column's affinity, as in an ordinary table: `'7'` and `7.0`
         // are the integer key 7, `7` for a text key is `'7'`.
         let affinity = self.layout().affinity(ColumnRole::Key);
@@ -174,11 +189,15 @@ impl Vec0Table {
         let (explicit_rowid, text_key) = if self.layout().text_primary_key() {
             match key {
                 OwnedValue::Text(t) => (None, Some(t.into_bytes())),
-                _ => {
-                    return Err(SqlError::new(format!(
-                        "The {table} virtual table was declared with a TEXT primary key, but a \
-                         non-TEXT value was provided in an INSERT."
-                    )))
+                other => {
+                    return Err(bad_key(
+                        "TEXT",
+                        &other,
+                        format!(
+                            "The {table} virtual table was declared with a TEXT primary key, but \
+                             a non-TEXT value was provided in an INSERT."
+                        ),
+                    ))
                 }
             }
         } else {
@@ -188,10 +207,17 @@ impl Vec0Table {
                 }
                 (OwnedValue::Null, OwnedValue::Null) => (None, None),
                 // "allows" is sqlite-vec's spelling, kept so matching on the message works.
-                _ => {
-                    return Err(SqlError::new(format!(
-                        "Only integers are allows for primary key values on {table}"
-                    )))
+                (key, rowid) => {
+                    let got = if matches!(key, OwnedValue::Null) {
+                        rowid
+                    } else {
+                        key
+                    };
+                    return Err(bad_key(
+                        "INTEGER",
+                        &got,
+                        format!("Only integers are allows for primary key values on {table}"),
+                    ));
                 }
             }
         };
@@ -212,7 +238,7 @@ impl Vec0Table {
                 _ => continue,
             };
             if !matches!(values.get(i), None | Some(OwnedValue::Null)) {
-                return Err(SqlError::new(format!(
+                return Err(Vec0Error::plan(format!(
                     "A value was provided for the hidden \"{name}\" column."
                 )));
             }
@@ -248,11 +274,11 @@ impl Vec0Table {
         explicit_rowid: Option<i64>,
         text_key: Option<&[u8]>,
         row: &PreparedRow,
-    ) -> SqlResult<Option<i64>> {
+    ) -> Vec0Result<Option<i64>> {
         let free = self.storage.find_free_slot(&row.partitions)?;
         let rowid = match self.storage.insert_rowid(explicit_rowid, text_key, free) {
             Ok(rowid) => rowid,
-            Err(e) if e.code & 0xff == ffi::SQLITE_CONSTRAINT => return Ok(None),
+            Err(e) if e.code() & 0xff == ffi::SQLITE_CONSTRAINT => return Ok(None),
             Err(e) => return Err(e),
         };
         let (chunk_id, offset) = match free {
@@ -285,7 +311,7 @@ impl Vec0Table {
         rowid: i64,
         row: &PreparedRow,
         changed: &[bool],
-    ) -> SqlResult<()> {
+    ) -> Vec0Result<()> {
         let (chunk_id, offset) = self.storage.allocate_slot(&row.partitions)?;
         let loc = RowLocation {
             rowid,
@@ -297,7 +323,7 @@ impl Vec0Table {
         self.index_moved(loc, row, changed)
     }
 
-    pub(super) fn write_at(&self, loc: RowLocation, row: &PreparedRow) -> SqlResult<()> {
+    pub(super) fn write_at(&self, loc: RowLocation, row: &PreparedRow) -> Vec0Result<()> {
         self.storage
             .set_slot(loc.chunk_id, loc.offset, Some(loc.rowid))?;
         for (i, bytes) in row.vectors.iter().enumerate() {
@@ -312,7 +338,7 @@ impl Vec0Table {
         Ok(())
     }
 
-    pub(super) fn delete_row(&self, rowid: i64) -> SqlResult<()> {
+    pub(super) fn delete_row(&self, rowid: i64) -> Vec0Result<()> {
         let Some(loc) = self.storage.locate(rowid)? else {
             return Ok(());
         };
@@ -323,7 +349,7 @@ impl Vec0Table {
 
     /// Frees the row's slot and erases its data there and its per-row data, keeping its
     /// `{t}_rowids` entry.
-    pub(super) fn clear_row_data(&self, loc: RowLocation) -> SqlResult<()> {
+    pub(super) fn clear_row_data(&self, loc: RowLocation) -> Vec0Result<()> {
         if !self.layout().auxiliary.is_empty() {
             self.storage.delete_auxiliary(loc.rowid)?;
         }
@@ -331,7 +357,7 @@ impl Vec0Table {
     }
 
     /// The row's current values in column order (what an UPDATE leaves unchanged).
-    pub(super) fn current_values(&self, loc: RowLocation) -> SqlResult<Vec<OwnedValue>> {
+    pub(super) fn current_values(&self, loc: RowLocation) -> Vec0Result<Vec<OwnedValue>> {
         let layout = self.layout();
         let partitions = self.storage.partition_values(loc.chunk_id)?;
         layout
@@ -356,11 +382,11 @@ impl Vec0Table {
             .collect()
     }
 
-    pub(super) fn update_row(&mut self, rowid: i64, change: &Change<'_>) -> SqlResult<()> {
+    pub(super) fn update_row(&mut self, rowid: i64, change: &Change<'_>) -> Vec0Result<()> {
         let loc = self
             .storage
             .locate(rowid)?
-            .ok_or_else(|| SqlError::internal(format!("row {rowid} has no location")))?;
+            .ok_or_else(|| Vec0Error::internal(format!("row {rowid} has no location")))?;
         let mut values = self.current_values(loc)?;
         // The stored key and partition values, before the UPDATE's new values replace them.
         let old_key = values[0].clone();
@@ -409,7 +435,13 @@ impl Vec0Table {
             let (explicit, text) = match &new_key {
                 OwnedValue::Integer(i) => (Some(*i), None),
                 OwnedValue::Text(t) => (None, Some(t.as_bytes().to_vec())),
-                _ => return Err(SqlError::new("vec0: invalid new key")),
+                other => {
+                    return Err(bad_key(
+                        "INTEGER or TEXT",
+                        other,
+                        "vec0: invalid new key".to_string(),
+                    ))
+                }
             };
             // A text key keeps its internal rowid: only the key text changes.
             let keep = if self.layout().text_primary_key() {

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod index;
+pub mod oracle;
 
 use rusqlite::types::Value;
 use rusqlite::{Connection, Params};

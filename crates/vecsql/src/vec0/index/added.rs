@@ -9,9 +9,9 @@
 //! statement; the connection that ran the command changes its own table in place.
 
 use super::IndexConfig;
-use crate::error::{SqlError, SqlResult};
 use crate::ffi::connection::Connection;
 use crate::ffi::{OwnedValue, SqlValue};
+use crate::vec0::error::{Vec0Error, Vec0Result};
 use crate::vec0::layout::Layout;
 use crate::vec0::schema::{parse_definition, vector_type_name};
 
@@ -21,7 +21,7 @@ pub fn info_key(name: &str) -> String {
 }
 
 /// Applies the stored index changes to `layout` (when an existing table connects).
-pub fn apply_stored(conn: &Connection, layout: &mut Layout) -> SqlResult<()> {
+pub fn apply_stored(conn: &Connection, layout: &mut Layout) -> Vec0Result<()> {
     let rows = conn
         .prepare(&format!(
             "SELECT key, value FROM {} WHERE key LIKE 'index:%'",
@@ -29,13 +29,7 @@ pub fn apply_stored(conn: &Connection, layout: &mut Layout) -> SqlResult<()> {
         ))?
         .query(&[])?;
     for row in rows {
-        let damaged = |what: &str| {
-            SqlError::corrupt(format!(
-                "vec0 table {}: shadow table {} is damaged: {what}",
-                layout.table,
-                layout.shadow("info")
-            ))
-        };
+        let damaged = |what: &str| Vec0Error::damaged(&layout.shadow("info"), what);
         let (Some(OwnedValue::Text(key)), Some(OwnedValue::Text(clause))) =
             (row.first(), row.get(1))
         else {
@@ -74,7 +68,7 @@ pub fn parse_clause(layout: &Layout, i: usize, clause: &str) -> Result<IndexConf
         v.metric.name()
     );
     let def = parse_definition(std::slice::from_ref(&column)).map_err(|e| e.to_string())?;
-    let one = Layout::new(&layout.schema, &layout.table, &def)?;
+    let one = Layout::new(&layout.schema, &layout.table, &def).map_err(|e| e.to_string())?;
     one.vectors
         .into_iter()
         .next()
@@ -83,24 +77,25 @@ pub fn parse_clause(layout: &Layout, i: usize, clause: &str) -> Result<IndexConf
 }
 
 /// Stores vector column `name`'s index clause ('' for none).
-pub fn store(conn: &Connection, layout: &Layout, name: &str, clause: &str) -> SqlResult<()> {
+pub fn store(conn: &Connection, layout: &Layout, name: &str, clause: &str) -> Vec0Result<()> {
     let key = info_key(name);
-    conn.prepare(&format!(
-        "INSERT OR REPLACE INTO {}(key, value) VALUES (?, ?)",
-        layout.qualified("info")
-    ))?
-    .execute(&[
-        SqlValue::Text(key.as_bytes()),
-        SqlValue::Text(clause.as_bytes()),
-    ])
+    Ok(conn
+        .prepare(&format!(
+            "INSERT OR REPLACE INTO {}(key, value) VALUES (?, ?)",
+            layout.qualified("info")
+        ))?
+        .execute(&[
+            SqlValue::Text(key.as_bytes()),
+            SqlValue::Text(clause.as_bytes()),
+        ])?)
 }
 
 /// Makes every other connection read the schema again (and so connect to the table again)
 /// before its next statement. A view is created and dropped: unlike `DROP TABLE`, dropping a
 /// view frees no pages, so SQLite allows it while the command's own statement runs.
-pub fn announce(conn: &Connection, layout: &Layout) -> SqlResult<()> {
+pub fn announce(conn: &Connection, layout: &Layout) -> Vec0Result<()> {
     let view = layout.qualified("index_changed");
-    conn.execute_batch(&format!(
+    Ok(conn.execute_batch(&format!(
         "CREATE VIEW {view} AS SELECT 1; DROP VIEW {view};"
-    ))
+    ))?)
 }

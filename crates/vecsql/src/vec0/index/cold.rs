@@ -30,9 +30,9 @@ use vecsql_core::hnsw::{
     read_header, read_node, search_graph, Adjacency, F32Query, HnswError, NodeId, StoredShape,
 };
 
-use crate::error::{SqlError, SqlResult};
 use crate::ffi::connection::Blob;
 use crate::ffi::{OwnedValue, SqlValue};
+use crate::vec0::error::{Vec0Error, Vec0Result};
 use crate::vec0::storage::{RowLocation, Storage};
 
 /// Walks in the file a connection makes at most before it loads the copy.
@@ -103,7 +103,7 @@ pub struct ColdSource<'a> {
     /// The stored bytes of one vector as f32 (the column's element type converted).
     pub to_f32: &'a dyn Fn(&[u8]) -> Vec<f32>,
     /// The error for damage found on the way, naming the index tables.
-    pub damaged: &'a dyn Fn(&dyn std::fmt::Display) -> SqlError,
+    pub damaged: &'a dyn Fn(&dyn std::fmt::Display) -> Vec0Error,
 }
 
 /// The stored graph as an [`Adjacency`]: lists and vectors read on first use. Errors stop the
@@ -115,7 +115,7 @@ pub struct ColdGraph<'a, 'c> {
     /// Closed when the walk ends (an open handle would hold the read transaction).
     chunks: RefCell<HashMap<i64, Blob>>,
     cache: RefCell<&'c mut ColdCache>,
-    error: RefCell<Option<SqlError>>,
+    error: RefCell<Option<Vec0Error>>,
 }
 
 impl<'a, 'c> ColdGraph<'a, 'c> {
@@ -128,7 +128,7 @@ impl<'a, 'c> ColdGraph<'a, 'c> {
         }
     }
 
-    fn fail(&self, e: SqlError) {
+    fn fail(&self, e: Vec0Error) {
         self.error.borrow_mut().get_or_insert(e);
     }
 
@@ -137,7 +137,7 @@ impl<'a, 'c> ColdGraph<'a, 'c> {
     }
 
     /// The node id of `rowid`, reading its row on first use.
-    fn id_of(&self, rowid: i64) -> SqlResult<NodeId> {
+    fn id_of(&self, rowid: i64) -> Vec0Result<NodeId> {
         if let Some(&id) = self.cache.borrow().ids.get(&rowid) {
             return Ok(id);
         }
@@ -176,7 +176,7 @@ impl<'a, 'c> ColdGraph<'a, 'c> {
     }
 
     /// The location and vector of node `id` (`None` for a node without a row).
-    fn vector_of(&self, id: NodeId) -> SqlResult<Option<(RowLocation, Vec<f32>)>> {
+    fn vector_of(&self, id: NodeId) -> Vec0Result<Option<(RowLocation, Vec<f32>)>> {
         if let Some(v) = self.cache.borrow().vectors.get(&id) {
             return Ok(v.clone());
         }
@@ -240,7 +240,7 @@ impl<'a, 'c> ColdGraph<'a, 'c> {
         k: usize,
         ef: usize,
         accept: Option<&dyn Fn(&RowLocation) -> bool>,
-    ) -> SqlResult<Vec<(f32, RowLocation)>> {
+    ) -> Vec0Result<Vec<(f32, RowLocation)>> {
         let q = F32Query::new(metric, query);
         let filter = |id: NodeId| match self.location(id) {
             Some(loc) => accept.is_none_or(|a| a(&loc)),

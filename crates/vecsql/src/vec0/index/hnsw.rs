@@ -46,13 +46,15 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 use vecsql_core::distance::batch::unpack_f32;
-use vecsql_core::hnsw::{self, BinarySpace, F32Space, Hnsw, HnswParams, Int8Space, NodeId};
+use vecsql_core::hnsw::{
+    self, BinarySpace, F32Space, Hnsw, HnswError, HnswParams, Int8Space, NodeId,
+};
 use vecsql_core::topk::{rescore, Ranked};
 
 use super::cold::{load_estimate, ColdCache, ColdGraph, ColdSource, COLD_QUERIES};
 use super::{IndexConfig, Knob, Quantizer, Tuning, MAX_EF};
-use crate::error::{SqlError, SqlResult};
 use crate::ffi::{OwnedValue, SqlValue};
+use crate::vec0::error::{Vec0Error, Vec0Result};
 use crate::vec0::layout::{ElementType, Layout, VectorColumn};
 use crate::vec0::query::scan::{chunk_distances, Neighbour, Query};
 use crate::vec0::storage::{AlignedChunk, RowLocation, Storage};
@@ -362,17 +364,34 @@ impl HnswIndex {
     }
 
     /// Damage, in either index table: SQLITE_CORRUPT_VTAB naming both.
-    fn damaged(&self, storage: &Storage, e: &dyn std::fmt::Display) -> SqlError {
-        SqlError::corrupt(format!(
-            "vec0 table {}: the index of column \"{}\" ({}, {}) is damaged: {e}; \
-             rebuild it with insert into {}({}) values ('rebuild-index')",
-            storage.layout.table,
-            self.vector.name,
-            storage.layout.shadow(&nodes_suffix(self.column)),
-            storage.layout.shadow(&meta_suffix(self.column)),
-            storage.layout.table,
-            storage.layout.table
-        ))
+    /// Damage in this index's tables, found in its node rows (`SQLITE_CORRUPT_VTAB`; the
+    /// message names both tables).
+    fn damaged(&self, storage: &Storage, e: &dyn std::fmt::Display) -> Vec0Error {
+        self.damaged_in(storage, &nodes_suffix(self.column), e)
+    }
+
+    /// A graph the core refused to read: in the header (`{t}_hnswNN_meta`) or a node row.
+    fn graph_damaged(&self, storage: &Storage, e: &HnswError) -> Vec0Error {
+        match e {
+            HnswError::CorruptHeader(_) => self.damaged_in(storage, &meta_suffix(self.column), e),
+            _ => self.damaged(storage, e),
+        }
+    }
+
+    fn damaged_in(&self, storage: &Storage, suffix: &str, e: &dyn std::fmt::Display) -> Vec0Error {
+        Vec0Error::corrupt(
+            &storage.layout.shadow(suffix),
+            format!(
+                "vec0 table {}: the index of column \"{}\" ({}, {}) is damaged: {e}; rebuild it \
+                 with insert into {}({}) values ('rebuild-index')",
+                storage.layout.table,
+                self.vector.name,
+                storage.layout.shadow(&nodes_suffix(self.column)),
+                storage.layout.shadow(&meta_suffix(self.column)),
+                storage.layout.table,
+                storage.layout.table
+            ),
+        )
     }
 
     fn params(&self, tuning: Tuning) -> HnswParams {
@@ -420,7 +439,7 @@ impl HnswIndex {
     }
 
     /// The key of the shared copies: the database file's name, the table and the column.
-    fn key(&self, storage: &Storage) -> SqlResult<Option<&Key>> {
+    fn key(&self, storage: &Storage) -> Vec0Result<Option<&Key>> {
         if self.key.get().is_none() {
             let rows = storage.query(
                 "SELECT file FROM pragma_database_list WHERE name = ?",
@@ -440,7 +459,7 @@ impl HnswIndex {
         Ok(self.key.get().and_then(|k| k.as_ref()))
     }
 
-    fn stored_generation(&self, storage: &Storage) -> SqlResult<i64> {
+    fn stored_generation(&self, storage: &Storage) -> Vec0Result<i64> {
         let rows = storage.query(
             &format!(
                 "SELECT value FROM {} WHERE key = 'generation'",
@@ -450,17 +469,21 @@ impl HnswIndex {
         )?;
         match rows.first().and_then(|r| r.first()) {
             Some(OwnedValue::Integer(g)) => Ok(*g),
-            _ => Err(SqlError::corrupt(format!(
-                "vec0 table {}: the index of column \"{}\" has no generation counter (damaged {}_{})",
-                storage.layout.table,
-                self.vector.name,
-                storage.layout.table,
-                meta_suffix(self.column)
-            ))),
+            _ => Err(Vec0Error::corrupt(
+                &storage.layout.shadow(&meta_suffix(self.column)),
+                format!(
+                    "vec0 table {}: the index of column \"{}\" has no generation counter \
+                     (damaged {}_{})",
+                    storage.layout.table,
+                    self.vector.name,
+                    storage.layout.table,
+                    meta_suffix(self.column)
+                ),
+            )),
         }
     }
 
-    fn stored_header(&self, storage: &Storage) -> SqlResult<Option<Vec<u8>>> {
+    fn stored_header(&self, storage: &Storage) -> Vec0Result<Option<Vec<u8>>> {
         let rows = storage.query(
             &format!(
                 "SELECT value FROM {} WHERE key = 'header'",
@@ -480,7 +503,7 @@ impl HnswIndex {
     /// process, this one's (or the shared one) brought up to date from the log, or a full load,
     /// in that order of preference. `pending` is a row the caller is about to link (see
     /// [`load`](Self::load)).
-    fn current(&self, storage: &Storage, pending: Option<i64>) -> SqlResult<Arc<Loaded>> {
+    fn current(&self, storage: &Storage, pending: Option<i64>) -> Vec0Result<Arc<Loaded>> {
         let generation = self.stored_generation(storage)?;
         if let Some(l) = self.state.borrow().as_ref() {
             if l.generation == generation {
@@ -553,7 +576,7 @@ impl HnswIndex {
         &'a self,
         storage: &Storage,
         pending: Option<i64>,
-    ) -> SqlResult<RefMut<'a, Loaded>> {
+    ) -> Vec0Result<RefMut<'a, Loaded>> {
         drop(self.current(storage, pending)?);
         let mut state = self.state.borrow_mut();
         let arc = state.as_mut().expect("current() set the copy");
@@ -578,7 +601,7 @@ impl HnswIndex {
         storage: &Storage,
         base: Arc<Loaded>,
         generation: i64,
-    ) -> SqlResult<Option<Loaded>> {
+    ) -> Vec0Result<Option<Loaded>> {
         let behind = generation - base.generation;
         if !(1..=LOG_KEEP).contains(&behind) {
             return Ok(None);
@@ -655,7 +678,7 @@ impl HnswIndex {
     /// would (so the graph, and the stored bytes, do not depend on whether this connection had
     /// a fresh copy); graph nodes without a row are removed. Those repairs are written with
     /// the next write to the index.
-    fn load(&self, storage: &Storage, generation: i64, pending: Option<i64>) -> SqlResult<Loaded> {
+    fn load(&self, storage: &Storage, generation: i64, pending: Option<i64>) -> Vec0Result<Loaded> {
         let tuning = self.read_tuning(storage)?;
         let mut graph = match self.stored_header(storage)? {
             Some(h) => {
@@ -666,6 +689,7 @@ impl HnswIndex {
                     ),
                     &[],
                 )?;
+                // Damage, in either index table: SQLITE_CORRUPT_VTAB naming both.
                 let damaged = |e: &dyn std::fmt::Display| self.damaged(storage, e);
                 let rows = nodes
                     .into_iter()
@@ -680,8 +704,9 @@ impl HnswIndex {
                             }
                         }
                     })
-                    .collect::<SqlResult<Vec<_>>>()?;
-                let mut graph = Hnsw::load(&h, rows.into_iter()).map_err(|e| damaged(&e))?;
+                    .collect::<Vec0Result<Vec<_>>>()?;
+                let mut graph = Hnsw::load(&h, rows.into_iter())
+                    .map_err(|e| self.graph_damaged(storage, &e))?;
                 graph.set_ef_construction(tuning.ef_construction);
                 graph
             }
@@ -765,7 +790,7 @@ impl HnswIndex {
 
     /// Writes what changed in the graph and moves the generation on; `rows` are the rows
     /// whose vector or location changed (for the log).
-    fn persist(&self, storage: &Storage, l: &mut Loaded, rows: &[i64]) -> SqlResult<()> {
+    fn persist(&self, storage: &Storage, l: &mut Loaded, rows: &[i64]) -> Vec0Result<()> {
         let dirty = l.graph.take_dirty();
         let nodes = self.nodes(storage);
         let mut logged: BTreeSet<i64> = dirty.removed.iter().copied().collect();
@@ -801,7 +826,7 @@ impl HnswIndex {
         storage: &Storage,
         l: &mut Loaded,
         change: Option<(&BTreeSet<i64>, &[i64])>,
-    ) -> SqlResult<()> {
+    ) -> Vec0Result<()> {
         let meta = self.meta(storage);
         storage.execute(
             &format!("UPDATE {meta} SET value = value + 1 WHERE key = 'generation'"),
@@ -830,7 +855,7 @@ impl HnswIndex {
     }
 
     /// The stored knobs (the declared ones where none are stored).
-    fn read_tuning(&self, storage: &Storage) -> SqlResult<Tuning> {
+    fn read_tuning(&self, storage: &Storage) -> Vec0Result<Tuning> {
         let rows = storage.query(
             &format!(
                 "SELECT value FROM {} WHERE key = 'config'",
@@ -848,7 +873,7 @@ impl HnswIndex {
     }
 
     /// The knobs in force (as stored by any connection).
-    pub fn tuning(&self, storage: &Storage) -> SqlResult<Tuning> {
+    pub fn tuning(&self, storage: &Storage) -> Vec0Result<Tuning> {
         if self.may_walk_cold() {
             return self.read_tuning(storage);
         }
@@ -857,7 +882,7 @@ impl HnswIndex {
 
     /// A table command's knob: stored in the `config` row (so every connection sees it) and
     /// applied to this copy; the generation moves on so other connections reload.
-    pub fn tune(&self, storage: &Storage, knob: Knob) -> SqlResult<()> {
+    pub fn tune(&self, storage: &Storage, knob: Knob) -> Vec0Result<()> {
         let mut l = self.current_mut(storage, None)?;
         let tuning = knob.apply(l.tuning);
         l.tuning = tuning;
@@ -876,7 +901,7 @@ impl HnswIndex {
     }
 
     /// Links a new row (its vector as stored in the column's element type).
-    pub fn insert(&self, storage: &Storage, loc: RowLocation, vector: &[u8]) -> SqlResult<()> {
+    pub fn insert(&self, storage: &Storage, loc: RowLocation, vector: &[u8]) -> Vec0Result<()> {
         let mut l = self.current_mut(storage, Some(loc.rowid))?;
         if l.graph.node_of(loc.rowid).is_some() {
             let Loaded { graph, nav, .. } = &mut *l;
@@ -888,7 +913,7 @@ impl HnswIndex {
     }
 
     /// Unlinks a deleted row and repairs its neighbours' links.
-    pub fn remove(&self, storage: &Storage, rowid: i64) -> SqlResult<()> {
+    pub fn remove(&self, storage: &Storage, rowid: i64) -> Vec0Result<()> {
         let mut l = self.current_mut(storage, None)?;
         let Loaded {
             graph,
@@ -905,7 +930,7 @@ impl HnswIndex {
     }
 
     /// Records that a row's vector moved to another slot (its links are unchanged).
-    pub fn relocate(&self, storage: &Storage, loc: RowLocation) -> SqlResult<()> {
+    pub fn relocate(&self, storage: &Storage, loc: RowLocation) -> Vec0Result<()> {
         let mut l = self.current_mut(storage, None)?;
         if let Some(id) = l.graph.node_of(loc.rowid) {
             set_location(&mut l.locations, id, loc);
@@ -914,7 +939,7 @@ impl HnswIndex {
     }
 
     /// Drops the graph and links every row again, in rowid order.
-    pub fn rebuild(&self, storage: &Storage) -> SqlResult<()> {
+    pub fn rebuild(&self, storage: &Storage) -> Vec0Result<()> {
         let generation = self.stored_generation(storage)?;
         storage.execute(&format!("DELETE FROM {}", self.nodes(storage)), &[])?;
         storage.execute(
@@ -949,7 +974,7 @@ impl HnswIndex {
 
     /// Empties the index tables for 'drop-index' (SQLite refuses `DROP TABLE` while the
     /// command's statement runs), keeping the generation, moved on, for a later re-creation.
-    pub fn clear(&self, storage: &Storage) -> SqlResult<()> {
+    pub fn clear(&self, storage: &Storage) -> Vec0Result<()> {
         storage.execute(&format!("DELETE FROM {}", self.nodes(storage)), &[])?;
         storage.execute(
             &format!(
@@ -969,12 +994,12 @@ impl HnswIndex {
         Ok(())
     }
 
-    pub fn stats(&self, storage: &Storage) -> SqlResult<IndexStats> {
+    pub fn stats(&self, storage: &Storage) -> Vec0Result<IndexStats> {
         // A graph that will be walked in the file: the header says as much, and planning the
         // query must not load a copy. Smaller ones are loaded here (and checked in full).
         if self.may_walk_cold() {
             if let Some(h) = self.stored_header(storage)? {
-                let shape = hnsw::read_header(&h).map_err(|e| self.damaged(storage, &e))?;
+                let shape = hnsw::read_header(&h).map_err(|e| self.graph_damaged(storage, &e))?;
                 if shape.count >= self.read_tuning(storage)?.cold_walk_min_nodes as u64 {
                     return Ok(IndexStats {
                         nodes: shape.count as usize,
@@ -998,7 +1023,7 @@ impl HnswIndex {
         k: usize,
         ef: usize,
         accept: Option<&Accept>,
-    ) -> SqlResult<Vec<Neighbour>> {
+    ) -> Vec0Result<Vec<Neighbour>> {
         if k == 0 {
             return Ok(Vec::new());
         }
@@ -1032,7 +1057,7 @@ impl HnswIndex {
         }
         let vb = self.vector.vector_bytes();
         let metric = self.vector.metric;
-        let exact = |id: NodeId| -> SqlResult<Option<f64>> {
+        let exact = |id: NodeId| -> Vec0Result<Option<f64>> {
             let Some(loc) = location(id) else {
                 return Ok(None);
             };
@@ -1093,7 +1118,7 @@ impl HnswIndex {
         k: usize,
         ef: usize,
         accept: Option<&Accept>,
-    ) -> SqlResult<Option<Vec<Neighbour>>> {
+    ) -> Vec0Result<Option<Vec<Neighbour>>> {
         if !self.may_walk_cold() {
             self.cold.borrow_mut().take();
             return Ok(None);
@@ -1110,7 +1135,8 @@ impl HnswIndex {
         let tuning = self.read_tuning(storage)?;
         let mut cold = self.cold.borrow_mut();
         if !cold.as_ref().is_some_and(|c| c.is_at(generation, &header)) {
-            let c = ColdCache::new(generation, header).map_err(|e| self.damaged(storage, &e))?;
+            let c =
+                ColdCache::new(generation, header).map_err(|e| self.graph_damaged(storage, &e))?;
             if c.nodes() < tuning.cold_walk_min_nodes as u64 {
                 return Ok(None);
             }
@@ -1153,7 +1179,7 @@ impl HnswIndex {
         // The rows returned are located with every check and scored with the column's exact
         // distance, by the core's rescoring as a copy's results are.
         let vb = self.vector.vector_bytes();
-        let exact = |(_, walked): (f32, RowLocation)| -> SqlResult<_> {
+        let exact = |(_, walked): (f32, RowLocation)| -> Vec0Result<_> {
             let Some(location) = storage.locate(walked.rowid)? else {
                 return Ok(None);
             };

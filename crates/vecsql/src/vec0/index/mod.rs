@@ -15,10 +15,13 @@
 //! and mapped onto it (see [`IndexConfig::from_spec`]).
 
 pub mod added;
+pub mod clause_error;
 mod cold;
 pub mod hnsw;
 pub mod status;
 
+pub use self::clause_error::{IndexClauseError, KnobError};
+use super::error::DefinitionError;
 use super::layout::{ElementType, Metric};
 use super::schema::IndexSpec;
 
@@ -80,23 +83,39 @@ pub const MAX_OVERSAMPLE: usize = 128;
 /// sqlite-vec 0.1.10's bound on `ivf(nlist=...)` and `ivf(nprobe=...)`.
 pub const MAX_IVF_LISTS: usize = 65536;
 
-fn integer(kind: &str, key: &str, value: &str, min: usize, max: usize) -> Result<usize, String> {
+fn integer(
+    kind: &str,
+    key: &str,
+    value: &str,
+    min: usize,
+    max: usize,
+) -> Result<usize, IndexClauseError> {
     match value.parse::<usize>() {
         Ok(n) if (min..=max).contains(&n) => Ok(n),
-        _ => Err(format!(
-            "indexed by {kind}(): {key} must be an integer from {min} to {max}, got '{value}'"
-        )),
+        _ => Err(IndexClauseError::OutOfRange {
+            kind: kind.to_string(),
+            key: key.to_string(),
+            min,
+            max,
+            got: value.to_string(),
+        }),
     }
 }
 
-fn quantizer(kind: &str, key: &str, value: &str) -> Result<Quantizer, String> {
+fn unknown_quantizer(kind: &str, key: &str, value: &str) -> IndexClauseError {
+    IndexClauseError::UnknownQuantizer {
+        kind: kind.to_string(),
+        key: key.to_string(),
+        got: value.to_string(),
+    }
+}
+
+fn quantizer(kind: &str, key: &str, value: &str) -> Result<Quantizer, IndexClauseError> {
     match value.to_ascii_lowercase().as_str() {
         "none" | "float" | "f32" => Ok(Quantizer::None),
         "int8" | "i8" => Ok(Quantizer::Int8),
         "binary" | "bit" => Ok(Quantizer::Binary),
-        _ => Err(format!(
-            "indexed by {kind}(): {key} must be none, int8 or binary, got '{value}'"
-        )),
+        _ => Err(unknown_quantizer(kind, key, value)),
     }
 }
 
@@ -123,8 +142,9 @@ impl IndexConfig {
         spec: &IndexSpec,
         element: ElementType,
         metric: Metric,
-    ) -> Result<IndexConfig, String> {
+    ) -> Result<IndexConfig, IndexClauseError> {
         let kind = spec.kind.as_str();
+        let named = || kind.to_string();
         let mut config = IndexConfig {
             m: DEFAULT_M,
             ef_construction: DEFAULT_EF_CONSTRUCTION,
@@ -134,10 +154,12 @@ impl IndexConfig {
             declared_kind: kind.to_string(),
             cold_walk_min_nodes: DEFAULT_COLD_WALK_MIN_NODES,
         };
-        let unknown = |key: &str, allowed: &str| {
-            Err(format!(
-                "indexed by {kind}(): unknown parameter '{key}' (allowed: {allowed})"
-            ))
+        let unknown = |key: &str, allowed: &'static str| {
+            Err(IndexClauseError::UnknownParameter {
+                kind: named(),
+                key: key.to_string(),
+                allowed,
+            })
         };
         match kind {
             "hnsw" => {
@@ -184,10 +206,7 @@ impl IndexConfig {
                 if has("search_list_size")
                     && (has("search_list_size_search") || has("search_list_size_insert"))
                 {
-                    return Err(format!(
-                        "indexed by {kind}(): search_list_size cannot be combined with \
-                         search_list_size_search or search_list_size_insert"
-                    ));
+                    return Err(IndexClauseError::SearchListSizeCombined { kind: named() });
                 }
             }
             "rescore" => {
@@ -218,12 +237,7 @@ impl IndexConfig {
                                 "none" => Quantizer::None,
                                 "int8" => Quantizer::Int8,
                                 "binary" => Quantizer::Binary,
-                                _ => {
-                                    return Err(format!(
-                                        "indexed by {kind}(): quantizer must be none, int8 or \
-                                         binary, got '{value}'"
-                                    ))
-                                }
+                                _ => return Err(unknown_quantizer(kind, key, value)),
                             }
                         }
                         "oversample" => {
@@ -234,35 +248,27 @@ impl IndexConfig {
                 }
                 if let Some(nprobe) = nprobe {
                     if nlist > 0 && nprobe > nlist {
-                        return Err(format!(
-                            "indexed by {kind}(): nprobe ({nprobe}) cannot exceed nlist ({nlist})"
-                        ));
+                        return Err(IndexClauseError::NprobeAboveNlist {
+                            kind: named(),
+                            nprobe,
+                            nlist,
+                        });
                     }
                 }
                 if config.oversample.is_some_and(|o| o > 1) && config.quantizer == Quantizer::None {
-                    return Err(format!(
-                        "indexed by {kind}(): oversample > 1 needs quantizer=int8 or binary"
-                    ));
+                    return Err(IndexClauseError::OversampleWithoutQuantizer { kind: named() });
                 }
             }
-            other => {
-                return Err(format!(
-                    "unknown index type '{other}' in 'indexed by {other}(...)': vecsql has hnsw \
-                     (and accepts sqlite-vec's diskann, rescore and ivf spellings)"
-                ))
-            }
+            _ => return Err(IndexClauseError::UnknownKind { kind: named() }),
         }
         if element == ElementType::Bit && config.quantizer != Quantizer::None {
-            return Err(format!(
-                "indexed by {kind}(): a bit column is already binary; drop the quantizer"
-            ));
+            return Err(IndexClauseError::QuantizerOnBitColumn { kind: named() });
         }
         if metric == Metric::L1 && config.quantizer != Quantizer::None {
-            return Err(format!(
-                "indexed by {kind}(): the {} quantizer does not approximate l1 distances; use \
-                 quantizer=none",
-                config.quantizer.name()
-            ));
+            return Err(IndexClauseError::QuantizerWithL1 {
+                kind: named(),
+                quantizer: config.quantizer,
+            });
         }
         Ok(config)
     }
@@ -308,7 +314,7 @@ impl IndexConfig {
 pub fn check_definition(
     def: &super::schema::TableDefinition,
     args: &[String],
-) -> Result<(), String> {
+) -> Result<(), DefinitionError> {
     for column in def.vtab_columns() {
         let super::schema::ColumnKind::Vector(v) = &column.kind else {
             continue;
@@ -319,10 +325,10 @@ pub fn check_definition(
                 && c.quantizer == Quantizer::Binary
                 && !v.dimensions.is_multiple_of(8)
             {
-                Err(format!(
-                    "indexed by {}(): a binary quantizer needs dimensions divisible by 8, found {}",
-                    spec.kind, v.dimensions
-                ))
+                Err(IndexClauseError::BinaryNeedsWholeBytes {
+                    kind: spec.kind.clone(),
+                    dimensions: v.dimensions,
+                })
             } else {
                 Ok(c)
             }
@@ -337,9 +343,10 @@ pub fn check_definition(
                         && a[column.name.len()..].starts_with(|c: char| c.is_ascii_whitespace())
                 })
                 .unwrap_or(column.name.as_str());
-            return Err(format!(
-                "vec0 constructor error: could not parse vector column '{argument}': {reason}"
-            ));
+            return Err(DefinitionError::IndexClause {
+                argument: argument.to_string(),
+                reason,
+            });
         }
     }
     Ok(())
@@ -404,7 +411,7 @@ pub enum Knob {
 impl Knob {
     /// Parses a command such as `search_list_size=100`; None when it is not a knob command,
     /// an error (starting with sqlite-vec 0.1.10's text) for a bad value.
-    pub fn parse(command: &str) -> Option<Result<Knob, String>> {
+    pub fn parse(command: &str) -> Option<Result<Knob, KnobError>> {
         let (name, value) = command.split_once('=')?;
         let name = name.trim().to_ascii_lowercase();
         if name == "cold_walk_min_nodes" {
@@ -412,10 +419,10 @@ impl Knob {
                 Ok(n) => Ok(Knob::ColdWalkMinNodes(
                     usize::try_from(n).unwrap_or(usize::MAX),
                 )),
-                Err(_) => Err(format!(
-                    "cold_walk_min_nodes must be an integer >= 0 (got '{}')",
-                    value.trim()
-                )),
+                Err(_) => Err(KnobError::NotNonNegative {
+                    name,
+                    got: value.trim().to_string(),
+                }),
             });
         }
         let make: fn(usize) -> Knob = match name.as_str() {
@@ -428,10 +435,11 @@ impl Knob {
         let value = value.trim();
         Some(match value.parse::<i64>() {
             Ok(n) if n >= 1 && n as u64 <= MAX_EF as u64 => Ok(make(n as usize)),
-            Ok(n) if n >= 1 => Err(format!(
-                "{name} must be >= 1 and, in vecsql, at most {MAX_EF} (got {n})"
-            )),
-            _ => Err(format!("{name} must be >= 1 (got '{value}')")),
+            Ok(n) if n >= 1 => Err(KnobError::AboveMax { name, got: n }),
+            _ => Err(KnobError::NotPositive {
+                name,
+                got: value.to_string(),
+            }),
         })
     }
 
@@ -575,16 +583,19 @@ mod tests {
         assert!(Knob::parse("cold_walk_min_nodes=-1")
             .unwrap()
             .unwrap_err()
+            .to_string()
             .starts_with("cold_walk_min_nodes must be an integer >= 0"));
         assert!(Knob::parse("optimize").is_none());
         assert!(Knob::parse("nprobe=3").is_none());
         assert!(Knob::parse("oversample=0")
             .unwrap()
             .unwrap_err()
+            .to_string()
             .starts_with("oversample must be >= 1"));
         assert!(Knob::parse("search_list_size=x")
             .unwrap()
             .unwrap_err()
+            .to_string()
             .starts_with("search_list_size must be >= 1"));
         let json = serde_json::json!({"ef_search": 9, "oversample": null});
         assert_eq!(Tuning::from_json(&json, t).ef_search, 9);
@@ -593,8 +604,9 @@ mod tests {
 
     #[test]
     fn bad_clauses_name_what_is_wrong() {
-        let err =
-            |s: IndexSpec, e: ElementType, m: Metric| IndexConfig::from_spec(&s, e, m).unwrap_err();
+        let err = |s: IndexSpec, e: ElementType, m: Metric| {
+            IndexConfig::from_spec(&s, e, m).unwrap_err().to_string()
+        };
         let f = ElementType::Float32;
         assert!(err(spec("annoy", &[]), f, Metric::L2).contains("unknown index type 'annoy'"));
         assert!(err(

@@ -4,9 +4,10 @@
 use serde_json::{json, Value};
 
 use super::hnsw::{meta_suffix, nodes_suffix, process_status};
-use crate::error::{SqlError, SqlResult};
+use crate::error::SqlResult;
 use crate::ffi::connection::Connection;
 use crate::ffi::{OwnedValue, SqlArg, SqlOutput, SqlValue};
+use crate::vec0::error::{ArgumentError, Vec0Result};
 use crate::vec0::layout::quote;
 use crate::vec0::schema::MAX_VECTOR_COLUMNS;
 
@@ -49,15 +50,26 @@ fn table_bytes(conn: &Connection, schema: &str, name: &str) -> Option<i64> {
     .map(integer)
 }
 
+/// The SQL function, registered by `lib.rs`.
 pub fn vec_index_status(conn: &Connection, args: &[SqlArg<'_>]) -> SqlResult<SqlOutput> {
+    Ok(status(conn, args)?)
+}
+
+fn status(conn: &Connection, args: &[SqlArg<'_>]) -> Vec0Result<SqlOutput> {
     let (schema, table) = match (args.first().map(|a| a.value), args.get(1).map(|a| a.value)) {
         (Some(SqlValue::Text(t)), None) => ("main".to_string(), t),
         (Some(SqlValue::Text(s)), Some(SqlValue::Text(t))) => {
             (String::from_utf8_lossy(s).into_owned(), t)
         }
-        _ => return Err(SqlError::new(
-            "vec_index_status(table) or vec_index_status(schema, table) takes table names as TEXT",
-        )),
+        (first, _) => {
+            let got = first.map_or("nothing", |v| v.storage_class());
+            return Err(ArgumentError::new("a table name", "TEXT", got)
+                .worded(
+                    "vec_index_status(table) or vec_index_status(schema, table) takes table \
+                     names as TEXT",
+                )
+                .into());
+        }
     };
     let table = String::from_utf8_lossy(table).into_owned();
     let sql = scalar(
@@ -71,9 +83,11 @@ pub fn vec_index_status(conn: &Connection, args: &[SqlArg<'_>]) -> SqlResult<Sql
     let is_vec0 =
         matches!(&sql, Some(OwnedValue::Text(s)) if s.to_ascii_lowercase().contains("using vec0"));
     if !is_vec0 {
-        return Err(SqlError::new(format!(
-            "vec_index_status: no vec0 table named \"{table}\" in schema \"{schema}\""
-        )));
+        return Err(ArgumentError::new("a table name", "a vec0 table", &*table)
+            .worded(format!(
+                "vec_index_status: no vec0 table named \"{table}\" in schema \"{schema}\""
+            ))
+            .into());
     }
     let q = |suffix: &str| format!("{}.{}", quote(&schema), quote(&format!("{table}_{suffix}")));
     let rows = integer(scalar(

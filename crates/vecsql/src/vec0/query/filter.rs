@@ -4,9 +4,9 @@ use std::cmp::Ordering;
 use std::collections::HashSet;
 
 use super::plan::FilterOp;
-use crate::error::SqlResult;
 use crate::ffi::OwnedValue;
 use crate::vec0::affinity;
+use crate::vec0::error::Vec0Result;
 use crate::vec0::format::{MetadataChunk, MetadataSlot};
 use crate::vec0::layout::Layout;
 use crate::vec0::storage::{ChunkInfo, Storage};
@@ -92,7 +92,7 @@ impl RowFilter {
     }
 
     /// The slots of `chunk` that hold live rows passing every filter, in slot order.
-    pub fn candidates(&self, storage: &Storage, chunk: &ChunkInfo) -> SqlResult<Vec<usize>> {
+    pub fn candidates(&self, storage: &Storage, chunk: &ChunkInfo) -> Vec0Result<Vec<usize>> {
         let layout = &storage.layout;
         let mut slots: Vec<usize> = (0..layout.chunk_size)
             .filter(|&s| chunk.is_valid(s))

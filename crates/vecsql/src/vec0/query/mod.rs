@@ -19,7 +19,7 @@ pub mod strategy;
 use request::KnnRequest;
 use scan::{KnnSearch, Neighbour};
 
-use crate::error::{SqlError, SqlResult};
+use crate::vec0::error::{Vec0Error, Vec0Result};
 use crate::vec0::index::hnsw::HnswIndex;
 use crate::vec0::storage::Storage;
 
@@ -28,10 +28,10 @@ pub fn run(
     storage: &Storage,
     index: Option<&HnswIndex>,
     request: KnnRequest,
-) -> SqlResult<Vec<Neighbour>> {
+) -> Vec0Result<Vec<Neighbour>> {
     let layout = &storage.layout;
     if request.ef_search.is_some() && index.is_none() {
-        return Err(SqlError::new(format!(
+        return Err(Vec0Error::plan(format!(
             "ef_search applies to indexed vector columns; \"{}\" has no index",
             layout.vectors[request.vector_column].name
         )));

@@ -3,8 +3,8 @@
 
 use std::fmt;
 
-use crate::error::{SqlError, SqlResult};
 use crate::ffi::index_info::{ConstraintOp, IndexInfo};
+use crate::vec0::error::{Vec0Error, Vec0Result};
 use crate::vec0::layout::{ColumnRole, Layout};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -196,8 +196,8 @@ impl fmt::Display for QueryPlan {
 }
 
 impl QueryPlan {
-    pub fn parse(s: &str) -> SqlResult<QueryPlan> {
-        let bad = || SqlError::internal(format!("unreadable vec0 query plan {s:?}"));
+    pub fn parse(s: &str) -> Vec0Result<QueryPlan> {
+        let bad = || Vec0Error::internal(format!("unreadable vec0 query plan {s:?}"));
         if s == "scan" {
             return Ok(QueryPlan::FullScan);
         }
@@ -214,7 +214,7 @@ impl QueryPlan {
                 .split(',')
                 .filter(|a| !a.is_empty())
                 .map(|a| PlanArg::parse(a).ok_or_else(bad))
-                .collect::<SqlResult<_>>()?,
+                .collect::<Vec0Result<_>>()?,
         })
     }
 }
@@ -254,7 +254,7 @@ fn op_name(op: ConstraintOp) -> String {
 /// Chooses a plan for the constraints SQLite offers and tells SQLite which ones it consumes.
 /// Errors are for queries that cannot be answered correctly (an unsupported filter inside a
 /// KNN query); `SQLITE_CONSTRAINT` asks SQLite to try another set of usable constraints.
-pub fn best_index(layout: &Layout, info: &mut IndexInfo<'_>) -> SqlResult<QueryPlan> {
+pub fn best_index(layout: &Layout, info: &mut IndexInfo<'_>) -> Vec0Result<QueryPlan> {
     let constraints = info.constraints();
     let role = |col: i32| -> Option<ColumnRole> {
         if col < 0 {
@@ -271,7 +271,7 @@ pub fn best_index(layout: &Layout, info: &mut IndexInfo<'_>) -> SqlResult<QueryP
         })
         .collect();
     if matches.len() > 1 {
-        return Err(SqlError::new(
+        return Err(Vec0Error::plan(
             "only 1 MATCH operator is allowed in a single vec0 query",
         ));
     }
@@ -299,10 +299,7 @@ pub fn best_index(layout: &Layout, info: &mut IndexInfo<'_>) -> SqlResult<QueryP
         return Ok(QueryPlan::FullScan);
     };
     if !m.usable {
-        return Err(SqlError::with_code(
-            rusqlite::ffi::SQLITE_CONSTRAINT,
-            "MATCH not usable",
-        ));
+        return Err(Vec0Error::Unusable("MATCH not usable"));
     }
     let Some(ColumnRole::Vector(vector_column)) = role(m.column) else {
         unreachable!("filtered above");
@@ -324,20 +321,14 @@ pub fn best_index(layout: &Layout, info: &mut IndexInfo<'_>) -> SqlResult<QueryP
                 // Without k (or the index knobs) this call has no plan; SQLite keeps the
                 // one from a call where they are usable.
                 Some(ColumnRole::K | ColumnRole::EfSearch | ColumnRole::Exact) => {
-                    return Err(SqlError::with_code(
-                        rusqlite::ffi::SQLITE_CONSTRAINT,
-                        "constraint not usable",
-                    ));
+                    return Err(Vec0Error::Unusable("constraint not usable"));
                 }
                 // SQLite retries without IN lists; applied after the top k, the list would
                 // shorten the answer, so keep only the plan that pre-filters with it.
                 Some(ColumnRole::Metadata(_) | ColumnRole::Partition(_) | ColumnRole::Key)
                     if info.is_in(c.index) =>
                 {
-                    return Err(SqlError::with_code(
-                        rusqlite::ffi::SQLITE_CONSTRAINT,
-                        "IN constraint not usable",
-                    ));
+                    return Err(Vec0Error::Unusable("IN constraint not usable"));
                 }
                 // A value from another table's current row (a join or a correlated
                 // subquery): SQLite checks it on the KNN's rows, so k stays the
@@ -356,7 +347,7 @@ pub fn best_index(layout: &Layout, info: &mut IndexInfo<'_>) -> SqlResult<QueryP
             }
             (ConstraintOp::Eq, Some(ColumnRole::K)) => {
                 if has_k {
-                    return Err(SqlError::new(
+                    return Err(Vec0Error::plan(
                         "vec0: only one 'k = ?' constraint is allowed",
                     ));
                 }
@@ -365,7 +356,7 @@ pub fn best_index(layout: &Layout, info: &mut IndexInfo<'_>) -> SqlResult<QueryP
             }
             (ConstraintOp::Eq, Some(ColumnRole::EfSearch)) => {
                 if args.contains(&PlanArg::EfSearch) {
-                    return Err(SqlError::new(
+                    return Err(Vec0Error::plan(
                         "vec0: only one 'ef_search = ?' constraint is allowed",
                     ));
                 }
@@ -373,14 +364,14 @@ pub fn best_index(layout: &Layout, info: &mut IndexInfo<'_>) -> SqlResult<QueryP
             }
             (ConstraintOp::Eq, Some(ColumnRole::Exact)) => {
                 if args.contains(&PlanArg::Exact) {
-                    return Err(SqlError::new(
+                    return Err(Vec0Error::plan(
                         "vec0: only one 'exact = ?' constraint is allowed",
                     ));
                 }
                 PlanArg::Exact
             }
             (op, Some(ColumnRole::EfSearch | ColumnRole::Exact)) => {
-                return Err(SqlError::new(format!(
+                return Err(Vec0Error::plan(format!(
                     "vec0 KNN query: only '{} = ?' is supported, not {}",
                     name(),
                     op_name(op)
@@ -393,7 +384,7 @@ pub fn best_index(layout: &Layout, info: &mut IndexInfo<'_>) -> SqlResult<QueryP
                     PlanArg::Metadata(i, f)
                 } else {
                     // sqlite-vec's text first, then what vecsql adds (it also takes IN).
-                    return Err(SqlError::new(format!(
+                    return Err(Vec0Error::plan(format!(
                         "An illegal WHERE constraint was provided on a vec0 metadata column in a \
                          KNN query. Only one of EQUALS, GREATER_THAN, LESS_THAN_OR_EQUAL, \
                          LESS_THAN, GREATER_THAN_OR_EQUAL, NOT_EQUALS is allowed. ({} on \
@@ -409,7 +400,7 @@ pub fn best_index(layout: &Layout, info: &mut IndexInfo<'_>) -> SqlResult<QueryP
                 } else if let Some(f) = FilterOp::from_constraint(op) {
                     PlanArg::Partition(i, f)
                 } else {
-                    return Err(SqlError::new(format!(
+                    return Err(Vec0Error::plan(format!(
                         "vec0 KNN query: {} on partition key \"{}\" is not supported",
                         op_name(op),
                         name()
@@ -421,7 +412,7 @@ pub fn best_index(layout: &Layout, info: &mut IndexInfo<'_>) -> SqlResult<QueryP
                     PlanArg::Distance(f)
                 }
                 _ => {
-                    return Err(SqlError::new(format!(
+                    return Err(Vec0Error::plan(format!(
                         "vec0 KNN query: only <, <=, > and >= are supported on distance, not {}",
                         op_name(op)
                     )))
@@ -436,7 +427,7 @@ pub fn best_index(layout: &Layout, info: &mut IndexInfo<'_>) -> SqlResult<QueryP
             (op, Some(ColumnRole::Key)) => match FilterOp::from_constraint(op) {
                 Some(f) => PlanArg::Key(f),
                 None => {
-                    return Err(SqlError::new(format!(
+                    return Err(Vec0Error::plan(format!(
                         "vec0 KNN query: {} on \"{}\" is not supported",
                         op_name(op),
                         name()
@@ -444,21 +435,21 @@ pub fn best_index(layout: &Layout, info: &mut IndexInfo<'_>) -> SqlResult<QueryP
                 }
             },
             (_, Some(ColumnRole::Auxiliary(_))) => {
-                return Err(SqlError::new(format!(
+                return Err(Vec0Error::plan(format!(
                     "An illegal WHERE constraint was provided on a vec0 auxiliary column in a \
                      KNN query. (\"{}\": filter in an outer query or make it a metadata column)",
                     name()
                 )))
             }
             (op, Some(ColumnRole::Vector(_))) => {
-                return Err(SqlError::new(format!(
+                return Err(Vec0Error::plan(format!(
                     "vec0 KNN query: {} on vector column \"{}\" is not supported",
                     op_name(op),
                     name()
                 )))
             }
             (op, _) => {
-                return Err(SqlError::new(format!(
+                return Err(Vec0Error::plan(format!(
                     "vec0 KNN query: unsupported constraint {} on \"{}\"",
                     op_name(op),
                     name()

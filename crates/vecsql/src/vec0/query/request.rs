@@ -6,9 +6,9 @@ use std::collections::HashSet;
 use super::filter::{ColumnFilter, Condition, RowFilter};
 use super::plan::{FilterOp, PlanArg};
 use super::scan::Query;
-use crate::error::{SqlError, SqlResult};
 use crate::ffi::{OwnedValue, SqlArg, SqlValue};
 use crate::vec0::affinity::Affinity;
+use crate::vec0::error::{ArgumentError, Vec0Error, Vec0Result};
 use crate::vec0::index::MAX_EF;
 use crate::vec0::layout::{ColumnRole, Layout};
 use crate::vec0::values;
@@ -26,17 +26,17 @@ pub enum Arg<'a> {
 }
 
 impl<'a> Arg<'a> {
-    fn value(&self) -> SqlResult<&SqlArg<'a>> {
+    fn value(&self) -> Vec0Result<&SqlArg<'a>> {
         match self {
             Arg::Value(v) => Ok(v),
-            Arg::List(_) => Err(SqlError::internal("a list where the plan wants one value")),
+            Arg::List(_) => Err(Vec0Error::internal("a list where the plan wants one value")),
         }
     }
 
-    fn list(&self) -> SqlResult<&[OwnedValue]> {
+    fn list(&self) -> Vec0Result<&[OwnedValue]> {
         match self {
             Arg::List(l) => Ok(l),
-            Arg::Value(_) => Err(SqlError::internal("one value where the plan wants a list")),
+            Arg::Value(_) => Err(Vec0Error::internal("one value where the plan wants a list")),
         }
     }
 }
@@ -63,14 +63,13 @@ pub struct KnnRequest {
 
 /// `k`, `LIMIT` and the index knobs: integers, also when they arrive as text or a whole real
 /// (Datasette binds every URL parameter as text), as an INTEGER column would take them.
-pub fn integer_arg(value: &SqlValue<'_>, what: &str) -> SqlResult<i64> {
+pub fn integer_arg(value: &SqlValue<'_>, what: &str) -> Vec0Result<i64> {
     match Affinity::Integer.apply(value.to_owned_value()) {
         OwnedValue::Integer(i) => Ok(i),
         OwnedValue::Real(f) if f.fract() == 0.0 => Ok(f as i64),
-        other => Err(SqlError::new(format!(
-            "{what} must be an integer, got {}",
-            other.as_value().storage_class()
-        ))),
+        other => {
+            Err(ArgumentError::new(what, "an integer", other.as_value().storage_class()).into())
+        }
     }
 }
 
@@ -111,16 +110,16 @@ impl KnnRequest {
         vector_column: usize,
         plan_args: &[PlanArg],
         args: &[Arg<'_>],
-    ) -> SqlResult<KnnRequest> {
+    ) -> Vec0Result<KnnRequest> {
         if plan_args.len() != args.len() {
-            return Err(SqlError::internal(format!(
+            return Err(Vec0Error::internal(format!(
                 "KNN plan with {} arguments got {}",
                 plan_args.len(),
                 args.len()
             )));
         }
         let typed = |role: ColumnRole, v: OwnedValue| layout.affinity(role).apply(v);
-        let typed_list = |role: ColumnRole, arg: &Arg<'_>| -> SqlResult<Vec<OwnedValue>> {
+        let typed_list = |role: ColumnRole, arg: &Arg<'_>| -> Vec0Result<Vec<OwnedValue>> {
             Ok(arg.list()?.iter().map(|v| typed(role, v.clone())).collect())
         };
         let mut query = None;
@@ -137,9 +136,12 @@ impl KnnRequest {
                 PlanArg::EfSearch => {
                     let ef = integer_arg(&arg.value()?.value, "ef_search")?;
                     if !(1..=MAX_EF as i64).contains(&ef) {
-                        return Err(SqlError::new(format!(
-                            "ef_search must be from 1 to {MAX_EF}, got {ef}"
-                        )));
+                        return Err(ArgumentError::new(
+                            "ef_search",
+                            format!("from 1 to {MAX_EF}"),
+                            ef.to_string(),
+                        )
+                        .into());
                     }
                     ef_search = Some(ef as usize);
                 }
@@ -183,10 +185,12 @@ impl KnnRequest {
                         SqlValue::Integer(i) => i as f64,
                         SqlValue::Real(f) => f,
                         other => {
-                            return Err(SqlError::new(format!(
-                                "distance constraint must be a number, got {}",
-                                other.storage_class()
-                            )))
+                            return Err(ArgumentError::new(
+                                "distance constraint",
+                                "a number",
+                                other.storage_class(),
+                            )
+                            .into())
                         }
                     };
                     distance_bounds.push((op, bound));
@@ -217,22 +221,26 @@ impl KnnRequest {
                         " (SQLite before 3.41 does not pass LIMIT to virtual tables in MATCH queries: use 'AND k = ?')",
                     );
                 }
-                return Err(SqlError::new(message));
+                return Err(Vec0Error::plan(message));
             }
         };
         if k < 0 {
-            return Err(SqlError::new(
-                "k value in knn queries must be greater than or equal to 0.",
-            ));
+            return Err(ArgumentError::new("k", "an integer >= 0", k.to_string())
+                .worded("k value in knn queries must be greater than or equal to 0.")
+                .into());
         }
         if k > MAX_K {
-            return Err(SqlError::new(format!(
-                "k value in knn query too large, provided {k} and the limit is {MAX_K}"
-            )));
+            return Err(
+                ArgumentError::new("k", format!("at most {MAX_K}"), k.to_string())
+                    .worded(format!(
+                        "k value in knn query too large, provided {k} and the limit is {MAX_K}"
+                    ))
+                    .into(),
+            );
         }
         Ok(KnnRequest {
             vector_column,
-            query: query.ok_or_else(|| SqlError::internal("KNN plan without a query vector"))?,
+            query: query.ok_or_else(|| Vec0Error::internal("KNN plan without a query vector"))?,
             k,
             filter,
             text_key,
@@ -329,7 +337,7 @@ mod tests {
         let bind = |plan: &[PlanArg], args: &[Arg<'_>]| {
             KnnRequest::bind(&layout, 0, plan, args)
                 .unwrap_err()
-                .message
+                .to_string()
         };
         assert!(bind(&[PlanArg::Query], &[value(QUERY)]).starts_with("A LIMIT or 'k = ?'"));
         let k = |v| bind(&[PlanArg::Query, PlanArg::K], &[value(QUERY), value(v)]);

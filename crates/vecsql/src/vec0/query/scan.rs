@@ -15,9 +15,9 @@ use vecsql_core::topk::{unsigned_zero, Ranked, TopK};
 
 use super::filter::RowFilter;
 use super::plan::FilterOp;
-use crate::error::{SqlError, SqlResult};
+use crate::vec0::error::{reword, Vec0Error, Vec0Result};
 use crate::vec0::layout::{Layout, Metric};
-use crate::vec0::storage::{self, ChunkInfo, RowLocation, Storage};
+use crate::vec0::storage::{ChunkInfo, RowLocation, Storage};
 
 /// One search result.
 #[derive(Debug, Clone, Copy)]
@@ -35,9 +35,9 @@ pub(crate) fn chunk_distances(
     chunk: &[u8],
     candidates: &[usize],
     emit: impl FnMut(usize, f64),
-) -> SqlResult<()> {
+) -> Vec0Result<()> {
     batch::distances(query, metric, vector_bytes, chunk, candidates, emit)
-        .map_err(|e| SqlError::internal(e.to_string()))
+        .map_err(|e| Vec0Error::internal(e.to_string()))
 }
 
 /// Below this many candidate vectors a scan stays on one thread.
@@ -71,7 +71,7 @@ struct ScanSpec<'q> {
 
 impl ScanSpec<'_> {
     /// The best k of `part`, by (distance, rowid).
-    fn scan(&self, part: &[ChunkWork<'_>]) -> SqlResult<TopK<RowLocation>> {
+    fn scan(&self, part: &[ChunkWork<'_>]) -> Vec0Result<TopK<RowLocation>> {
         let (metric, vector_bytes) = (self.metric, self.vector_bytes);
         let mut top = TopK::new(self.k);
         for w in part {
@@ -112,7 +112,7 @@ pub type Candidates = Vec<(ChunkInfo, Vec<usize>)>;
 impl KnnSearch<'_> {
     /// Phase 1 of a scan, on SQLite's thread: the slots that pass the filters (metadata
     /// filters read their column blobs; no vector is read).
-    pub fn candidates(&self) -> SqlResult<Candidates> {
+    pub fn candidates(&self) -> Vec0Result<Candidates> {
         let mut out = Vec::new();
         let only = self.chunks_of_listed_keys()?;
         if only.as_ref().is_some_and(|ids| ids.is_empty()) {
@@ -121,7 +121,7 @@ impl KnnSearch<'_> {
         let chunks = self
             .storage
             .chunks_among(&self.filter.partitions, only.as_deref())
-            .map_err(|e| storage::reword(e, "Error preparing stmtChunk", false))?;
+            .map_err(|e| reword(e, "Error preparing stmtChunk", false))?;
         // `chunks` checked the validity and rowids blobs' sizes (sqlite-vec's checks).
         for chunk in chunks {
             let slots = self.filter.candidates(self.storage, &chunk)?;
@@ -137,7 +137,7 @@ impl KnnSearch<'_> {
     /// `rowid IN (SELECT ...)` pattern) costs what the list costs, not a pass over every chunk.
     /// None when no such list restricts the search, or when it is long enough that reading
     /// every chunk is cheaper.
-    fn chunks_of_listed_keys(&self) -> SqlResult<Option<Vec<i64>>> {
+    fn chunks_of_listed_keys(&self) -> Vec0Result<Option<Vec<i64>>> {
         const MAX_LOOKUPS: usize = 4096;
         let Some(keys) = &self.filter.allowed_rowids else {
             return Ok(None);
@@ -154,7 +154,7 @@ impl KnnSearch<'_> {
         Ok(Some(chunks.into_iter().collect()))
     }
 
-    pub fn run(&self) -> SqlResult<Vec<Neighbour>> {
+    pub fn run(&self) -> Vec0Result<Vec<Neighbour>> {
         if self.k == 0 {
             return Ok(Vec::new());
         }
@@ -163,7 +163,7 @@ impl KnnSearch<'_> {
     }
 
     /// The exact k nearest among `candidates` (from [`KnnSearch::candidates`]).
-    pub fn run_on(&self, candidates: &Candidates) -> SqlResult<Vec<Neighbour>> {
+    pub fn run_on(&self, candidates: &Candidates) -> Vec0Result<Vec<Neighbour>> {
         if self.k == 0 {
             return Ok(Vec::new());
         }
@@ -203,7 +203,7 @@ impl KnnSearch<'_> {
             distance_bounds: &self.distance_bounds,
         };
         let scan = |part: &[ChunkWork<'_>]| spec.scan(part);
-        let heaps: Vec<SqlResult<TopK<RowLocation>>> = if threads <= 1 || work.len() < 2 {
+        let heaps: Vec<Vec0Result<TopK<RowLocation>>> = if threads <= 1 || work.len() < 2 {
             vec![scan(&work)]
         } else {
             let per = work.len().div_ceil(threads);
@@ -216,7 +216,7 @@ impl KnnSearch<'_> {
                     .into_iter()
                     .map(|h| {
                         h.join().unwrap_or_else(|_| {
-                            Err(SqlError::internal("a KNN scan thread panicked"))
+                            Err(Vec0Error::internal("a KNN scan thread panicked"))
                         })
                     })
                     .collect()

@@ -2,7 +2,7 @@
 //! (qdrant keeps the same choice beside its HNSW index, in `dispatch.rs`).
 
 use super::scan::{KnnSearch, Neighbour};
-use crate::error::SqlResult;
+use crate::vec0::error::Vec0Result;
 use crate::vec0::index::hnsw::{Accept, HnswIndex};
 use crate::vec0::storage::Storage;
 
@@ -18,7 +18,7 @@ pub fn approximate(
     index: &HnswIndex,
     search: &KnnSearch<'_>,
     ef_search: Option<usize>,
-) -> SqlResult<Vec<Neighbour>> {
+) -> Vec0Result<Vec<Neighbour>> {
     let ef = ef_search
         .unwrap_or(index.tuning(storage)?.ef_search)
         .max(search.k);
@@ -67,7 +67,7 @@ fn complete_or_scan(
     found: Vec<Neighbour>,
     expected: usize,
     search: &KnnSearch<'_>,
-) -> SqlResult<Vec<Neighbour>> {
+) -> Vec0Result<Vec<Neighbour>> {
     if found.len() >= expected {
         Ok(found)
     } else {

@@ -347,7 +347,9 @@ impl Definition {
                     )));
                 }
                 let metric = match a.next() {
-                    Some(Token::Word(value)) => metric(value, element).map_err(|r| a.fail(r))?,
+                    Some(Token::Word(value)) => {
+                        metric(value, element).map_err(|r| a.fail(r.to_string()))?
+                    }
                     other => {
                         return Err(a.fail(format!(
                             "expected a metric after 'distance_metric=', found {}",
@@ -540,21 +542,53 @@ fn chunk_size(value: &str) -> Result<usize, SchemaError> {
     }
 }
 
-fn metric(value: &str, element: ElementType) -> Result<Metric, String> {
+/// Why a `distance_metric=` value does not fit its column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum BadMetric {
+    /// Bit columns are compared by Hamming distance only.
+    BitNeedsHamming {
+        found: String,
+    },
+    HammingNeedsBit {
+        element: ElementType,
+    },
+    Unknown {
+        found: String,
+    },
+}
+
+impl std::fmt::Display for BadMetric {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BadMetric::BitNeedsHamming { found } => write!(
+                f,
+                "bit vector columns only support distance_metric=hamming, found '{found}'"
+            ),
+            BadMetric::HammingNeedsBit { element } => write!(
+                f,
+                "distance_metric=hamming needs a bit vector column, but this column is {}",
+                element.name()
+            ),
+            BadMetric::Unknown { found } => write!(
+                f,
+                "unknown distance_metric '{found}'; expected l2, cosine, l1 or dot"
+            ),
+        }
+    }
+}
+
+fn metric(value: &str, element: ElementType) -> Result<Metric, BadMetric> {
     let known = Metric::from_name(value);
     match (known, element) {
         (Some(Metric::Hamming), ElementType::Bit) => Ok(Metric::Hamming),
-        (_, ElementType::Bit) => Err(format!(
-            "bit vector columns only support distance_metric=hamming, found '{value}'"
-        )),
-        (Some(Metric::Hamming), other) => Err(format!(
-            "distance_metric=hamming needs a bit vector column, but this column is {}",
-            other.name()
-        )),
+        (_, ElementType::Bit) => Err(BadMetric::BitNeedsHamming {
+            found: value.to_string(),
+        }),
+        (Some(Metric::Hamming), other) => Err(BadMetric::HammingNeedsBit { element: other }),
         (Some(m), _) => Ok(m),
-        (None, _) => Err(format!(
-            "unknown distance_metric '{value}'; expected l2, cosine, l1 or dot"
-        )),
+        (None, _) => Err(BadMetric::Unknown {
+            found: value.to_string(),
+        }),
     }
 }
 

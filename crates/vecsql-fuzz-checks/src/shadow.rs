@@ -19,6 +19,7 @@ use std::sync::OnceLock;
 use rusqlite::types::Value;
 use rusqlite::Connection;
 
+use super::choices::Choices;
 use super::sql;
 
 const CORRUPT_VTAB: i32 = rusqlite::ffi::SQLITE_CORRUPT | (1 << 8);
@@ -107,24 +108,6 @@ fn scratch_path(what: &str) -> PathBuf {
         "vecsql-fuzz-shadow-{}-{thread}-{what}.db",
         std::process::id()
     ))
-}
-
-/// Reads the input as a stream of choices; past its end every choice is 0.
-struct Choices<'a> {
-    data: &'a [u8],
-    pos: usize,
-}
-
-impl Choices<'_> {
-    fn byte(&mut self) -> u8 {
-        let b = self.data.get(self.pos).copied().unwrap_or(0);
-        self.pos += 1;
-        b
-    }
-
-    fn done(&self) -> bool {
-        self.pos >= self.data.len()
-    }
 }
 
 fn quote(name: &str) -> String {
@@ -355,7 +338,7 @@ pub fn shadow(data: &[u8]) {
     // No fsync: the file is thrown away after the input.
     conn.execute_batch("pragma journal_mode = memory; pragma synchronous = off")
         .expect("journal mode");
-    let mut choices = Choices { data, pos: 0 };
+    let mut choices = Choices::new(data);
     let mut damaged = HashSet::new();
     for _ in 0..6 {
         if choices.done() {

@@ -12,33 +12,8 @@
 use rusqlite::types::Value;
 use rusqlite::Connection;
 
+use super::choices::Choices;
 use super::sql;
-
-/// Reads the input as a stream of choices; past its end every choice is 0 and [`done`] says so.
-struct Choices<'a> {
-    data: &'a [u8],
-    pos: usize,
-}
-
-impl Choices<'_> {
-    fn byte(&mut self) -> u8 {
-        let b = self.data.get(self.pos).copied().unwrap_or(0);
-        self.pos += 1;
-        b
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        self.byte() as usize % n
-    }
-
-    fn flag(&mut self) -> bool {
-        self.byte() & 1 == 1
-    }
-
-    fn done(&self) -> bool {
-        self.pos >= self.data.len()
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Element {
@@ -562,7 +537,7 @@ pub fn sql_diff_exact_ann(data: &[u8]) {
 }
 
 fn run(data: &[u8], ann: AnnCheck) {
-    let mut c = Choices { data, pos: 0 };
+    let mut c = Choices::new(data);
     let config = Config::from(&mut c);
     let conn = sql::connection();
     if let Err(e) = conn.execute_batch(&config.vec0_sql()) {

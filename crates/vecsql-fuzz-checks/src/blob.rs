@@ -2,38 +2,19 @@
 //! typed layouts (`vecsql_core::format`), the conversions and distances over what they decode,
 //! every SIMD kernel variant against the scalar reference, and the SQL functions taking blobs.
 
-use std::cell::RefCell;
-
 use half::{bf16, f16};
 use rusqlite::types::Value;
 use vecsql_core::distance;
 use vecsql_core::format::{libsql, sqlite_vec};
 use vecsql_core::{ElementType, Vector};
 
-use super::sql;
-
-thread_local! {
-    static CONN: RefCell<Option<rusqlite::Connection>> = const { RefCell::new(None) };
-}
-
-const LIBSQL_TYPES: [ElementType; 6] = [
-    ElementType::Float32,
-    ElementType::Float64,
-    ElementType::Float16,
-    ElementType::BFloat16,
-    ElementType::Float8,
-    ElementType::Bit,
-];
+use super::{sql, LIBSQL_CONSTRUCTORS, LIBSQL_TYPES};
 
 pub fn blob(data: &[u8]) {
     sqlite_vec_layouts(data);
     libsql_layouts(data);
     kernels(data);
-    CONN.with(|cell| {
-        let mut slot = cell.borrow_mut();
-        let conn = slot.get_or_insert_with(sql::connection);
-        sql_functions(conn, data);
-    });
+    sql::with_shared_connection(|conn| sql_functions(conn, data));
 }
 
 fn sqlite_vec_layouts(data: &[u8]) {
@@ -246,14 +227,7 @@ fn sql_functions(conn: &rusqlite::Connection, data: &[u8]) {
         (Err(message), Ok(v)) => panic!("vector_extract refused {v:?}: {message}"),
         (Err(_), Err(_)) => {}
     }
-    for function in [
-        "vector32",
-        "vector64",
-        "vector16",
-        "vectorb16",
-        "vector8",
-        "vector1bit",
-    ] {
+    for function in LIBSQL_CONSTRUCTORS {
         let _ = sql::value(
             conn,
             &format!("select vector_extract({function}(?1))"),

@@ -1,5 +1,10 @@
-//! One function per fuzz target. They use only `vecsql`, `vecsql-core` and `rusqlite`, so the
-//! normal test suite can include this module by path and replay saved inputs without libFuzzer.
+//! The checks behind vecsql's fuzz targets: one function per target, over bytes. Each panics on
+//! any broken property, which libFuzzer reports as a crash.
+//!
+//! A crate of its own, free of libFuzzer, so that two builds share it: the targets in `fuzz/`
+//! (each one line calling its check; built by `scripts/fuzz.sh`) and `vecsql`'s
+//! `tests/fuzz_regressions.rs` (a dev-dependency), which replays the saved seeds and crashes on
+//! stable Rust in every `cargo test`, so a crash found once stays fixed.
 //!
 //! Besides "no panic", every check asserts properties that must hold for any input:
 //! - [`json`]: parse / format / parse is the identity, errors point inside the input, the
@@ -19,6 +24,7 @@
 //!   and undamaged tables keep working.
 
 mod blob;
+mod choices;
 mod definition;
 mod json;
 mod shadow;
@@ -30,6 +36,26 @@ pub use definition::definition;
 pub use json::json;
 pub use shadow::shadow;
 pub use sql_diff::{sql_diff, sql_diff_exact_ann};
+
+/// libSQL's vector types, each checked by `json` and `blob`.
+const LIBSQL_TYPES: [vecsql_core::ElementType; 6] = [
+    vecsql_core::ElementType::Float32,
+    vecsql_core::ElementType::Float64,
+    vecsql_core::ElementType::Float16,
+    vecsql_core::ElementType::BFloat16,
+    vecsql_core::ElementType::Float8,
+    vecsql_core::ElementType::Bit,
+];
+
+/// libSQL's SQL functions making a vector of each type.
+const LIBSQL_CONSTRUCTORS: [&str; 6] = [
+    "vector32",
+    "vector64",
+    "vector16",
+    "vectorb16",
+    "vector8",
+    "vector1bit",
+];
 
 /// Bit patterns, so that NaN payloads and -0.0 compare exactly.
 fn bits64(values: &[f64]) -> Vec<u64> {

@@ -1,30 +1,14 @@
 //! The JSON vector parser (`vecsql_core::vector::json`), libSQL's text parser, and the SQL
 //! functions that read JSON text.
 
-use std::cell::RefCell;
-
 use rusqlite::types::Value;
 use vecsql_core::format::libsql;
 use vecsql_core::vector::json::{
     format_json_array, parse_json_array, parse_json_integers, starts_like_array,
 };
-use vecsql_core::{ElementType, VectorError, MAX_DIMENSIONS};
+use vecsql_core::{VectorError, MAX_DIMENSIONS};
 
-use super::bits64;
-use super::sql;
-
-thread_local! {
-    static CONN: RefCell<Option<rusqlite::Connection>> = const { RefCell::new(None) };
-}
-
-const LIBSQL_TYPES: [ElementType; 6] = [
-    ElementType::Float32,
-    ElementType::Float64,
-    ElementType::Float16,
-    ElementType::BFloat16,
-    ElementType::Float8,
-    ElementType::Bit,
-];
+use super::{bits64, sql, LIBSQL_CONSTRUCTORS, LIBSQL_TYPES};
 
 pub fn json(data: &[u8]) {
     let parsed = parse_json_array(data);
@@ -81,11 +65,7 @@ pub fn json(data: &[u8]) {
         }
     }
 
-    CONN.with(|cell| {
-        let mut slot = cell.borrow_mut();
-        let conn = slot.get_or_insert_with(sql::connection);
-        check_sql(conn, data, &parsed);
-    });
+    sql::with_shared_connection(|conn| check_sql(conn, data, &parsed));
 }
 
 /// `vec_f32`/`vec_int8` of the text succeed exactly when the Rust parser accepts it and the
@@ -131,14 +111,7 @@ fn check_sql(conn: &rusqlite::Connection, data: &[u8], parsed: &Result<Vec<f64>,
         (Err(_), _) => {}
     }
 
-    for function in [
-        "vector32",
-        "vector64",
-        "vector16",
-        "vectorb16",
-        "vector8",
-        "vector1bit",
-    ] {
+    for function in LIBSQL_CONSTRUCTORS {
         let sql_text = format!("select vector_extract({function}(cast(?1 as text)))");
         let _ = sql::value(conn, &sql_text, [data]);
     }

@@ -2,6 +2,8 @@
 //! runners that turn every error into a message but fail the check on internal errors (a
 //! caught panic inside vecsql is still a bug, whatever the SQL was).
 
+use std::cell::RefCell;
+
 use rusqlite::types::Value;
 use rusqlite::{Connection, Params};
 
@@ -9,6 +11,19 @@ pub fn connection() -> Connection {
     let conn = Connection::open_in_memory().expect("in-memory database");
     vecsql::register(&conn).expect("vecsql registers");
     conn
+}
+
+thread_local! {
+    static SHARED: RefCell<Option<Connection>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` on this thread's connection, opened on first use: checks that only call functions
+/// need no fresh database, and opening one per input would dominate their run time.
+pub fn with_shared_connection<R>(f: impl FnOnce(&Connection) -> R) -> R {
+    SHARED.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        f(slot.get_or_insert_with(connection))
+    })
 }
 
 /// Fails the check when `err` is vecsql reporting a bug in itself rather than a bad input.

@@ -1,0 +1,165 @@
+//! Vector chunks: one row's vector read or written in place, whole chunks read for scans and
+//! indexes, and the cache of chunks kept between KNN scans (see the module docs of `storage`
+//! for when it is dropped).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::{RowLocation, Storage};
+use crate::ffi::OwnedValue;
+use crate::vec0::error::{Vec0Error, Vec0Result};
+use crate::vec0::layout::{quote, Layout};
+
+/// Bytes of vector chunks one table keeps in memory between KNN scans. Chunks beyond the
+/// budget are read from SQLite on every scan, as if there were no cache.
+pub const VECTOR_CACHE_BUDGET: usize = 1 << 30;
+
+/// A chunk's vectors in memory, aligned for the widest element type so they can be viewed as
+/// f32/f16/i8 slices without copying.
+pub struct AlignedChunk {
+    words: Vec<u64>,
+    len: usize,
+}
+
+impl AlignedChunk {
+    pub fn zeroed(len: usize) -> AlignedChunk {
+        AlignedChunk {
+            words: vec![0; len.div_ceil(8)],
+            len,
+        }
+    }
+
+    pub fn bytes(&self) -> &[u8] {
+        &bytemuck::cast_slice(&self.words)[..self.len]
+    }
+
+    pub fn bytes_mut(&mut self) -> &mut [u8] {
+        &mut bytemuck::cast_slice_mut(&mut self.words)[..self.len]
+    }
+}
+
+#[derive(Default)]
+pub struct VectorCache {
+    /// `PRAGMA data_version` when the entries were read; None when empty.
+    data_version: Option<i64>,
+    chunks: HashMap<(usize, i64), Arc<AlignedChunk>>,
+    bytes: usize,
+}
+
+impl VectorCache {
+    pub(super) fn clear(&mut self) {
+        self.chunks.clear();
+        self.bytes = 0;
+        self.data_version = None;
+    }
+}
+
+impl Storage {
+    pub fn write_vector(&self, column: usize, loc: RowLocation, bytes: &[u8]) -> Vec0Result<()> {
+        self.forget_chunk(loc.chunk_id);
+        let vb = self.layout.vectors[column].vector_bytes();
+        let suffix = Layout::vector_chunks(column);
+        let mut blob = self.open_blob(&suffix, "vectors", loc.chunk_id, true)?;
+        let expected = self.layout.chunk_size * vb;
+        if blob.len() != expected {
+            return Err(Vec0Error::corrupt(
+                &self.layout.shadow(&suffix),
+                format!(
+                "Internal sqlite-vec error: vector blob size mismatch on {}. Expected {expected}, \
+                 actual {}",
+                self.blob_label(&suffix, loc.chunk_id),
+                blob.len()
+            ),
+            ));
+        }
+        Ok(blob.write(loc.offset * vb, bytes)?)
+    }
+
+    pub(super) fn forget_chunk(&self, chunk_id: i64) {
+        let mut cache = self.vector_cache.borrow_mut();
+        for column in 0..self.layout.vectors.len() {
+            if let Some(entry) = cache.chunks.remove(&(column, chunk_id)) {
+                cache.bytes -= entry.len;
+            }
+        }
+    }
+
+    /// Drops the vector cache if another connection or process committed since it was filled.
+    pub fn validate_vector_cache(&self) -> Vec0Result<()> {
+        let rows = self.query_named(
+            "data_version",
+            0,
+            || format!("PRAGMA {}.data_version", quote(&self.layout.schema)),
+            &[],
+        )?;
+        let version = rows.first().and_then(|r| r.first()).and_then(|v| match v {
+            OwnedValue::Integer(i) => Some(*i),
+            _ => None,
+        });
+        let mut cache = self.vector_cache.borrow_mut();
+        if cache.data_version != version {
+            cache.clear();
+            cache.data_version = version;
+        }
+        Ok(())
+    }
+
+    /// The whole vector blob of `chunk_id` for `column`, from the cache when present.
+    /// Call [`Storage::validate_vector_cache`] once before a scan.
+    pub fn vector_chunk(&self, column: usize, chunk_id: i64) -> Vec0Result<Arc<AlignedChunk>> {
+        if let Some(hit) = self.vector_cache.borrow().chunks.get(&(column, chunk_id)) {
+            return Ok(hit.clone());
+        }
+        let expected = self.layout.chunk_size * self.layout.vectors[column].vector_bytes();
+        let mut chunk = AlignedChunk::zeroed(expected);
+        self.read_vector_chunk_into(column, chunk_id, chunk.bytes_mut())?;
+        let chunk = Arc::new(chunk);
+        let mut cache = self.vector_cache.borrow_mut();
+        if cache.bytes + expected <= VECTOR_CACHE_BUDGET {
+            cache.bytes += expected;
+            cache.chunks.insert((column, chunk_id), chunk.clone());
+        }
+        Ok(chunk)
+    }
+
+    /// Reads the vectors of one chunk without caching them (for callers that keep their own
+    /// copy, like an ANN index). `out` is `chunk_size * vector_bytes` long.
+    pub fn read_vector_chunk_into(
+        &self,
+        column: usize,
+        chunk_id: i64,
+        out: &mut [u8],
+    ) -> Vec0Result<()> {
+        let blob = self.open_blob(&Layout::vector_chunks(column), "vectors", chunk_id, false)?;
+        if blob.len() != out.len() {
+            // sqlite-vec's wording, then which chunk.
+            return Err(Vec0Error::corrupt(
+                &self.layout.shadow(&Layout::vector_chunks(column)),
+                format!(
+                    "vectors blob size doesn't match - expected {}, found {} (chunk {chunk_id} of \
+                 column \"{}\" in vec0 table {}, {})",
+                    out.len(),
+                    blob.len(),
+                    self.layout.vectors[column].name,
+                    self.layout.table,
+                    self.layout.shadow(&Layout::vector_chunks(column)),
+                ),
+            ));
+        }
+        Ok(blob.read(0, out)?)
+    }
+
+    pub fn read_vector_chunk(&self, column: usize, chunk_id: i64) -> Vec0Result<Vec<u8>> {
+        let mut out = vec![0; self.layout.chunk_size * self.layout.vectors[column].vector_bytes()];
+        self.read_vector_chunk_into(column, chunk_id, &mut out)?;
+        Ok(out)
+    }
+
+    pub fn read_vector(&self, column: usize, loc: RowLocation) -> Vec0Result<Vec<u8>> {
+        let vb = self.layout.vectors[column].vector_bytes();
+        let blob = self.open_vectors(column, loc.chunk_id, false)?;
+        let mut out = vec![0u8; vb];
+        blob.read(loc.offset * vb, &mut out)?;
+        Ok(out)
+    }
+}
