@@ -155,8 +155,12 @@ unsafe fn register_all(db: *mut sqlite3) -> SqlResult<()> {
             )?;
         }
         libsql::register(db)?;
-        vss::register(db)
+        vss::register(db)?;
     }
+    // Best effort: a busy or read-only database keeps dropped indexes' tables until a later
+    // load (they are never read).
+    let _ = libsql::index::drop_dead_tables(&ffi::connection::Connection::from_raw(db));
+    Ok(())
 }
 
 type Registration = unsafe fn(*mut sqlite3) -> SqlResult<()>;
