@@ -13,15 +13,44 @@ pub enum Metric {
     L2,
     InnerProduct,
     L1,
+    /// The metrics below have no vec0 kernel: their columns are searched by an exact scan
+    /// (whatever the factory asks for), with Faiss's formulas.
+    Linf,
+    Canberra,
+    BrayCurtis,
+    JensenShannon,
 }
 
 impl Metric {
     /// The vec0 `distance_metric` that orders rows the same way.
     pub fn vec0_name(self) -> &'static str {
         match self {
-            Metric::L2 => "l2",
             Metric::InnerProduct => "dot",
             Metric::L1 => "l1",
+            // Storage only for the scan-only metrics (see [`Metric::exact_only`]).
+            _ => "l2",
+        }
+    }
+
+    /// Whether only an exact scan can search this metric (vec0 has no kernel for it).
+    pub fn exact_only(self) -> bool {
+        matches!(
+            self,
+            Metric::Linf | Metric::Canberra | Metric::BrayCurtis | Metric::JensenShannon
+        )
+    }
+
+    /// sqlite-vss's distance between a query and a stored vector.
+    pub fn distance(self, query: &[f32], v: &[f32]) -> f32 {
+        use super::functions as f;
+        match self {
+            Metric::L2 => f::l2_squared(query, v),
+            Metric::InnerProduct => f::inner_product(query, v),
+            Metric::L1 => f::l1(query, v),
+            Metric::Linf => f::linf(query, v),
+            Metric::Canberra => f::canberra(query, v),
+            Metric::BrayCurtis => f::bray_curtis(query, v),
+            Metric::JensenShannon => f::jensen_shannon(query, v),
         }
     }
 
@@ -31,7 +60,7 @@ impl Metric {
         match self {
             Metric::L2 => ((d * d) as f32) as f64,
             Metric::InnerProduct => 0.0 - d,
-            Metric::L1 => d,
+            _ => d,
         }
     }
 
@@ -46,6 +75,10 @@ impl Metric {
             Metric::InnerProduct => 0,
             Metric::L2 => 1,
             Metric::L1 => 2,
+            Metric::Linf => 3,
+            Metric::Canberra => 20,
+            Metric::BrayCurtis => 21,
+            Metric::JensenShannon => 22,
         }
     }
 }
@@ -91,16 +124,17 @@ impl ColumnSpec {
     }
 }
 
-/// Parses sqlite-vss's `metric_type=` values; the metrics vec0 has no kernel for are refused.
-fn parse_metric(text: &str, column: &str) -> SqlResult<Metric> {
+/// Parses sqlite-vss's `metric_type=` values (`Lp` is unknown to sqlite-vss too: Faiss needs a
+/// `metric_arg` it has no way to set).
+fn parse_metric(text: &str) -> SqlResult<Metric> {
     match text {
         "L2" => Ok(Metric::L2),
         "INNER_PRODUCT" => Ok(Metric::InnerProduct),
         "L1" => Ok(Metric::L1),
-        "Linf" | "Canberra" | "BrayCurtis" | "JensenShannon" => Err(SqlError::new(format!(
-            "vss0: metric_type={text} (column {column}) is not supported by vecsql; use L2, \
-             INNER_PRODUCT or L1"
-        ))),
+        "Linf" => Ok(Metric::Linf),
+        "Canberra" => Ok(Metric::Canberra),
+        "BrayCurtis" => Ok(Metric::BrayCurtis),
+        "JensenShannon" => Ok(Metric::JensenShannon),
         other => Err(SqlError::new(format!("unknown metric type: {other}"))),
     }
 }
@@ -152,11 +186,16 @@ pub fn parse_column(arg: &str) -> SqlResult<ColumnSpec> {
                 return Err(SqlError::new("invalid metric_type value"));
             }
             let end = value.find(',').unwrap_or(value.len());
-            parse_metric(value[..end].trim_end(), &name)?
+            parse_metric(value[..end].trim_end())?
         }
         None => Metric::L2,
     };
     let plan = plan_for(&factory, &name)?;
+    let plan = if metric.exact_only() {
+        IndexPlan::Exact
+    } else {
+        plan
+    };
     Ok(ColumnSpec {
         name,
         dimensions,
@@ -185,6 +224,9 @@ fn number_after(token: &str, prefix: &str) -> Option<u32> {
 ///   keeps full vectors).
 ///
 /// Anything else is refused with a message naming the component.
+const SUPPORTED: &str = "supported: Flat, IDMap, IDMap2, HNSW<M>, IVF<nlist>, NSG<R>, PQ<m>, \
+                         SQ<bits>, PCA/OPQ pre-transforms";
+
 pub fn plan_for(factory: &str, column: &str) -> SqlResult<IndexPlan> {
     let mut ann = false;
     let mut m = None;
@@ -219,11 +261,19 @@ pub fn plan_for(factory: &str, column: &str) -> SqlResult<IndexPlan> {
             || base.starts_with("Pad")
         {
             continue;
-        } else {
+        } else if ["LSH", "Residual", "BinaryHash", "ZnLattice", "L2norm"]
+            .iter()
+            .any(|p| base.starts_with(p))
+        {
             return Err(SqlError::new(format!(
                 "Error building index factory for {column}: vecsql does not support the \
-                 factory component \"{token}\" of \"{factory}\" (supported: Flat, IDMap, \
-                 IDMap2, HNSW<M>, IVF<nlist>, NSG<R>, PQ<m>, SQ<bits>, PCA/OPQ pre-transforms)"
+                 factory component \"{token}\" of \"{factory}\" ({SUPPORTED})"
+            )));
+        } else {
+            // Not a Faiss component at all: Faiss's own words, which users' code may match.
+            return Err(SqlError::new(format!(
+                "Error building index factory for {column}: could not parse index string \
+                 {factory} (\"{token}\" is not a factory component; {SUPPORTED})"
             )));
         }
     }
@@ -274,10 +324,13 @@ mod tests {
             parse_column("x(2) metric_type=FOO").unwrap_err().message,
             "unknown metric type: FOO"
         );
-        assert!(parse_column("x(2) metric_type=Linf")
-            .unwrap_err()
-            .message
-            .contains("not supported"));
+        // Metrics without a vec0 kernel are exact scans, whatever the factory.
+        let c = parse_column(r#"x(2) factory="HNSW32" metric_type=Linf"#).unwrap();
+        assert_eq!((c.metric, c.plan), (Metric::Linf, IndexPlan::Exact));
+        assert_eq!(
+            parse_column("x(2) metric_type=Lp").unwrap_err().message,
+            "unknown metric type: Lp"
+        );
         assert!(parse_column(r#"x(2) factory="LSH""#)
             .unwrap_err()
             .message

@@ -21,8 +21,7 @@ use std::collections::HashMap;
 use super::factory::{parse_column, ColumnSpec, Metric};
 use super::faiss;
 use super::functions::{
-    inner_product, l1, l2_squared, RangeSearchParams, SearchParams, RANGE_SEARCH_PARAMS_POINTER,
-    SEARCH_PARAMS_POINTER,
+    l2_squared, RangeSearchParams, SearchParams, RANGE_SEARCH_PARAMS_POINTER, SEARCH_PARAMS_POINTER,
 };
 use super::vectors::{plain_value_as_vector, to_raw, VECTOR_POINTER};
 use crate::error::{SqlError, SqlResult};
@@ -211,13 +210,7 @@ impl VssTable {
             .into_iter()
             .filter_map(|r| match (&r[0], &r[1]) {
                 (OwnedValue::Integer(id), OwnedValue::Blob(b)) => {
-                    let v = floats(b);
-                    let d = match metric {
-                        Metric::L2 => l2_squared(query, &v),
-                        Metric::InnerProduct => inner_product(query, &v),
-                        Metric::L1 => l1(query, &v),
-                    };
-                    Some((*id, d as f64))
+                    Some((*id, metric.distance(query, &floats(b)) as f64))
                 }
                 _ => None,
             })
@@ -286,12 +279,12 @@ impl VssTable {
                 "Limit must be greater than 0, got {k}"
             )));
         }
-        if k > VEC0_MAX_K {
+        let metric = self.columns[col].metric;
+        if k > VEC0_MAX_K || metric.exact_only() {
             let mut all = self.scan(col, &query)?;
             all.truncate(usize::try_from(k).unwrap_or(usize::MAX));
             return Ok(all.into_iter().map(|(id, d)| (id, Some(d))).collect());
         }
-        let metric = self.columns[col].metric;
         let mut stmt = self.conn.prepare(&format!(
             "select rowid, distance, v from {} where v match ?1 and k = ?2 order by distance",
             self.hidden(col)
