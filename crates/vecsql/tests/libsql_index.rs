@@ -234,6 +234,10 @@ fn search_argument_errors() {
         ("'i', vector32('[1,2,3,4]'), 100000", "maximum"),
         ("'i', vector32('[1,2,3,4]'), 'a'", "must be an integer"),
         (
+            "'i', vector32('[1,2,3,4]'), 2.5",
+            "a float value was provided",
+        ),
+        (
             "'i', vector32('[1,2,3]'), 3",
             "dimensions are different: 3 != 4",
         ),
@@ -872,4 +876,31 @@ fn replace_of_the_key_by_a_row_outside_the_index_removes_it() {
     exec(&conn, "REPLACE INTO p VALUES (2, 2021, NULL)");
     assert_eq!(ids(&conn, all), [1]);
     assert_eq!(ids(&conn, new), Vec::<i64>::new());
+}
+
+#[test]
+fn forms_from_libsqls_own_tests() {
+    // libsql_vector_index.test: `SELECT rowid FROM vector_top_k(...)` is the id, k may be an
+    // integral REAL, and 'type=diskann' is a setting.
+    let conn = open();
+    exec(
+        &conn,
+        "CREATE TABLE t (v FLOAT32(3));
+         CREATE INDEX t_idx ON t (libsql_vector_idx(v, 'type=diskann', 'metric=cos'));
+         INSERT INTO t VALUES (vector('[1,2,3]')), (vector('[2,3,4]')), (vector('[3,4,5]')), (vector('[4,5,6]'));",
+    );
+    assert_eq!(
+        ids(
+            &conn,
+            "SELECT rowid FROM vector_top_k('t_idx', vector('[3,4,5]'), 4)"
+        ),
+        [3, 4, 2, 1]
+    );
+    assert_eq!(
+        ids(
+            &conn,
+            "SELECT id FROM vector_top_k('t_idx', '[1,2,3]', CAST(1 AS REAL))"
+        ),
+        [1]
+    );
 }

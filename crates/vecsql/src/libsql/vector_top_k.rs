@@ -299,7 +299,17 @@ impl VTabCursor for VectorTopKCursor {
                 ))
             }
         };
+        // libSQL takes a REAL k with an integral value (CAST(1 AS REAL)) and refuses 2.5.
         let k = match k.value() {
+            SqlValue::Real(f) if f.fract() == 0.0 && f.abs() < 1e15 => SqlValue::Integer(f as i64),
+            SqlValue::Real(_) => {
+                return Err(search_error(
+                    "third parameter (k) must be an integer, but a float value was provided",
+                ))
+            }
+            other => other,
+        };
+        let k = match k {
             SqlValue::Integer(k) if k <= 0 => {
                 return Err(search_error(format!(
                     "third parameter (k) must be a positive integer, got {k}"
@@ -334,7 +344,12 @@ impl VTabCursor for VectorTopKCursor {
         Ok(())
     }
 
+    /// The row's id where it is an integer, as libSQL's `SELECT rowid FROM vector_top_k(...)`
+    /// answers; the rank otherwise (text keys).
     fn rowid(&self, _: &VectorTopK) -> SqlResult<i64> {
-        Ok(self.position as i64)
+        Ok(match self.ids[self.position] {
+            OwnedValue::Integer(id) => id,
+            _ => self.position as i64,
+        })
     }
 }
