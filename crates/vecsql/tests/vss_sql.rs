@@ -187,11 +187,21 @@ fn table(conn: &Connection) {
     );
 }
 
+/// Distances to 6 significant digits: squared L2 comes from vec0's float32 distance, within
+/// about 1e-7 (relative) of Faiss's float32 sum.
+fn significant(d: f64) -> f64 {
+    if d == 0.0 || !d.is_finite() {
+        return d;
+    }
+    let scale = 10f64.powi(6 - d.abs().log10().ceil() as i32);
+    (d * scale).round() / scale
+}
+
 fn hits(conn: &Connection, sql: &str) -> Vec<(i64, f64)> {
     rows(conn, sql)
         .into_iter()
         .map(|r| match (&r[0], &r[1]) {
-            (Value::Integer(i), Value::Real(d)) => (*i, *d),
+            (Value::Integer(i), Value::Real(d)) => (*i, significant(*d)),
             other => panic!("{sql}: {other:?}"),
         })
         .collect()

@@ -58,7 +58,10 @@ impl Metric {
     /// is its negation), L1 as is.
     pub fn from_vec0_distance(self, d: f64) -> f64 {
         match self {
-            Metric::L2 => ((d * d) as f32) as f64,
+            Metric::L2 => {
+                let d = d as f32;
+                (d * d) as f64
+            }
             Metric::InnerProduct => 0.0 - d,
             _ => d,
         }
