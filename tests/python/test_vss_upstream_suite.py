@@ -46,6 +46,11 @@ EXT = os.environ.get(
   "VECSQL_EXT", str(pathlib.Path(__file__).resolve().parents[2] / "target" / "release" / "libvecsql")
 )
 
+if not os.path.exists(EXT + ".so"):
+  import pytest
+  pytest.skip(f"{EXT}.so not built (cargo build --release -p vecsql)", allow_module_level=True)
+
+
 def load(db, entry_point):
   db.execute("select load_extension(?, ?)", [EXT, entry_point]).fetchall()
 
