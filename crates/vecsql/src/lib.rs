@@ -142,21 +142,38 @@ pub fn register_static_blobs(conn: &rusqlite::Connection) -> rusqlite::Result<()
 /// # Safety
 /// `db` must be an open connection used only from this thread during the call.
 unsafe fn register_all(db: *mut sqlite3) -> SqlResult<()> {
-    // SAFETY (all calls below): forwarded from the caller.
-    unsafe {
-        functions::register(db)?;
-        ffi::vtab::create_module::<vec0::table::Vec0Table>(db, "vec0", ())?;
-        for n_args in [1, 2] {
-            ffi::function::create_connection_scalar(
-                db,
-                "vec_index_status",
-                n_args,
-                vec0::index::status::vec_index_status,
-            )?;
+    let conn = ffi::connection::Connection::from_raw(db);
+    // A second load into the same connection (sqlite-vss's `vector0` then `vss0`, both this
+    // library) registers nothing: SQLite refuses to replace a function while a statement
+    // runs, which `SELECT load_extension(...)` is.
+    if !already_registered(&conn) {
+        // SAFETY (all calls below): forwarded from the caller.
+        unsafe {
+            functions::register(db)?;
+            ffi::vtab::create_module::<vec0::table::Vec0Table>(db, "vec0", ())?;
+            for n_args in [1, 2] {
+                ffi::function::create_connection_scalar(
+                    db,
+                    "vec_index_status",
+                    n_args,
+                    vec0::index::status::vec_index_status,
+                )?;
+            }
+            libsql::register(db)?;
+            vss::register(db)?;
         }
-        libsql::register(db)?;
-        vss::register(db)
     }
+    // Best effort: a busy or read-only database keeps dropped indexes' tables until a later
+    // load (they are never read).
+    let _ = libsql::index::drop_dead_tables(&conn);
+    Ok(())
+}
+
+/// Whether vecsql's functions are registered on this connection already (by this library:
+/// the probe is a function only vecsql has).
+fn already_registered(conn: &ffi::connection::Connection) -> bool {
+    conn.prepare("SELECT vecsql_libsql_index_vector(NULL, NULL, NULL, NULL)")
+        .is_ok()
 }
 
 type Registration = unsafe fn(*mut sqlite3) -> SqlResult<()>;

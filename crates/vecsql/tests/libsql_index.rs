@@ -195,6 +195,11 @@ fn settings_and_definition_errors() {
     );
     let q = "SELECT * FROM vector_top_k('e_bad', vector32('[1,2]'), 1)";
     assert!(err(&conn, q).contains("metric=cos2"));
+    // SQLite evaluates the index expression only for rows, so on an empty table the first
+    // write reports the setting (libSQL reports it at CREATE INDEX; no hook allows that).
+    assert!(err(&conn, "INSERT INTO e VALUES (vector32('[1,2]'), 'x')")
+        .contains("invalid vector index parameter 'metric=cos2'"));
+    exec(&conn, "DROP INDEX e_bad");
     exec(&conn, "CREATE UNIQUE INDEX e_u ON e (libsql_vector_idx(v))");
     assert!(err(
         &conn,
@@ -228,6 +233,10 @@ fn search_argument_errors() {
         ("'i', vector32('[1,2,3,4]'), -1", "positive integer"),
         ("'i', vector32('[1,2,3,4]'), 100000", "maximum"),
         ("'i', vector32('[1,2,3,4]'), 'a'", "must be an integer"),
+        (
+            "'i', vector32('[1,2,3,4]'), 2.5",
+            "a float value was provided",
+        ),
         (
             "'i', vector32('[1,2,3]'), 3",
             "dimensions are different: 3 != 4",
@@ -758,4 +767,140 @@ fn an_optional_fourth_argument_sets_the_search_size() {
         "SELECT id FROM vector_top_k('i', vector32('[0.064, 0.777, 0.661, 0.687]'), 2, 0)",
     );
     assert!(e.contains("search_l"), "{e}");
+}
+
+fn hidden_objects(conn: &Connection) -> Vec<String> {
+    strings(
+        conn,
+        "SELECT type || ' ' || name FROM sqlite_schema
+          WHERE substr(name, 1, 13) = '__vecsql_idx_' AND (length(name) = 29 OR type = 'trigger')
+          ORDER BY 1",
+    )
+}
+
+#[test]
+fn hidden_tables_of_dropped_indexes_go_when_vecsql_is_next_loaded() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("drop.db");
+    {
+        let conn = Connection::open(&path).unwrap();
+        vecsql::register(&conn).unwrap();
+        exec(&conn, MOVIES);
+        exec(
+            &conn,
+            "CREATE INDEX i ON movies (libsql_vector_idx(embedding));
+                     CREATE INDEX j ON movies (libsql_vector_idx(embedding, 'metric=l2'))",
+        );
+        assert_eq!(top(&conn, "i", 1), ["Blade Runner"]);
+        assert_eq!(top(&conn, "j", 1).len(), 1);
+        assert_eq!(hidden_objects(&conn).len(), 8);
+        exec(&conn, "DROP INDEX i");
+        // A reload inside a transaction changes nothing (it would join the user's transaction).
+        exec(&conn, "BEGIN");
+        vecsql::register(&conn).unwrap();
+        exec(&conn, "COMMIT");
+        assert_eq!(hidden_objects(&conn).len(), 8);
+    }
+    let conn = Connection::open(&path).unwrap();
+    vecsql::register(&conn).unwrap();
+    // Only j's table and triggers remain, and j still answers; writes still work.
+    let left = hidden_objects(&conn);
+    assert_eq!(left.len(), 4, "{left:?}");
+    assert_eq!(
+        ids(&conn, "SELECT count(*) FROM sqlite_schema WHERE substr(name, 1, 13) = '__vecsql_idx_' AND name LIKE '%_chunks'"),
+        [1]
+    );
+    exec(
+        &conn,
+        "INSERT INTO movies VALUES ('Tmp', 2024, vector32('[0.064, 0.777, 0.661, 0.687]'))",
+    );
+    assert_eq!(top(&conn, "j", 1), ["Tmp"]);
+    // DROP TABLE: everything goes at the next load.
+    exec(&conn, "DROP TABLE movies");
+    vecsql::register(&conn).unwrap();
+    assert_eq!(hidden_objects(&conn), Vec::<String>::new());
+}
+
+#[test]
+fn or_replace_through_another_unique_constraint_leaves_nothing_stale() {
+    let conn = open();
+    exec(
+        &conn,
+        "CREATE TABLE u (id INTEGER PRIMARY KEY, name TEXT UNIQUE, v F32_BLOB(2));
+         CREATE INDEX u_idx ON u (libsql_vector_idx(v));
+         INSERT INTO u VALUES (1, 'a', vector32('[1, 0]')), (2, 'b', vector32('[0, 1]')),
+                              (3, 'c', vector32('[1, 1]'));",
+    );
+    let q = "SELECT id FROM vector_top_k('u_idx', vector32('[1, 0]'), 3)";
+    assert_eq!(ids(&conn, q), [1, 3, 2]);
+    // Deletes row 1 through name's UNIQUE constraint: no DELETE trigger runs.
+    exec(
+        &conn,
+        "INSERT OR REPLACE INTO u VALUES (4, 'a', vector32('[0, 1]'))",
+    );
+    assert_eq!(ids(&conn, q), [3, 2, 4]);
+    // UPDATE OR REPLACE deletes row 3; the stale entry left the hidden table at the search.
+    exec(&conn, "UPDATE OR REPLACE u SET name = 'c' WHERE id = 2");
+    assert_eq!(ids(&conn, q), [2, 4]);
+    let hidden: String = conn
+        .query_row(
+            "SELECT name FROM sqlite_schema WHERE type = 'table' AND substr(name, 1, 13) = '__vecsql_idx_' AND length(name) = 29",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(
+        ids(&conn, &format!("SELECT count(*) FROM \"{hidden}\"")),
+        [2]
+    );
+}
+
+#[test]
+fn replace_of_the_key_by_a_row_outside_the_index_removes_it() {
+    let conn = open();
+    exec(
+        &conn,
+        "CREATE TABLE p (id INTEGER PRIMARY KEY, year INT, v F32_BLOB(2));
+         CREATE INDEX p_all ON p (libsql_vector_idx(v));
+         CREATE INDEX p_new ON p (libsql_vector_idx(v)) WHERE year >= 2000;
+         INSERT INTO p VALUES (1, 2020, vector32('[1, 0]')), (2, 2020, vector32('[0, 1]'));",
+    );
+    let all = "SELECT id FROM vector_top_k('p_all', vector32('[1, 0]'), 5)";
+    let new = "SELECT id FROM vector_top_k('p_new', vector32('[1, 0]'), 5)";
+    assert_eq!(ids(&conn, all), [1, 2]);
+    assert_eq!(ids(&conn, new), [1, 2]);
+    exec(
+        &conn,
+        "INSERT OR REPLACE INTO p VALUES (1, 1990, vector32('[1, 0]'))",
+    );
+    exec(&conn, "REPLACE INTO p VALUES (2, 2021, NULL)");
+    assert_eq!(ids(&conn, all), [1]);
+    assert_eq!(ids(&conn, new), Vec::<i64>::new());
+}
+
+#[test]
+fn forms_from_libsqls_own_tests() {
+    // libsql_vector_index.test: `SELECT rowid FROM vector_top_k(...)` is the id, k may be an
+    // integral REAL, and 'type=diskann' is a setting.
+    let conn = open();
+    exec(
+        &conn,
+        "CREATE TABLE t (v FLOAT32(3));
+         CREATE INDEX t_idx ON t (libsql_vector_idx(v, 'type=diskann', 'metric=cos'));
+         INSERT INTO t VALUES (vector('[1,2,3]')), (vector('[2,3,4]')), (vector('[3,4,5]')), (vector('[4,5,6]'));",
+    );
+    assert_eq!(
+        ids(
+            &conn,
+            "SELECT rowid FROM vector_top_k('t_idx', vector('[3,4,5]'), 4)"
+        ),
+        [3, 4, 2, 1]
+    );
+    assert_eq!(
+        ids(
+            &conn,
+            "SELECT id FROM vector_top_k('t_idx', '[1,2,3]', CAST(1 AS REAL))"
+        ),
+        [1]
+    );
 }

@@ -187,11 +187,21 @@ fn table(conn: &Connection) {
     );
 }
 
+/// Distances to 6 significant digits: squared L2 comes from vec0's float32 distance, within
+/// about 1e-7 (relative) of Faiss's float32 sum.
+fn significant(d: f64) -> f64 {
+    if d == 0.0 || !d.is_finite() {
+        return d;
+    }
+    let scale = 10f64.powi(6 - d.abs().log10().ceil() as i32);
+    (d * scale).round() / scale
+}
+
 fn hits(conn: &Connection, sql: &str) -> Vec<(i64, f64)> {
     rows(conn, sql)
         .into_iter()
         .map(|r| match (&r[0], &r[1]) {
-            (Value::Integer(i), Value::Real(d)) => (*i, *d),
+            (Value::Integer(i), Value::Real(d)) => (*i, significant(*d)),
             other => panic!("{sql}: {other:?}"),
         })
         .collect()
@@ -376,13 +386,55 @@ fn factories_and_metrics_map_onto_vec0() {
         sql[2].contains("distance_metric=l1") && !sql[2].contains("hnsw"),
         "{sql:?}"
     );
+    assert_eq!(
+        error(
+            &conn,
+            "create virtual table g using vss0(x(4) metric_type=Lp)"
+        ),
+        "unknown metric type: Lp"
+    );
     assert!(error(
         &conn,
-        r#"create virtual table g using vss0(x(4) metric_type=Linf)"#
+        r#"create virtual table g using vss0(x(4) factory="invalid")"#
     )
-    .contains("not supported"));
+    .contains("could not parse index string invalid"));
     assert_eq!(
         error(&conn, "create virtual table g using vss0(x)"),
         "Error parsing constructor"
+    );
+}
+
+#[test]
+fn metrics_without_a_vec0_kernel_are_exact_scans_with_faiss_formulas() {
+    // Expected values from sqlite-vss 0.1.2's own test suite (test_vss0_metric_type).
+    let conn = db();
+    conn.execute_batch(
+        r#"create virtual table m using vss0(linf(2) metric_type=Linf,
+             canberra(2) factory="HNSW8" metric_type=Canberra, braycurtis(2) metric_type=BrayCurtis,
+             js(2) metric_type=JensenShannon);
+           insert into m(rowid, linf, canberra, braycurtis, js)
+             values (1, '[4,1]', '[4,1]', '[4,1]', '[0.8,0.2]'), (2, '[0,0]', '[0,0]', '[0,0]', '[0,1]');"#,
+    )
+    .unwrap();
+    let search = |col: &str, q: &str| {
+        hits(
+            &conn,
+            &format!("select rowid, distance from m where vss_search({col}, vss_search_params('{q}', 2))"),
+        )
+    };
+    assert_eq!(search("linf", "[1,1]"), [(2, 1.0), (1, 3.0)]);
+    // Faiss divides 0 by 0 for coordinates that are 0 in both: vecsql counts them as 0.
+    assert_eq!(search("canberra", "[0,0]"), [(2, 0.0), (1, 2.0)]);
+    assert_eq!(search("braycurtis", "[0,0]"), [(2, 0.0), (1, 1.0)]);
+    let js = search("js", "[0.33333333, 0.66666667]");
+    assert_eq!(js[0].0, 1);
+    assert!((js[0].1 - 0.115_773_5).abs() < 1e-6, "{js:?}");
+    assert!(js[1].1.is_finite(), "{js:?}");
+    assert_eq!(
+        hits(
+            &conn,
+            "select rowid, distance from m where vss_range_search(linf, vss_range_search_params('[0,0]', 2))"
+        ),
+        [(2, 0.0)]
     );
 }

@@ -65,6 +65,33 @@ impl Connection {
         unsafe { call!(get_autocommit(self.db)) == 0 }
     }
 
+    /// Whether any statement of this connection is running (stepped and not yet reset), in
+    /// which case SQLite refuses DROP TABLE.
+    pub fn has_running_statement(&self) -> bool {
+        let mut stmt: *mut sqlite3_stmt = std::ptr::null_mut();
+        loop {
+            // SAFETY: open connection; `stmt` is null or a statement SQLite just returned for
+            // it, and none is finalized while we walk (this thread holds the connection).
+            stmt = unsafe { call!(next_stmt(self.db, stmt)) };
+            if stmt.is_null() {
+                return false;
+            }
+            // SAFETY: `stmt` is a live statement of this connection (above).
+            if unsafe { call!(stmt_busy(stmt)) } != 0 {
+                return true;
+            }
+        }
+    }
+
+    /// Whether `schema` is open read-only (or not attached).
+    pub fn is_readonly(&self, schema: &str) -> bool {
+        let Ok(name) = CString::new(schema) else {
+            return true;
+        };
+        // SAFETY: open connection and a NUL-terminated name.
+        unsafe { call!(db_readonly(self.db, name.as_ptr())) != 0 }
+    }
+
     pub fn last_insert_rowid(&self) -> i64 {
         // SAFETY: open connection.
         unsafe { call!(last_insert_rowid(self.db)) }

@@ -22,7 +22,15 @@
 //! The hidden table is current when the bookkeeping row and the three triggers exist; otherwise
 //! [`ensure`] rebuilds it from the table (an index created on a table with rows, or written
 //! before its first search, is built at its first `vector_top_k`). Triggers of vanished
-//! indexes are dropped at the next rebuild in that schema.
+//! indexes are dropped at the next rebuild in that schema, their hidden tables when vecsql is
+//! next loaded into a connection ([`drop_dead_tables`]: SQLite refuses DROP TABLE inside a
+//! running statement, and every other vecsql callback runs inside one).
+//!
+//! A row SQLite deletes for `INSERT OR REPLACE` / `UPDATE OR REPLACE` runs no DELETE trigger
+//! (unless `PRAGMA recursive_triggers` is on). When the conflict is on the key itself, the
+//! insert trigger's first step (delete the key from the hidden table) covers it; through
+//! another UNIQUE constraint no trigger sees it, so `vector_top_k` checks its answers against
+//! the table for such tables (see [`crate::libsql::vector_top_k`]).
 
 use vecsql_core::distance::Metric;
 use vecsql_core::format::libsql;
@@ -38,6 +46,8 @@ pub const BOOKKEEPING: &str = "__vecsql_libsql_index";
 /// Prefix of every hidden table and trigger.
 pub const HIDDEN_PREFIX: &str = "__vecsql_idx_";
 const TRIGGER_SUFFIXES: [&str; 3] = ["_insert", "_update", "_delete"];
+/// Part of every hidden table's name; changed whenever the trigger bodies change.
+const TRIGGERS_VERSION: &str = "triggers-2";
 
 /// How rows of the base table are identified in the hidden table and in `vector_top_k.id`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -248,7 +258,9 @@ pub fn describe(
         Key::Integer(c) => format!("int:{c}"),
         Key::Text(c) => format!("text:{c}"),
     };
-    let h = fnv1a(&[table, name, sql, &decl, &key_tag]);
+    // TRIGGERS_VERSION: files whose triggers predate a fix get new hidden tables (rebuilt at
+    // the first search, the old ones dropped at the next load).
+    let h = fnv1a(&[table, name, sql, &decl, &key_tag, TRIGGERS_VERSION]);
     Ok(Some(VectorIndex {
         schema: schema.to_string(),
         name: name.to_string(),
@@ -339,8 +351,11 @@ impl VectorIndex {
             format!(" WHEN old.{bk} IS NOT new.{bk} OR old.{col} IS NOT new.{col}")
         };
         [
+            // The delete catches a REPLACE of the same key, whose DELETE trigger never runs,
+            // by a row that is not indexed (NULL vector, outside the partial index).
             format!(
-                "CREATE TRIGGER {} AFTER INSERT ON {table} BEGIN {forget} {insert_new} END",
+                "CREATE TRIGGER {} AFTER INSERT ON {table} BEGIN {forget} \
+                 DELETE FROM {hidden} WHERE {hk} = new.{bk}; {insert_new} END",
                 self.q(&ins)
             ),
             format!(
@@ -453,6 +468,49 @@ impl VectorIndex {
         conn.execute_batch(&sql)
     }
 
+    /// Whether the table has a UNIQUE constraint or index besides its key: then `OR REPLACE`
+    /// can delete rows no trigger sees (see the module docs).
+    pub fn has_other_unique(&self, conn: &Connection) -> SqlResult<bool> {
+        let rows = query(
+            conn,
+            &format!(
+                "PRAGMA {}.index_list({})",
+                ident(&self.schema),
+                literal(&self.table)
+            ),
+            &[],
+        )?;
+        // seq, name, unique, origin, partial
+        Ok(rows.iter().any(|r| {
+            matches!(r[2], OwnedValue::Integer(1))
+                && !matches!(&r[3], OwnedValue::Text(o) if o == "pk")
+        }))
+    }
+
+    /// `SELECT 1` when key `?1` is a row of the index (exists, vector not NULL, partial
+    /// index condition true).
+    pub fn row_is_indexed_sql(&self) -> String {
+        let mut sql = format!(
+            "SELECT 1 FROM {} WHERE {} = ?1 AND {} IS NOT NULL",
+            self.q(&self.table),
+            self.key.base(),
+            ident(&self.definition.column)
+        );
+        if let Some(w) = &self.definition.where_clause {
+            sql.push_str(&format!(" AND ({w})"));
+        }
+        sql
+    }
+
+    /// Removes key `?1` from the hidden table.
+    pub fn forget_row_sql(&self) -> String {
+        format!(
+            "DELETE FROM {} WHERE {} = ?1",
+            self.q(&self.hidden),
+            self.key.hidden()
+        )
+    }
+
     /// Builds the hidden table unless it is current; returns whether it built.
     pub fn ensure(&self, conn: &Connection) -> SqlResult<bool> {
         if self.is_current(conn)? {
@@ -526,16 +584,13 @@ const LIBSQL_TYPES: [LibsqlType; 6] = [
     LibsqlType::Float1Bit,
 ];
 
-/// Drops triggers and bookkeeping rows of hidden tables that no current vector index of
-/// `schema` uses (DROP INDEX, DROP TABLE, ALTER TABLE RENAME leave them behind). Hidden
-/// tables themselves cannot be dropped while a statement runs (SQLite refuses DROP TABLE
-/// then); they are left empty of triggers and unread.
-pub fn cleanup(conn: &Connection, schema: &str) -> SqlResult<()> {
-    let st = schema_table(schema);
+/// The hidden tables the current vector indexes of `schema` use.
+fn live_hidden(conn: &Connection, schema: &str) -> SqlResult<std::collections::HashSet<String>> {
     let indexes = query(
         conn,
         &format!(
-            "SELECT name, tbl_name, sql FROM {st} WHERE type = 'index' AND sql LIKE '%libsql_vector_idx%'"
+            "SELECT name, tbl_name, sql FROM {} WHERE type = 'index' AND sql LIKE '%libsql_vector_idx%'",
+            schema_table(schema)
         ),
         &[],
     )?;
@@ -545,6 +600,29 @@ pub fn cleanup(conn: &Connection, schema: &str) -> SqlResult<()> {
             live.insert(ix.hidden);
         }
     }
+    Ok(live)
+}
+
+fn has_bookkeeping(conn: &Connection, schema: &str) -> SqlResult<bool> {
+    Ok(!query(
+        conn,
+        &format!(
+            "SELECT 1 FROM {} WHERE type = 'table' AND name = {}",
+            schema_table(schema),
+            literal(BOOKKEEPING)
+        ),
+        &[],
+    )?
+    .is_empty())
+}
+
+/// Drops triggers and bookkeeping rows of hidden tables that no current vector index of
+/// `schema` uses (DROP INDEX, DROP TABLE, ALTER TABLE RENAME leave them behind). The hidden
+/// tables themselves cannot be dropped here, as this runs inside a statement (SQLite refuses
+/// DROP TABLE then): [`drop_dead_tables`] removes them when vecsql is next loaded.
+pub fn cleanup(conn: &Connection, schema: &str) -> SqlResult<()> {
+    let st = schema_table(schema);
+    let live = live_hidden(conn, schema)?;
     let triggers = query(
         conn,
         &format!(
@@ -566,16 +644,7 @@ pub fn cleanup(conn: &Connection, schema: &str) -> SqlResult<()> {
             ));
         }
     }
-    let has_book = !query(
-        conn,
-        &format!(
-            "SELECT 1 FROM {st} WHERE type = 'table' AND name = {}",
-            literal(BOOKKEEPING)
-        ),
-        &[],
-    )?
-    .is_empty();
-    if has_book {
+    if has_bookkeeping(conn, schema)? {
         for r in query(
             conn,
             &format!("SELECT hidden FROM {}.{BOOKKEEPING}", ident(schema)),
@@ -596,6 +665,78 @@ pub fn cleanup(conn: &Connection, schema: &str) -> SqlResult<()> {
     } else {
         conn.execute_batch(&sql)
     }
+}
+
+/// Drops the hidden tables (with their triggers and bookkeeping rows) that no vector index
+/// uses any more, in every writable schema. It runs when vecsql is loaded into a connection,
+/// the one moment vecsql code runs outside a statement; it does nothing inside a transaction
+/// or while a statement of the connection runs (`SELECT load_extension(...)`), and a failure
+/// (a busy or read-only database) leaves the tables to the next load. Returns how many it
+/// dropped.
+pub fn drop_dead_tables(conn: &Connection) -> SqlResult<usize> {
+    if conn.in_transaction() || conn.has_running_statement() {
+        return Ok(0);
+    }
+    let mut dropped = 0;
+    for schema in schemas(conn)? {
+        if conn.is_readonly(&schema) {
+            continue;
+        }
+        let tables = query(
+            conn,
+            &format!(
+                "SELECT name FROM {} WHERE type = 'table' AND length(name) = {} AND \
+                 substr(name, 1, {}) = {}",
+                schema_table(&schema),
+                HIDDEN_PREFIX.len() + 16,
+                HIDDEN_PREFIX.len(),
+                literal(HIDDEN_PREFIX)
+            ),
+            &[],
+        )?;
+        if tables.is_empty() {
+            continue;
+        }
+        let live = live_hidden(conn, &schema)?;
+        let book = has_bookkeeping(conn, &schema)?;
+        for r in &tables {
+            let hidden = text(&r[0]);
+            if live.contains(&hidden) {
+                continue;
+            }
+            // The triggers write to the hidden table, so they go with it, in one transaction.
+            let mut sql = String::from("BEGIN;");
+            for suffix in TRIGGER_SUFFIXES {
+                sql.push_str(&format!(
+                    "DROP TRIGGER IF EXISTS {}.{};",
+                    ident(&schema),
+                    ident(&format!("{hidden}{suffix}"))
+                ));
+            }
+            if book {
+                sql.push_str(&format!(
+                    "DELETE FROM {}.{BOOKKEEPING} WHERE hidden = {};",
+                    ident(&schema),
+                    literal(&hidden)
+                ));
+            }
+            sql.push_str(&format!(
+                "DROP TABLE {}.{}; COMMIT;",
+                ident(&schema),
+                ident(&hidden)
+            ));
+            match conn.execute_batch(&sql) {
+                Ok(()) => dropped += 1,
+                Err(e) => {
+                    if conn.in_transaction() {
+                        let _ = conn.execute_batch("ROLLBACK");
+                    }
+                    return Err(e);
+                }
+            }
+        }
+    }
+    Ok(dropped)
 }
 
 /// Resolves `name` to a vector index, or the error `vector_top_k` reports.

@@ -9,6 +9,7 @@
 //! | `compress_neighbors=float16` / `floatb16` / `float32` | `quantizer=none` |
 //! | `search_l=N` | `ef_search = min(N, 4096)` |
 //! | `insert_l=N` | `ef_construction = min(N, 4096)` |
+//! | `type=diskann` (libSQL's only type) | accepted |
 //! | `alpha=X` (DiskANN's pruning slack) | accepted and checked (a positive number); HNSW's neighbour heuristic has no such knob |
 
 use vecsql_core::distance::Metric;
@@ -70,6 +71,8 @@ impl Settings {
             };
             let lower = value.to_ascii_lowercase();
             match key.to_ascii_lowercase().as_str() {
+                // libSQL's only index type; vecsql serves it with HNSW.
+                "type" if lower == "diskann" => {}
                 "metric" => {
                     s.metric = match lower.as_str() {
                         "cosine" | "cos" => Metric::Cosine,
@@ -101,8 +104,8 @@ impl Settings {
                 _ => {
                     return Err(invalid(
                         item,
-                        "invalid parameter (known: metric, max_neighbors, compress_neighbors, \
-                         alpha, search_l, insert_l)",
+                        "invalid parameter (known: type=diskann, metric, max_neighbors, \
+                         compress_neighbors, alpha, search_l, insert_l)",
                     ))
                 }
             }
@@ -166,6 +169,7 @@ mod tests {
             ("search_l=abc", "positive integer"),
             ("alpha=-1", "positive number"),
             ("compress_neighbors=int8", "invalid parameter"),
+            ("type=hnsw", "invalid parameter"),
         ] {
             let e = Settings::parse(&[bad]).unwrap_err().message;
             assert!(

@@ -6,6 +6,9 @@
 //! vecsql also takes an optional fourth argument, `search_l`: the candidate list size of this
 //! one search (vec0's `ef_search`), where libSQL fixes it per index.
 //!
+//! On tables with a UNIQUE constraint besides the key, each answer is checked against the
+//! table, because `OR REPLACE` deletes rows there without running the DELETE trigger.
+//!
 //! Resolution is cached per connection and index name, keyed by the schema's
 //! `schema_version`: any DDL (by this or another connection) changes it. Only states seen
 //! outside an explicit transaction and without a build are cached, so a rolled-back
@@ -33,6 +36,9 @@ struct Resolved {
     index: VectorIndex,
     knn: Statement,
     knn_search_l: Statement,
+    /// For tables where `OR REPLACE` can delete rows unseen (see [`super::index`]): whether a
+    /// key is still an indexed row, and its removal from the hidden table.
+    check: Option<(Statement, Statement)>,
     /// `schema_version` when cached, and the statement that reads it.
     version: Option<(i64, Statement)>,
 }
@@ -70,6 +76,14 @@ impl VectorTopK {
         let knn = conn.prepare(&format!("{knn_sql} ORDER BY distance"))?;
         let knn_search_l =
             conn.prepare(&format!("{knn_sql} AND ef_search = ?3 ORDER BY distance"))?;
+        let check = if index.has_other_unique(conn)? {
+            Some((
+                conn.prepare(&index.row_is_indexed_sql())?,
+                conn.prepare(&index.forget_row_sql())?,
+            ))
+        } else {
+            None
+        };
         let schema = index.schema.to_ascii_lowercase();
         let version = if cacheable && !built && (schema == "main" || schema == "temp") {
             let mut stmt =
@@ -82,6 +96,7 @@ impl VectorTopK {
             index,
             knn,
             knn_search_l,
+            check,
             version,
         })
     }
@@ -108,23 +123,76 @@ impl VectorTopK {
         }
         let resolved = cache.get_mut(name).expect("inserted above");
         let bytes = resolved.index.vector_bytes("search", query)?;
+        let result = resolved.answer(&bytes, k, search_l);
+        if resolved.version.is_none() {
+            cache.remove(name);
+        }
+        result
+    }
+}
+
+/// How many times a search asks for more rows after finding stale ones.
+const STALE_RETRIES: usize = 4;
+
+impl Resolved {
+    fn knn(&mut self, bytes: &[u8], k: i64, search_l: Option<i64>) -> SqlResult<Vec<OwnedValue>> {
         let rows = match search_l {
-            None => resolved
+            None => self
                 .knn
-                .query(&[SqlValue::Blob(&bytes), SqlValue::Integer(k)]),
-            Some(l) => resolved.knn_search_l.query(&[
-                SqlValue::Blob(&bytes),
+                .query(&[SqlValue::Blob(bytes), SqlValue::Integer(k)]),
+            Some(l) => self.knn_search_l.query(&[
+                SqlValue::Blob(bytes),
                 SqlValue::Integer(k),
                 SqlValue::Integer(l),
             ]),
         };
-        if resolved.version.is_none() {
-            cache.remove(name);
-        }
         Ok(rows?
             .into_iter()
             .filter_map(|r| r.into_iter().next())
             .collect())
+    }
+
+    /// The k nearest keys. Where `OR REPLACE` may have deleted rows behind the triggers' back,
+    /// each answer is checked against the table; stale keys are removed from the hidden table
+    /// (best effort: a read-only or busy database keeps them, and they are skipped) and the
+    /// search is repeated for the rows they displaced.
+    fn answer(
+        &mut self,
+        bytes: &[u8],
+        k: i64,
+        search_l: Option<i64>,
+    ) -> SqlResult<Vec<OwnedValue>> {
+        let Some((mut is_indexed, mut forget)) = self.check.take() else {
+            return self.knn(bytes, k, search_l);
+        };
+        let result = (|| {
+            let mut stale: Vec<OwnedValue> = Vec::new();
+            let mut live = Vec::new();
+            for _ in 0..STALE_RETRIES {
+                let want = (k + stale.len() as i64).min(MAX_K);
+                let mut found_stale = false;
+                live.clear();
+                for id in self.knn(bytes, want, search_l)? {
+                    if stale.contains(&id) {
+                        continue;
+                    }
+                    if is_indexed.query(&[id.as_value()])?.is_empty() {
+                        let _ = forget.execute(&[id.as_value()]);
+                        stale.push(id);
+                        found_stale = true;
+                    } else {
+                        live.push(id);
+                    }
+                }
+                live.truncate(k as usize);
+                if !found_stale {
+                    break;
+                }
+            }
+            Ok(live)
+        })();
+        self.check = Some((is_indexed, forget));
+        result
     }
 }
 
@@ -231,7 +299,17 @@ impl VTabCursor for VectorTopKCursor {
                 ))
             }
         };
+        // libSQL takes a REAL k with an integral value (CAST(1 AS REAL)) and refuses 2.5.
         let k = match k.value() {
+            SqlValue::Real(f) if f.fract() == 0.0 && f.abs() < 1e15 => SqlValue::Integer(f as i64),
+            SqlValue::Real(_) => {
+                return Err(search_error(
+                    "third parameter (k) must be an integer, but a float value was provided",
+                ))
+            }
+            other => other,
+        };
+        let k = match k {
             SqlValue::Integer(k) if k <= 0 => {
                 return Err(search_error(format!(
                     "third parameter (k) must be a positive integer, got {k}"
@@ -266,7 +344,12 @@ impl VTabCursor for VectorTopKCursor {
         Ok(())
     }
 
+    /// The row's id where it is an integer, as libSQL's `SELECT rowid FROM vector_top_k(...)`
+    /// answers; the rank otherwise (text keys).
     fn rowid(&self, _: &VectorTopK) -> SqlResult<i64> {
-        Ok(self.position as i64)
+        Ok(match self.ids[self.position] {
+            OwnedValue::Integer(id) => id,
+            _ => self.position as i64,
+        })
     }
 }

@@ -2,26 +2,91 @@
 //! factory string maps onto vecsql's one vector index: a `vec0` column, exact (`Flat`) or with
 //! `indexed by hnsw(...)` (HNSW, IVF, NSG; PQ/SQ codes become HNSW's int8 quantizer).
 
-use vecsql_core::distance::Metric;
-
 use crate::error::{SqlError, SqlResult};
 
 /// sqlite-vss's default factory.
 pub const DEFAULT_FACTORY: &str = "Flat,IDMap2";
 
-/// sqlite-vss's distance from vec0's under `metric` (one of the three `metric_type=` parses
-/// to): squared L2, the inner product itself (vec0's `dot` is its negation), L1 as is.
-pub fn vss_distance(metric: Metric, d: f64) -> f64 {
-    match metric {
-        Metric::Dot => 0.0 - d,
-        Metric::L1 => d,
-        _ => ((d * d) as f32) as f64,
-    }
+/// A vss0 column's metric, as sqlite-vss's `metric_type=` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetricType {
+    L2,
+    InnerProduct,
+    L1,
+    /// The metrics below have no vec0 kernel: their columns are searched by an exact scan
+    /// (whatever the factory asks for), with Faiss's formulas.
+    Linf,
+    Canberra,
+    BrayCurtis,
+    JensenShannon,
 }
 
-/// Whether larger distances are better: sqlite-vss reports the inner product, a similarity.
-pub fn descending(metric: Metric) -> bool {
-    metric == Metric::Dot
+impl MetricType {
+    /// The vec0 `distance_metric` that orders rows the same way.
+    pub fn vec0_name(self) -> &'static str {
+        match self {
+            MetricType::InnerProduct => "dot",
+            MetricType::L1 => "l1",
+            // Storage only for the scan-only metrics (see [`MetricType::exact_only`]).
+            _ => "l2",
+        }
+    }
+
+    /// Whether only an exact scan can search this metric (vec0 has no kernel for it).
+    pub fn exact_only(self) -> bool {
+        matches!(
+            self,
+            MetricType::Linf
+                | MetricType::Canberra
+                | MetricType::BrayCurtis
+                | MetricType::JensenShannon
+        )
+    }
+
+    /// sqlite-vss's distance between a query and a stored vector.
+    pub fn distance(self, query: &[f32], v: &[f32]) -> f32 {
+        use super::functions as f;
+        match self {
+            MetricType::L2 => f::l2_squared(query, v),
+            MetricType::InnerProduct => f::inner_product(query, v),
+            MetricType::L1 => f::l1(query, v),
+            MetricType::Linf => f::linf(query, v),
+            MetricType::Canberra => f::canberra(query, v),
+            MetricType::BrayCurtis => f::bray_curtis(query, v),
+            MetricType::JensenShannon => f::jensen_shannon(query, v),
+        }
+    }
+
+    /// sqlite-vss's distance from vec0's: squared L2, the inner product itself (vec0's `dot`
+    /// is its negation), L1 as is.
+    pub fn from_vec0_distance(self, d: f64) -> f64 {
+        match self {
+            MetricType::L2 => {
+                let d = d as f32;
+                (d * d) as f64
+            }
+            MetricType::InnerProduct => 0.0 - d,
+            _ => d,
+        }
+    }
+
+    /// Whether larger distances are better (inner product is a similarity).
+    pub fn descending(self) -> bool {
+        self == MetricType::InnerProduct
+    }
+
+    /// Faiss's metric code.
+    pub fn faiss_code(self) -> i32 {
+        match self {
+            MetricType::InnerProduct => 0,
+            MetricType::L2 => 1,
+            MetricType::L1 => 2,
+            MetricType::Linf => 3,
+            MetricType::Canberra => 20,
+            MetricType::BrayCurtis => 21,
+            MetricType::JensenShannon => 22,
+        }
+    }
 }
 
 /// How the column's vectors are searched.
@@ -39,8 +104,7 @@ pub struct ColumnSpec {
     pub name: String,
     pub dimensions: usize,
     pub factory: String,
-    /// `L2`, `Dot` (sqlite-vss's `INNER_PRODUCT`) or `L1`.
-    pub metric: Metric,
+    pub metric: MetricType,
     pub plan: IndexPlan,
 }
 
@@ -50,7 +114,7 @@ impl ColumnSpec {
         let mut def = format!(
             "v float[{}] distance_metric={}",
             self.dimensions,
-            self.metric.name()
+            self.metric.vec0_name()
         );
         if let IndexPlan::Hnsw { m, int8 } = &self.plan {
             let mut opts = Vec::new();
@@ -66,16 +130,17 @@ impl ColumnSpec {
     }
 }
 
-/// Parses sqlite-vss's `metric_type=` values; the metrics vec0 has no kernel for are refused.
-fn parse_metric(text: &str, column: &str) -> SqlResult<Metric> {
+/// Parses sqlite-vss's `metric_type=` values (`Lp` is unknown to sqlite-vss too: Faiss needs a
+/// `metric_arg` it has no way to set).
+fn parse_metric(text: &str) -> SqlResult<MetricType> {
     match text {
-        "L2" => Ok(Metric::L2),
-        "INNER_PRODUCT" => Ok(Metric::Dot),
-        "L1" => Ok(Metric::L1),
-        "Linf" | "Canberra" | "BrayCurtis" | "JensenShannon" => Err(SqlError::new(format!(
-            "vss0: metric_type={text} (column {column}) is not supported by vecsql; use L2, \
-             INNER_PRODUCT or L1"
-        ))),
+        "L2" => Ok(MetricType::L2),
+        "INNER_PRODUCT" => Ok(MetricType::InnerProduct),
+        "L1" => Ok(MetricType::L1),
+        "Linf" => Ok(MetricType::Linf),
+        "Canberra" => Ok(MetricType::Canberra),
+        "BrayCurtis" => Ok(MetricType::BrayCurtis),
+        "JensenShannon" => Ok(MetricType::JensenShannon),
         other => Err(SqlError::new(format!("unknown metric type: {other}"))),
     }
 }
@@ -127,11 +192,16 @@ pub fn parse_column(arg: &str) -> SqlResult<ColumnSpec> {
                 return Err(SqlError::new("invalid metric_type value"));
             }
             let end = value.find(',').unwrap_or(value.len());
-            parse_metric(value[..end].trim_end(), &name)?
+            parse_metric(value[..end].trim_end())?
         }
-        None => Metric::L2,
+        None => MetricType::L2,
     };
     let plan = plan_for(&factory, &name)?;
+    let plan = if metric.exact_only() {
+        IndexPlan::Exact
+    } else {
+        plan
+    };
     Ok(ColumnSpec {
         name,
         dimensions,
@@ -160,6 +230,9 @@ fn number_after(token: &str, prefix: &str) -> Option<u32> {
 ///   keeps full vectors).
 ///
 /// Anything else is refused with a message naming the component.
+const SUPPORTED: &str = "supported: Flat, IDMap, IDMap2, HNSW<M>, IVF<nlist>, NSG<R>, PQ<m>, \
+                         SQ<bits>, PCA/OPQ pre-transforms";
+
 pub fn plan_for(factory: &str, column: &str) -> SqlResult<IndexPlan> {
     let mut ann = false;
     let mut m = None;
@@ -194,11 +267,19 @@ pub fn plan_for(factory: &str, column: &str) -> SqlResult<IndexPlan> {
             || base.starts_with("Pad")
         {
             continue;
-        } else {
+        } else if ["LSH", "Residual", "BinaryHash", "ZnLattice", "L2norm"]
+            .iter()
+            .any(|p| base.starts_with(p))
+        {
             return Err(SqlError::new(format!(
                 "Error building index factory for {column}: vecsql does not support the \
-                 factory component \"{token}\" of \"{factory}\" (supported: Flat, IDMap, \
-                 IDMap2, HNSW<M>, IVF<nlist>, NSG<R>, PQ<m>, SQ<bits>, PCA/OPQ pre-transforms)"
+                 factory component \"{token}\" of \"{factory}\" ({SUPPORTED})"
+            )));
+        } else {
+            // Not a Faiss component at all: Faiss's own words, which users' code may match.
+            return Err(SqlError::new(format!(
+                "Error building index factory for {column}: could not parse index string \
+                 {factory} (\"{token}\" is not a factory component; {SUPPORTED})"
             )));
         }
     }
@@ -218,10 +299,10 @@ mod tests {
         let c = parse_column("a(4)").unwrap();
         assert_eq!((c.name.as_str(), c.dimensions), ("a", 4));
         assert_eq!(c.factory, "Flat,IDMap2");
-        assert_eq!(c.metric, Metric::L2);
+        assert_eq!(c.metric, MetricType::L2);
         assert_eq!(c.plan, IndexPlan::Exact);
         let c = parse_column(r#"b(3) factory="HNSW16,IDMap2" metric_type=INNER_PRODUCT"#).unwrap();
-        assert_eq!(c.metric, Metric::Dot);
+        assert_eq!(c.metric, MetricType::InnerProduct);
         assert_eq!(
             c.plan,
             IndexPlan::Hnsw {
@@ -249,10 +330,13 @@ mod tests {
             parse_column("x(2) metric_type=FOO").unwrap_err().message,
             "unknown metric type: FOO"
         );
-        assert!(parse_column("x(2) metric_type=Linf")
-            .unwrap_err()
-            .message
-            .contains("not supported"));
+        // Metrics without a vec0 kernel are exact scans, whatever the factory.
+        let c = parse_column(r#"x(2) factory="HNSW32" metric_type=Linf"#).unwrap();
+        assert_eq!((c.metric, c.plan), (MetricType::Linf, IndexPlan::Exact));
+        assert_eq!(
+            parse_column("x(2) metric_type=Lp").unwrap_err().message,
+            "unknown metric type: Lp"
+        );
         assert!(parse_column(r#"x(2) factory="LSH""#)
             .unwrap_err()
             .message

@@ -191,6 +191,49 @@ pub fn linf(a: &[f32], b: &[f32]) -> f32 {
         .fold(0.0, f32::max)
 }
 
+/// Faiss's Canberra distance, except that a coordinate where both values are 0 adds 0 (Faiss
+/// divides 0 by 0 there, and a NaN distance sorts nowhere).
+pub fn canberra(a: &[f32], b: &[f32]) -> f32 {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| {
+            let den = x.abs() + y.abs();
+            if den == 0.0 {
+                0.0
+            } else {
+                (x - y).abs() / den
+            }
+        })
+        .sum()
+}
+
+/// Faiss's Bray-Curtis distance (0 for two zero vectors, where Faiss gives NaN).
+pub fn bray_curtis(a: &[f32], b: &[f32]) -> f32 {
+    let (num, den) = a.iter().zip(b).fold((0.0f32, 0.0f32), |(n, d), (x, y)| {
+        (n + (x - y).abs(), d + (x + y).abs())
+    });
+    if den == 0.0 {
+        0.0
+    } else {
+        num / den
+    }
+}
+
+/// Faiss's "Jensen-Shannon" metric, which is the divergence (not its square root), for
+/// probability vectors. A zero coordinate contributes its limit, 0 (Faiss computes
+/// `0 * log(m / 0)`, a NaN).
+pub fn jensen_shannon(a: &[f32], b: &[f32]) -> f32 {
+    let term = |p: f32, m: f32| if p == 0.0 { 0.0 } else { -p * (m / p).ln() };
+    0.5 * a
+        .iter()
+        .zip(b)
+        .map(|(&x, &y)| {
+            let m = 0.5 * (x + y);
+            term(x, m) + term(y, m)
+        })
+        .sum::<f32>()
+}
+
 pub fn inner_product(a: &[f32], b: &[f32]) -> f32 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
