@@ -360,6 +360,37 @@ def test_index_option_on_an_existing_plain_table_is_refused(demo_db, tmp_path):
     np.save(path, np.zeros((1, 384), dtype=np.float32) + 0.1)
     out = run("import", demo_db, "packages", "--vectors", path, "--index", "hnsw", check=False)
     assert out.returncode == 1 and "exists without an index" in out.stderr
+    assert f"vecsql index {demo_db} packages" in out.stderr
+
+
+@requires_hnsw
+def test_index_command_adds_and_drops_an_index_on_an_existing_table(tmp_path):
+    db = tmp_path / "later.db"
+    run(
+        "import", db, "packages", "--vectors", DATA / "pypi-5k.f16.npy",
+        "--metric", "cosine", "--quiet",
+    )
+    exact = sql_json(db, "select id from packages where embedding match "
+                         "(select embedding from packages where id = 7) and k = 5")
+    out = run("index", db, "packages", "--m", "12", "--show-sql")
+    assert "'create-index embedding hnsw(m=12)'" in out.stdout
+    assert "indexed packages.embedding (5000 rows)" in out.stderr
+    info = json.loads(run("info", db, "--json").stdout)
+    vector = next(c for c in info["tables"][0]["columns"] if c["role"] == "vector")
+    assert vector["index"]["indexed"] == 5000 and "m=12," in vector["index"]["params"]
+    # A later process walks the new index (ef_search is declared) and agrees with the scan.
+    walked = sql_json(db, "select id from packages where embedding match "
+                          "(select embedding from packages where id = 7) and k = 5 "
+                          "and ef_search = 200")
+    assert walked == exact
+    again = run("index", db, "packages", check=False)
+    assert again.returncode == 1 and "already has an index" in again.stderr
+    run("index", db, "packages", "--drop")
+    info = json.loads(run("info", db, "--json").stdout)
+    vector = next(c for c in info["tables"][0]["columns"] if c["role"] == "vector")
+    assert vector["index"] is None
+    missing = run("index", db, "packages", "--column", "nope", check=False)
+    assert missing.returncode == 1 and "no vector column" in missing.stderr
 
 
 # --- issue 17: --where is a pre-filter, CSV headers, import modes, messages -------------------

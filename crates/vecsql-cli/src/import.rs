@@ -412,9 +412,12 @@ fn prepare_table(
     }
     if args.index.is_some() && column.index.is_none() {
         bail!(
-            "{}.{} exists without an index; --index only applies to a new table",
+            "{}.{} exists without an index; --index only applies to a new table (add one to \
+             this table with `vecsql index {} {}`)",
             table.name,
-            vector
+            vector,
+            args.db.display(),
+            table.name
         );
     }
     let text = if has_texts {
@@ -482,17 +485,10 @@ fn create_table(
         )),
     }
     if let Some(IndexKind::Hnsw) = args.index {
-        let mut params = Vec::new();
-        if let Some(m) = args.m {
-            params.push(format!("m={m}"));
-        }
-        if let Some(ef) = args.ef_construction {
-            params.push(format!("ef_construction={ef}"));
-        }
-        if let Some(q) = args.quantizer {
-            params.push(format!("quantizer={}", q.name()));
-        }
-        vector.push_str(&format!(" indexed by hnsw({})", params.join(", ")));
+        vector.push_str(&format!(
+            " indexed by {}",
+            crate::hnsw_clause(args.m, args.ef_construction, args.quantizer)
+        ));
     }
     definition.push(vector);
     if has_texts {

@@ -4,6 +4,7 @@
 mod bench;
 mod elements;
 mod import;
+mod index;
 mod info;
 mod output;
 mod readers;
@@ -52,6 +53,9 @@ enum Command {
     Bench(BenchArgs),
     /// Show the vec0 tables of a database: columns, row counts, indexes and sizes.
     Info(InfoArgs),
+    /// Add an HNSW index to a vector column of an existing table (built from its rows, in
+    /// place), or drop one.
+    Index(IndexArgs),
 }
 
 /// `--metric`: every metric, by the names `distance_metric=` takes, parsed into the core's
@@ -113,7 +117,7 @@ pub enum Quantizer {
 }
 
 impl Quantizer {
-    fn name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
             Quantizer::None => "none",
             Quantizer::Int8 => "int8",
@@ -317,6 +321,47 @@ pub struct BenchArgs {
 }
 
 #[derive(Args)]
+pub struct IndexArgs {
+    /// Database file.
+    db: PathBuf,
+    /// vec0 table.
+    table: String,
+    /// Vector column [default: the table's only one].
+    #[arg(long)]
+    column: Option<String>,
+    /// Drop the column's index instead (queries then scan exactly).
+    #[arg(long, conflicts_with_all = ["m", "ef_construction", "quantizer"])]
+    drop: bool,
+    /// HNSW links per node [default: 16].
+    #[arg(long)]
+    m: Option<u32>,
+    /// HNSW build breadth [default: 200].
+    #[arg(long, value_name = "N")]
+    ef_construction: Option<u32>,
+    /// Compact codes the HNSW graph is walked on [default: none].
+    #[arg(long)]
+    quantizer: Option<Quantizer>,
+    /// Print the SQL statement that adds or drops the index.
+    #[arg(long)]
+    show_sql: bool,
+}
+
+/// `hnsw(...)` with the options given (the index's defaults for the others).
+pub fn hnsw_clause(m: Option<u32>, ef_construction: Option<u32>, q: Option<Quantizer>) -> String {
+    let mut params = Vec::new();
+    if let Some(m) = m {
+        params.push(format!("m={m}"));
+    }
+    if let Some(ef) = ef_construction {
+        params.push(format!("ef_construction={ef}"));
+    }
+    if let Some(q) = q {
+        params.push(format!("quantizer={}", q.name()));
+    }
+    format!("hnsw({})", params.join(", "))
+}
+
+#[derive(Args)]
 pub struct InfoArgs {
     /// Database file.
     db: PathBuf,
@@ -356,6 +401,7 @@ fn main() -> ExitCode {
         Command::Sql(args) => sql::run(&args),
         Command::Bench(args) => bench::run(&args),
         Command::Info(args) => info::run(&args),
+        Command::Index(args) => index::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
