@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::types::Value;
 use rusqlite::{ffi, Connection};
-use vec0_support::index::Rng;
+use vec0_support::index::{process_counters, Rng};
 use vec0_support::*;
 
 const DIMS: usize = 8;
@@ -44,17 +44,6 @@ fn filled(dir: &tempfile::TempDir, n: i64, cold_min: u64) -> PathBuf {
         &format!("insert into t(t) values ('cold_walk_min_nodes={cold_min}')"),
     );
     path
-}
-
-/// (full loads, refreshes, adoptions) of `t`'s index in this process.
-fn process(conn: &Connection) -> (i64, i64, i64) {
-    let get = |what: &str| {
-        int(
-            conn,
-            &format!("select json_extract(vec_index_status('t'), '$[0].process.{what}')"),
-        )
-    };
-    (get("full_loads"), get("refreshes"), get("adoptions"))
 }
 
 /// The queries (walks, as `ef_search` asks): plain, with a pre-filter on the metadata column,
@@ -100,13 +89,17 @@ fn cold_walks_answer_like_a_loaded_copy() {
     let queries: Vec<Vec<f32>> = (0..4).map(|_| rng.vector(DIMS)).collect();
 
     // Each query as the first of a new connection: always a walk, never a load.
-    let before = process(&fresh(&path));
+    let before = process_counters(&fresh(&path));
     let walked: Vec<Vec<Vec<Value>>> = statements(&queries)
         .iter()
         .map(|(sql, q)| {
             let cold = fresh(&path);
             let got = rows_with(&cold, sql, [q]);
-            assert_eq!(process(&cold), before, "no copy was loaded for the walk");
+            assert_eq!(
+                process_counters(&cold),
+                before,
+                "no copy was loaded for the walk"
+            );
             got
         })
         .collect();
@@ -118,7 +111,11 @@ fn cold_walks_answer_like_a_loaded_copy() {
     for q in queries.iter().cycle().take(COLD_QUERIES + 1) {
         nearest(&conn, q);
     }
-    assert_eq!(process(&conn).0, before.0 + 1, "loaded after the walks");
+    assert_eq!(
+        process_counters(&conn).0,
+        before.0 + 1,
+        "loaded after the walks"
+    );
     let loaded: Vec<Vec<Vec<Value>>> = statements(&queries)
         .iter()
         .map(|(sql, q)| rows_with(&conn, sql, [q]))
@@ -152,9 +149,9 @@ fn small_graphs_are_loaded_at_once() {
     // The default threshold (16,384 nodes) is far above 300.
     let path = filled(&dir, 300, 16_384);
     let conn = fresh(&path);
-    let before = process(&conn);
+    let before = process_counters(&conn);
     nearest(&conn, &[0.1; DIMS]);
-    assert_eq!(process(&conn).0, before.0 + 1);
+    assert_eq!(process_counters(&conn).0, before.0 + 1);
 }
 
 #[test]

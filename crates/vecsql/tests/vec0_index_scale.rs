@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::types::Value;
 use rusqlite::Connection;
-use vec0_support::index::Rng;
+use vec0_support::index::{process_counters, Rng};
 use vec0_support::*;
 
 const DIMS: usize = 8;
@@ -207,17 +207,6 @@ fn same_bytes_every_way(column: &str, modes: &[Mode]) {
     }
 }
 
-/// How this process got its copies of `t`'s index: (full loads, refreshes, adoptions).
-fn process(conn: &Connection) -> (i64, i64, i64) {
-    let get = |what: &str| {
-        int(
-            conn,
-            &format!("select json_extract(vec_index_status('t'), '$[0].process.{what}')"),
-        )
-    };
-    (get("full_loads"), get("refreshes"), get("adoptions"))
-}
-
 fn nearest(conn: &Connection, q: &[f32], k: usize) -> Vec<i64> {
     ints_with(
         conn,
@@ -249,12 +238,12 @@ fn a_new_connection_uses_the_copy_another_connection_loaded() {
     let (path, a) = filled(&dir, 300);
     let q = [0.5; DIMS];
     let want = nearest(&a, &q, 5);
-    let before = process(&a);
+    let before = process_counters(&a);
     for _ in 0..3 {
         let b = open(&path);
         assert_eq!(nearest(&b, &q, 5), want);
     }
-    let after = process(&a);
+    let after = process_counters(&a);
     assert_eq!(after.0, before.0, "no connection loaded the index again");
     assert_eq!(
         after.2,
@@ -315,7 +304,7 @@ fn a_stale_copy_catches_up_from_the_log() {
     let reader = open(&path);
     let q = [3.0; DIMS];
     nearest(&reader, &q, 5);
-    let (loads, refreshes, _) = process(&reader);
+    let (loads, refreshes, _) = process_counters(&reader);
     // Another connection commits a few rows and goes away (as another process would).
     let w = open(&path);
     run(&w, &Stmt::Insert(9000, q.to_vec()));
@@ -333,7 +322,7 @@ fn a_stale_copy_catches_up_from_the_log() {
     run(&other, &Stmt::Insert(1, q.to_vec()));
     assert_eq!(nearest(&other, &q, 1), [1]);
     assert_eq!(nearest(&reader, &q, 2), [7, 9001]);
-    let after = process(&reader);
+    let after = process_counters(&reader);
     assert_eq!(
         (after.0, after.1),
         (loads, refreshes + 1),
@@ -348,7 +337,7 @@ fn a_stale_copy_catches_up_from_the_log() {
     let want: Vec<Vec<i64>> = (0..20)
         .map(|i| nearest(&fresh, &[i as f32 * 0.3 - 3.0; DIMS], 10))
         .collect();
-    assert_eq!(process(&fresh).0, loads + 1);
+    assert_eq!(process_counters(&fresh).0, loads + 1);
     assert_eq!(got, want);
 }
 
@@ -428,13 +417,13 @@ fn a_commit_is_published_and_the_others_take_it_without_reading() {
     let b = open(&path);
     let q = [0.75; DIMS];
     nearest(&b, &q, 3);
-    let before = process(&a);
+    let before = process_counters(&a);
     for i in 0..5 {
         run(&a, &Stmt::Insert(20_000 + i, q.to_vec()));
         assert_eq!(nearest(&b, &q, 1).len(), 1);
         assert!(nearest(&b, &q, 6).contains(&(20_000 + i)));
     }
-    let after = process(&a);
+    let after = process_counters(&a);
     assert_eq!(
         (after.0, after.1, after.2),
         (before.0, before.1, before.2 + 5),

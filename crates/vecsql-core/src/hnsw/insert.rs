@@ -3,7 +3,7 @@
 
 use std::cmp::Ordering;
 
-use super::search::{clean, Cand, FromNode, Probe};
+use super::search::{clean, greedy, search_layer, Cand, FromNode, Probe};
 use super::{Hnsw, NodeId, Space, RESERVED};
 
 /// The HNSW neighbour-selection heuristic (Malkov & Yashunin, algorithm 4; hnswlib's
@@ -87,13 +87,13 @@ impl Hnsw {
             id: ep,
         };
         for layer in (level + 1..=self.max_level).rev() {
-            cur = self.greedy(&mut dist, cur, layer);
+            cur = greedy(self, &mut dist, cur, layer);
         }
         let mut s = self.take_scratch();
         let ef = self.params.ef_construction;
         let m = self.params.m;
         for layer in (0..=level.min(self.max_level)).rev() {
-            self.search_layer(&mut s, &mut dist, cur, layer, ef, |_| true);
+            search_layer(self, &mut s, &mut dist, cur, layer, ef, |_| true);
             s.buf.clear();
             s.buf.extend(s.top.drain());
             self.sort_for(id, &mut s.buf);

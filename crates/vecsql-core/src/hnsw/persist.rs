@@ -226,31 +226,11 @@ impl Hnsw {
         let mut rows: Vec<(i64, NodeId, usize, usize, Vec<u8>)> = Vec::new();
         let mut top: Option<NodeId> = None;
         for (rowid, blob) in nodes {
-            let node = |reason: String| HnswError::CorruptNode { rowid, reason };
-            let mut r = Reader {
-                b: &blob,
-                at: 0,
-                owner: Owner::Node(rowid),
+            let (id, layers, at) = {
+                let (id, layers, r) = node_prefix(rowid, &blob, capacity, max_level)?;
+                (id, layers, r.at)
             };
-            let v = r.u8("version")?;
-            if v != NODE_VERSION {
-                return Err(node(format!(
-                    "unsupported version {v} (this build reads {NODE_VERSION})"
-                )));
-            }
-            let id = r.u32("node id")?;
-            let layers = r.u8("layer count")? as usize;
-            if id as usize >= capacity {
-                return Err(node(format!("node id {id} outside capacity {capacity}")));
-            }
-            if layers == 0 || layers > max_level + 1 {
-                return Err(node(format!(
-                    "{layers} layers, expected 1 to {} (max level {max_level})",
-                    max_level + 1
-                )));
-            }
             top = top.max(Some(id));
-            let at = r.at;
             rows.push((rowid, id, layers, at, blob));
         }
         if rows.len() as u64 != count {
@@ -435,32 +415,7 @@ impl Hnsw {
             let Some(blob) = blob else { continue };
             let rowid = *rowid;
             let node = |reason: String| HnswError::CorruptNode { rowid, reason };
-            let mut r = Reader {
-                b: blob,
-                at: 0,
-                owner: Owner::Node(rowid),
-            };
-            let v = r.u8("version")?;
-            if v != NODE_VERSION {
-                return Err(node(format!(
-                    "unsupported version {v} (this build reads {NODE_VERSION})"
-                )));
-            }
-            let id = r.u32("node id")?;
-            let layers = r.u8("layer count")? as usize;
-            if id as usize >= h.capacity {
-                return Err(node(format!(
-                    "node id {id} outside capacity {}",
-                    h.capacity
-                )));
-            }
-            if layers == 0 || layers > h.max_level + 1 {
-                return Err(node(format!(
-                    "{layers} layers, expected 1 to {} (max level {})",
-                    h.max_level + 1,
-                    h.max_level
-                )));
-            }
+            let (id, layers, r) = node_prefix(rowid, blob, h.capacity, h.max_level)?;
             let i = id as usize;
             if i >= self.state.len() {
                 let n = i + 1;
@@ -599,6 +554,40 @@ pub struct StoredShape {
     pub capacity: usize,
 }
 
+/// The fixed part of a node blob, checked: its id (below `capacity`) and layer count (1 to
+/// `max_level + 1`), with a reader at the first list.
+fn node_prefix(
+    rowid: i64,
+    blob: &[u8],
+    capacity: usize,
+    max_level: usize,
+) -> Result<(NodeId, usize, Reader<'_>), HnswError> {
+    let node = |reason: String| HnswError::CorruptNode { rowid, reason };
+    let mut r = Reader {
+        b: blob,
+        at: 0,
+        owner: Owner::Node(rowid),
+    };
+    let v = r.u8("version")?;
+    if v != NODE_VERSION {
+        return Err(node(format!(
+            "unsupported version {v} (this build reads {NODE_VERSION})"
+        )));
+    }
+    let id = r.u32("node id")?;
+    let layers = r.u8("layer count")? as usize;
+    if id as usize >= capacity {
+        return Err(node(format!("node id {id} outside capacity {capacity}")));
+    }
+    if layers == 0 || layers > max_level + 1 {
+        return Err(node(format!(
+            "{layers} layers, expected 1 to {} (max level {max_level})",
+            max_level + 1
+        )));
+    }
+    Ok((id, layers, r))
+}
+
 /// Reads and checks a header blob, for a walk that reads node rows one by one.
 pub fn read_header(header: &[u8]) -> Result<StoredShape, HnswError> {
     let h = Header::parse(header)?;
@@ -623,32 +612,7 @@ pub struct StoredNode {
 /// reaches the layer, no self-links) is the caller's to check as it reads them.
 pub fn read_node(rowid: i64, blob: &[u8], shape: &StoredShape) -> Result<StoredNode, HnswError> {
     let node = |reason: String| HnswError::CorruptNode { rowid, reason };
-    let mut r = Reader {
-        b: blob,
-        at: 0,
-        owner: Owner::Node(rowid),
-    };
-    let v = r.u8("version")?;
-    if v != NODE_VERSION {
-        return Err(node(format!(
-            "unsupported version {v} (this build reads {NODE_VERSION})"
-        )));
-    }
-    let id = r.u32("node id")?;
-    let count = r.u8("layer count")? as usize;
-    if id as usize >= shape.capacity {
-        return Err(node(format!(
-            "node id {id} outside capacity {}",
-            shape.capacity
-        )));
-    }
-    if count == 0 || count > shape.max_level + 1 {
-        return Err(node(format!(
-            "{count} layers, expected 1 to {} (max level {})",
-            shape.max_level + 1,
-            shape.max_level
-        )));
-    }
+    let (id, count, mut r) = node_prefix(rowid, blob, shape.capacity, shape.max_level)?;
     let mut layers = Vec::with_capacity(count);
     for layer in 0..count {
         let n = r.u16("neighbour count")? as usize;

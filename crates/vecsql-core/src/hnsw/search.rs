@@ -219,27 +219,6 @@ impl Hnsw {
         pool.push(s);
     }
 
-    /// See [`search_layer`]; for the insert and removal paths.
-    pub(super) fn search_layer<P, A>(
-        &self,
-        s: &mut Scratch,
-        dist: &mut P,
-        ep: Cand,
-        layer: usize,
-        ef: usize,
-        accept: A,
-    ) where
-        P: Probe,
-        A: Fn(NodeId) -> bool,
-    {
-        search_layer(self, s, dist, ep, layer, ef, accept);
-    }
-
-    /// See [`greedy`]; for the insert path.
-    pub(super) fn greedy<P: Probe>(&self, dist: &mut P, cur: Cand, layer: usize) -> Cand {
-        greedy(self, dist, cur, layer)
-    }
-
     /// Approximate k nearest neighbours.
     ///
     /// `query_distance(id)` is the distance from the query to node `id` (smaller is closer).

@@ -11,6 +11,18 @@ use rusqlite::Connection;
 
 use super::*;
 
+/// How this process got its copies of table `t`'s index: (full loads, refreshes, adoptions),
+/// from `vec_index_status`.
+pub fn process_counters(conn: &Connection) -> (i64, i64, i64) {
+    let get = |what: &str| {
+        int(
+            conn,
+            &format!("select json_extract(vec_index_status('t'), '$[0].process.{what}')"),
+        )
+    };
+    (get("full_loads"), get("refreshes"), get("adoptions"))
+}
+
 /// splitmix64: a small seeded generator, so every test sees the same data on every run.
 #[derive(Debug, Clone)]
 pub struct Rng(u64);
