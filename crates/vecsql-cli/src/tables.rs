@@ -223,8 +223,8 @@ impl Vec0Table {
 pub fn no_index(table: &str, column: &str, option: &str) -> String {
     format!(
         "{table} has no ANN index (its column {column} is searched by an exact scan), so \
-         {option} does not apply; an index is declared with `indexed by hnsw()` \
-         (`vecsql import --index hnsw` on a new table)"
+         {option} does not apply; add one with `vecsql index DB {table}` (or declare it with \
+         `indexed by hnsw()`: `vecsql import --index hnsw` on a new table)"
     )
 }
 
