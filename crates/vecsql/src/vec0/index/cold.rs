@@ -56,8 +56,6 @@ pub struct ColdCache {
     ids: HashMap<i64, NodeId>,
     /// Per node: where its row lives and its vector as f32 (`None`: no row, an orphan node).
     vectors: HashMap<NodeId, Option<(RowLocation, Vec<f32>)>>,
-    /// Walks made so far.
-    pub queries: u32,
 }
 
 struct ColdNode {
@@ -77,7 +75,6 @@ impl ColdCache {
             nodes: HashMap::new(),
             ids: HashMap::new(),
             vectors: HashMap::new(),
-            queries: 0,
         })
     }
 
@@ -99,7 +96,7 @@ pub struct ColdSource<'a> {
     pub column: usize,
     pub dims: usize,
     /// Bytes of one stored vector.
-    pub dims_bytes: usize,
+    pub vector_bytes: usize,
     /// The stored bytes of one vector as f32 (the column's element type converted).
     pub to_f32: &'a dyn Fn(&[u8]) -> Vec<f32>,
     /// The error for damage found on the way, naming the index tables.
@@ -107,7 +104,7 @@ pub struct ColdSource<'a> {
 }
 
 /// The stored graph as an [`Adjacency`]: lists and vectors read on first use. Errors stop the
-/// walk (no more links, infinite distances) and are returned by [`ColdGraph::finish`].
+/// walk (no more links, infinite distances) and are returned by [`ColdGraph::search`].
 pub struct ColdGraph<'a, 'c> {
     source: ColdSource<'a>,
     /// One handle per vector chunk read by this walk: SQLite remembers the overflow pages it
@@ -184,7 +181,7 @@ impl<'a, 'c> ColdGraph<'a, 'c> {
         let s = &self.source;
         let v = match s.storage.locate_unchecked(rowid)? {
             Some(loc) => {
-                let vb = s.dims_bytes;
+                let vb = s.vector_bytes;
                 let mut bytes = vec![0u8; vb];
                 let mut chunks = self.chunks.borrow_mut();
                 let blob = match chunks.entry(loc.chunk_id) {
@@ -257,10 +254,7 @@ impl<'a, 'c> ColdGraph<'a, 'c> {
         let error = self.error.borrow_mut().take();
         match error {
             Some(e) => Err(e),
-            None => {
-                self.cache.borrow_mut().queries += 1;
-                Ok(out)
-            }
+            None => Ok(out),
         }
     }
 }

@@ -1160,7 +1160,7 @@ impl HnswIndex {
                 node_sql: format!("SELECT links FROM {} WHERE rowid = ?", self.nodes(storage)),
                 column: self.column,
                 dims,
-                dims_bytes: self.vector.vector_bytes(),
+                vector_bytes: self.vector.vector_bytes(),
                 to_f32: &to_f32,
                 damaged: &damaged,
             },
