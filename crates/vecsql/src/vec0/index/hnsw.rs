@@ -846,9 +846,12 @@ impl HnswIndex {
             ],
         )?;
         if l.generation % LOG_PRUNE_EVERY == 0 {
+            // Saturating: a damaged counter that wrapped past i64::MAX is negative here.
             storage.execute(
                 &format!("DELETE FROM {meta} WHERE key >= 'log:' AND key <= ?"),
-                &[SqlValue::Text(log_key(l.generation - LOG_KEEP).as_bytes())],
+                &[SqlValue::Text(
+                    log_key(l.generation.saturating_sub(LOG_KEEP)).as_bytes(),
+                )],
             )?;
         }
         Ok(())
