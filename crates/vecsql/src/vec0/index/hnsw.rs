@@ -602,7 +602,10 @@ impl HnswIndex {
         base: Arc<Loaded>,
         generation: i64,
     ) -> Vec0Result<Option<Loaded>> {
-        let behind = generation - base.generation;
+        // Checked: damaged counters can be anywhere in i64.
+        let Some(behind) = generation.checked_sub(base.generation) else {
+            return Ok(None);
+        };
         if !(1..=LOG_KEEP).contains(&behind) {
             return Ok(None);
         }
