@@ -96,3 +96,50 @@ fn a_failed_statement_leaves_no_stale_vectors() {
     conn.execute_batch("commit").unwrap();
     assert_eq!(nearest(&conn).0, 1);
 }
+
+/// The vector column of a row whose chunk a scan left in the cache, as JSON.
+fn stored(conn: &Connection, rowid: i64) -> String {
+    conn.query_row(
+        "select vec_to_json(emb) from t where rowid = ?",
+        [rowid],
+        |r| r.get(0),
+    )
+    .unwrap()
+}
+
+#[test]
+fn vectors_read_back_from_the_cache_follow_every_write() {
+    let (dir, conn) = setup();
+    nearest(&conn); // the chunk is cached now
+    let knn_with_vectors = |conn: &Connection| -> Vec<String> {
+        let mut stmt = conn
+            .prepare("select vec_to_json(emb) from t where emb match '[0,0]' and k = 2")
+            .unwrap();
+        stmt.query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    };
+    assert_eq!(
+        knn_with_vectors(&conn),
+        ["[5.000000,5.000000]", "[6.000000,6.000000]"]
+    );
+    // Another connection's commit.
+    let other = open(&dir.path().join("cache.db"));
+    other
+        .execute("update t set emb = '[7,7]' where rowid = 1", [])
+        .unwrap();
+    assert_eq!(stored(&conn, 1), "[7.000000,7.000000]");
+    // This connection's own write, then a rolled-back one.
+    conn.execute("update t set emb = '[1,1]' where rowid = 2", [])
+        .unwrap();
+    assert_eq!(
+        knn_with_vectors(&conn),
+        ["[1.000000,1.000000]", "[7.000000,7.000000]"]
+    );
+    conn.execute_batch("begin; update t set emb = '[9,9]' where rowid = 2;")
+        .unwrap();
+    assert_eq!(stored(&conn, 2), "[9.000000,9.000000]");
+    conn.execute_batch("rollback").unwrap();
+    assert_eq!(stored(&conn, 2), "[1.000000,1.000000]");
+}
