@@ -92,7 +92,7 @@ impl Vec0Table {
         let clause = if clause.is_empty() { "hnsw()" } else { clause };
         let i = self.index_command_column("create-index", name)?;
         let table = &self.layout().table;
-        if let Some(_existing) = &self.layout().vectors[i].index {
+        if self.layout().vectors[i].index.is_some() {
             return Err(command_error(format!(
                 "create-index: vector column \"{name}\" of {table} already has an index; \
                  'drop-index {name}' first"

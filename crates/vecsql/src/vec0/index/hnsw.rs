@@ -52,7 +52,7 @@ use vecsql_core::hnsw::{
 use vecsql_core::topk::{rescore, Ranked};
 
 use super::cold::{load_estimate, ColdCache, ColdGraph, ColdSource, COLD_QUERIES};
-use super::{IndexConfig, Knob, Quantizer, Tuning, MAX_EF};
+use super::{IndexConfig, Knob, Quantizer, Tuning};
 use crate::ffi::{OwnedValue, SqlValue};
 use crate::vec0::error::{Vec0Error, Vec0Result};
 use crate::vec0::layout::{ElementType, Layout, VectorColumn};
@@ -1038,8 +1038,7 @@ impl HnswIndex {
         }
         let l = self.current(storage, None)?;
         let q = query.to_f32(self.vector.dims);
-        let oversample = l.tuning.oversample.unwrap_or(1);
-        let ef = ef.max(k).max(k.saturating_mul(oversample).min(MAX_EF));
+        let ef = l.tuning.walk_ef(k, ef);
         let locations = &l.locations;
         let location = |id: NodeId| locations.get(id as usize).copied().flatten();
         let filter =
@@ -1172,8 +1171,7 @@ impl HnswIndex {
             },
             cache,
         );
-        let oversample = tuning.oversample.unwrap_or(1);
-        let ef = ef.max(k).max(k.saturating_mul(oversample).min(MAX_EF));
+        let ef = tuning.walk_ef(k, ef);
         let accepts = accept.map(|a| move |loc: &RowLocation| a.accepts(loc));
         let accept_ref: Option<&dyn Fn(&RowLocation) -> bool> =
             accepts.as_ref().map(|f| f as &dyn Fn(&RowLocation) -> bool);

@@ -364,6 +364,13 @@ pub struct Tuning {
 }
 
 impl Tuning {
+    /// The candidate list a walk for `k` rows keeps: the query's (or default) `ef`, at least
+    /// `k`, and at least `k * oversample` (bounded by [`MAX_EF`]).
+    pub fn walk_ef(&self, k: usize, ef: usize) -> usize {
+        let oversample = self.oversample.unwrap_or(1);
+        ef.max(k).max(k.saturating_mul(oversample).min(MAX_EF))
+    }
+
     /// The knobs stored in a `config` row, each falling back to `default` when absent or out
     /// of range (a row written before the knob existed).
     pub fn from_json(json: &serde_json::Value, default: Tuning) -> Tuning {
