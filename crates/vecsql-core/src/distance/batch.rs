@@ -95,6 +95,30 @@ pub enum BatchError {
     MetricMismatch { metric: Metric },
 }
 
+/// How many vectors ahead of the one being compared a scan asks for: far enough that the
+/// load is under way when its turn comes, across the 4 KiB page boundaries where the hardware
+/// prefetcher stops following the stream.
+const PREFETCH_AHEAD: usize = 8;
+
+/// Starts loading `v`'s cache lines; a hint only, it never faults.
+#[allow(unsafe_code)]
+#[inline(always)]
+fn prefetch<T>(v: &[T]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        let bytes = std::mem::size_of_val(v);
+        let base = v.as_ptr().cast::<i8>();
+        for off in (0..bytes).step_by(64) {
+            // SAFETY: `off < bytes`, so the address is inside `v`; a prefetch reads nothing
+            // and cannot fault even where the address were invalid.
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(base.add(off)) };
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = v;
+}
+
 /// Distances from `query` to the vectors at `slots` of `packed` (vectors of `vector_bytes`
 /// bytes back to back, in the query's element type), passed to `emit(slot, distance)`:
 ///
@@ -116,7 +140,10 @@ pub fn distances(
         ($ty:ty, $q:expr, $f:expr) => {{
             let all: &[$ty] = bytemuck::try_cast_slice(packed).map_err(BatchError::Misaligned)?;
             let per = vector_bytes / std::mem::size_of::<$ty>();
-            for &slot in slots {
+            for (i, &slot) in slots.iter().enumerate() {
+                if let Some(&ahead) = slots.get(i + PREFETCH_AHEAD) {
+                    prefetch(&all[ahead * per..(ahead + 1) * per]);
+                }
                 let v = &all[slot * per..(slot + 1) * per];
                 emit(slot, $f($q, v) as f64);
             }
