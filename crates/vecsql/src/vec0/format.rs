@@ -121,6 +121,16 @@ impl<'a> MetadataChunk<'a> {
         Ok(MetadataChunk { kind, data })
     }
 
+    /// Slot `slot` of an integer chunk, read directly (filters call this per row).
+    #[inline]
+    pub fn integer(&self, slot: usize) -> Option<i64> {
+        if self.kind != MetadataKind::Integer {
+            return None;
+        }
+        let bytes = self.data.get(slot * 8..slot * 8 + 8)?;
+        Some(i64::from_le_bytes(bytes.try_into().ok()?))
+    }
+
     /// Slot `slot` (below the chunk size).
     pub fn get(&self, slot: usize) -> MetadataSlot<'a> {
         decode_slot(self.kind, slot, &self.data[slot_range(self.kind, slot)])

@@ -115,7 +115,9 @@ impl VTab for Vec0Table {
     }
 
     fn update(&mut self, change: &Change<'_>) -> SqlResult<Option<i64>> {
+        self.storage.begin_write();
         let result = self.apply(change);
+        self.storage.end_write();
         if result.is_err() {
             // SQLite undoes the failed statement's writes; forget what memory saw of them.
             self.after_rollback();

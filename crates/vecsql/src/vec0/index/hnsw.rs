@@ -322,7 +322,7 @@ impl Accept {
         }
     }
 
-    fn accepts(&self, loc: &RowLocation) -> bool {
+    pub fn accepts(&self, loc: &RowLocation) -> bool {
         self.chunks
             .get(&loc.chunk_id)
             .is_some_and(|b| (b[loc.offset / 64] >> (loc.offset % 64)) & 1 == 1)
@@ -1028,7 +1028,7 @@ impl HnswIndex {
         query: &Query,
         k: usize,
         ef: usize,
-        accept: Option<&Accept>,
+        accept: Option<&dyn Fn(&RowLocation) -> bool>,
     ) -> Vec0Result<Vec<Neighbour>> {
         if k == 0 {
             return Ok(Vec::new());
@@ -1041,8 +1041,7 @@ impl HnswIndex {
         let ef = l.tuning.walk_ef(k, ef);
         let locations = &l.locations;
         let location = |id: NodeId| locations.get(id as usize).copied().flatten();
-        let filter =
-            accept.map(|a| move |id: NodeId| location(id).is_some_and(|loc| a.accepts(&loc)));
+        let filter = accept.map(|a| move |id: NodeId| location(id).is_some_and(|loc| a(&loc)));
         let filter_ref: Option<&dyn Fn(NodeId) -> bool> =
             filter.as_ref().map(|f| f as &dyn Fn(NodeId) -> bool);
         // Rescoring (the core's one path, `Hnsw::search_rescored`): a float32 column walked in
@@ -1122,7 +1121,7 @@ impl HnswIndex {
         query: &Query,
         k: usize,
         ef: usize,
-        accept: Option<&Accept>,
+        accept: Option<&dyn Fn(&RowLocation) -> bool>,
     ) -> Vec0Result<Option<Vec<Neighbour>>> {
         if !self.may_walk_cold() {
             self.cold.borrow_mut().take();
@@ -1172,11 +1171,8 @@ impl HnswIndex {
             cache,
         );
         let ef = tuning.walk_ef(k, ef);
-        let accepts = accept.map(|a| move |loc: &RowLocation| a.accepts(loc));
-        let accept_ref: Option<&dyn Fn(&RowLocation) -> bool> =
-            accepts.as_ref().map(|f| f as &dyn Fn(&RowLocation) -> bool);
         let q = query.to_f32(dims);
-        let found = graph.search(&q, self.vector.metric, k, ef, accept_ref)?;
+        let found = graph.search(&q, self.vector.metric, k, ef, accept)?;
         self.cold_walks.set(self.cold_walks.get() + 1);
         self.cold_spent
             .set(self.cold_spent.get() + started.elapsed());

@@ -2,14 +2,15 @@
 
 use std::cmp::Ordering;
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use super::plan::FilterOp;
 use crate::ffi::OwnedValue;
 use crate::vec0::affinity;
-use crate::vec0::error::Vec0Result;
+use crate::vec0::error::{Vec0Error, Vec0Result};
 use crate::vec0::format::{MetadataChunk, MetadataSlot};
-use crate::vec0::layout::Layout;
-use crate::vec0::storage::{ChunkInfo, Storage};
+use crate::vec0::layout::{Layout, MetadataKind};
+use crate::vec0::storage::{ChunkInfo, RowLocation, Storage};
 
 /// A condition on one value.
 #[derive(Debug, Clone)]
@@ -92,57 +93,176 @@ impl RowFilter {
     }
 
     /// The slots of `chunk` that hold live rows passing every filter, in slot order.
+    ///
+    /// This runs over every row of the table for each filtered query, so the common shapes
+    /// (no rowid condition; an integer column against integers) take loops that decode
+    /// nothing they do not need; the general comparison is the same as theirs.
     pub fn candidates(&self, storage: &Storage, chunk: &ChunkInfo) -> Vec0Result<Vec<usize>> {
         let layout = &storage.layout;
-        let mut slots: Vec<usize> = (0..layout.chunk_size)
-            .filter(|&s| chunk.is_valid(s))
-            .filter(|&s| {
-                let rowid = chunk.rowid(s);
-                self.rowid
-                    .iter()
-                    .all(|c| matches_number(&OwnedValue::Integer(rowid), c))
-                    && self
-                        .allowed_rowids
-                        .as_ref()
-                        .is_none_or(|set| set.contains(&rowid))
-            })
-            .collect();
+        let mut slots = Vec::with_capacity(layout.chunk_size);
+        let any_row = self.rowid.is_empty() && self.allowed_rowids.is_none();
+        for (i, &byte) in chunk.validity.iter().enumerate() {
+            let mut bits = byte;
+            while bits != 0 {
+                let s = i * 8 + bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                if s >= layout.chunk_size {
+                    break;
+                }
+                if any_row || self.rowid_passes(chunk.rowid(s)) {
+                    slots.push(s);
+                }
+            }
+        }
         for filter in &self.metadata {
             if slots.is_empty() {
                 break;
             }
             let kind = layout.metadata[filter.column].kind;
             let suffix = Layout::metadata_chunks(filter.column);
-            let blob = storage.open_blob(&suffix, "data", chunk.chunk_id, false)?;
-            let mut data = vec![0u8; blob.len()];
-            blob.read(0, &mut data)?;
-            drop(blob);
+            let data = metadata_blob(storage, filter.column, chunk.chunk_id)?;
             let data = MetadataChunk::new(kind, layout.chunk_size, &data)
                 .map_err(|e| storage.damaged(&suffix, format!("chunk {}: {e}", chunk.chunk_id)))?;
-            let mut kept = Vec::with_capacity(slots.len());
-            for &s in &slots {
-                let pass = match data.get(s) {
-                    MetadataSlot::Integer(v) => {
-                        matches_number(&OwnedValue::Integer(v), &filter.condition)
-                    }
-                    MetadataSlot::Float(v) => {
-                        matches_number(&OwnedValue::Real(v), &filter.condition)
-                    }
-                    MetadataSlot::Boolean(v) => {
-                        matches_number(&OwnedValue::Integer(v as i64), &filter.condition)
-                    }
-                    MetadataSlot::Text(t) => matches_text(t, &filter.condition),
-                    MetadataSlot::LongText(len) => {
-                        let full = storage.read_long_text(filter.column, chunk.rowid(s), len)?;
-                        matches_text(&full, &filter.condition)
-                    }
-                };
-                if pass {
-                    kept.push(s);
-                }
+            if let Some(pass) = integer_predicate(kind, &filter.condition) {
+                slots.retain(|&s| data.integer(s).is_some_and(&pass));
+                continue;
             }
-            slots = kept;
+            let mut failed = None;
+            slots.retain(|&s| {
+                slot_passes(storage, filter, &data, s, chunk.rowid(s)).unwrap_or_else(|e| {
+                    failed.get_or_insert(e);
+                    false
+                })
+            });
+            if let Some(e) = failed {
+                return Err(e);
+            }
         }
         Ok(slots)
     }
+
+    fn rowid_passes(&self, rowid: i64) -> bool {
+        self.rowid
+            .iter()
+            .all(|c| matches_number(&OwnedValue::Integer(rowid), c))
+            && self
+                .allowed_rowids
+                .as_ref()
+                .is_none_or(|set| set.contains(&rowid))
+    }
+}
+
+/// The blob of metadata column `column` for chunk `chunk_id`, through the chunk cache.
+fn metadata_blob(storage: &Storage, column: usize, chunk_id: i64) -> Vec0Result<Arc<[u8]>> {
+    storage.metadata_blob_cached(column, chunk_id, || {
+        let suffix = Layout::metadata_chunks(column);
+        let blob = storage.open_blob(&suffix, "data", chunk_id, false)?;
+        let mut data = vec![0u8; blob.len()];
+        blob.read(0, &mut data)?;
+        Ok(data)
+    })
+}
+
+/// Whether slot `slot` (of the row `rowid`) of a metadata chunk passes `filter`.
+fn slot_passes(
+    storage: &Storage,
+    filter: &ColumnFilter,
+    data: &MetadataChunk<'_>,
+    slot: usize,
+    rowid: i64,
+) -> Vec0Result<bool> {
+    Ok(match data.get(slot) {
+        MetadataSlot::Integer(v) => matches_number(&OwnedValue::Integer(v), &filter.condition),
+        MetadataSlot::Float(v) => matches_number(&OwnedValue::Real(v), &filter.condition),
+        MetadataSlot::Boolean(v) => {
+            matches_number(&OwnedValue::Integer(v as i64), &filter.condition)
+        }
+        MetadataSlot::Text(t) => matches_text(t, &filter.condition),
+        MetadataSlot::LongText(len) => {
+            let full = storage.read_long_text(filter.column, rowid, len)?;
+            matches_text(&full, &filter.condition)
+        }
+    })
+}
+
+/// A [`RowFilter`] decided one row at a time, for a graph walk that meets a few thousand rows
+/// of a large table: deciding all of them first would cost more than the walk. The same tests
+/// as [`RowFilter::candidates`] on the same (cached) blobs; partition filters are not taken
+/// (their chunks are chosen in SQL before any row is seen).
+pub struct RowMatcher<'a> {
+    filter: &'a RowFilter,
+    storage: &'a Storage,
+    /// The first error met (a damaged blob): the walk's predicate can only say no, so the
+    /// error is kept for [`RowMatcher::finish`].
+    failed: std::cell::RefCell<Option<Vec0Error>>,
+}
+
+impl<'a> RowMatcher<'a> {
+    pub fn new(filter: &'a RowFilter, storage: &'a Storage) -> RowMatcher<'a> {
+        debug_assert!(filter.partitions.is_empty());
+        RowMatcher {
+            filter,
+            storage,
+            failed: Default::default(),
+        }
+    }
+
+    pub fn accepts(&self, loc: &RowLocation) -> bool {
+        self.try_accepts(loc).unwrap_or_else(|e| {
+            self.failed.borrow_mut().get_or_insert(e);
+            false
+        })
+    }
+
+    fn try_accepts(&self, loc: &RowLocation) -> Vec0Result<bool> {
+        if !self.filter.rowid_passes(loc.rowid) {
+            return Ok(false);
+        }
+        let layout = &self.storage.layout;
+        for filter in &self.filter.metadata {
+            let kind = layout.metadata[filter.column].kind;
+            let suffix = Layout::metadata_chunks(filter.column);
+            let storage = self.storage;
+            let data = metadata_blob(storage, filter.column, loc.chunk_id)?;
+            let data = MetadataChunk::new(kind, layout.chunk_size, &data)
+                .map_err(|e| storage.damaged(&suffix, format!("chunk {}: {e}", loc.chunk_id)))?;
+            if !slot_passes(storage, filter, &data, loc.offset, loc.rowid)? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// The error a row met during the walk, if any.
+    pub fn finish(self) -> Vec0Result<()> {
+        match self.failed.into_inner() {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+}
+
+/// For an integer column tested against integers only, the test on the stored `i64` itself
+/// (what [`matches_number`] decides for those values, without building `OwnedValue`s).
+fn integer_predicate(kind: MetadataKind, condition: &Condition) -> Option<impl Fn(i64) -> bool> {
+    if kind != MetadataKind::Integer {
+        return None;
+    }
+    let ints = |values: &[OwnedValue]| -> Option<Vec<i64>> {
+        values
+            .iter()
+            .map(|v| match v {
+                OwnedValue::Integer(i) => Some(*i),
+                _ => None,
+            })
+            .collect()
+    };
+    let (op, list) = match condition {
+        Condition::Compare(op, rhs) => (Some(*op), ints(std::slice::from_ref(rhs))?),
+        Condition::In(list) => (None, ints(list)?),
+    };
+    Some(move |v: i64| match op {
+        Some(op) => op.accepts(v.cmp(&list[0])),
+        None => list.contains(&v),
+    })
 }

@@ -132,6 +132,31 @@ impl KnnSearch<'_> {
         Ok(out)
     }
 
+    /// The fraction of live rows that pass the filters, over up to `chunks` chunks spread
+    /// evenly through the table (all of them in a smaller table); 0 when the sample holds
+    /// no row that passes.
+    pub fn sampled_selectivity(&self, chunks: usize) -> Vec0Result<f64> {
+        let all = self
+            .storage
+            .chunks_among(&self.filter.partitions, None)
+            .map_err(|e| reword(e, "Error preparing stmtChunk", false))?;
+        let step = all.len().div_ceil(chunks.max(1)).max(1);
+        let (mut live, mut passing) = (0usize, 0usize);
+        for chunk in all.iter().step_by(step) {
+            live += chunk
+                .validity
+                .iter()
+                .map(|b| b.count_ones() as usize)
+                .sum::<usize>();
+            passing += self.filter.candidates(self.storage, chunk)?.len();
+        }
+        Ok(if live == 0 {
+            0.0
+        } else {
+            passing as f64 / live as f64
+        })
+    }
+
     /// With `rowid IN (...)` (or a text-key filter), the chunks holding the listed rows, found
     /// through `{t}_rowids` one lookup per key, so a pre-filter by a short list of keys (the
     /// `rowid IN (SELECT ...)` pattern) costs what the list costs, not a pass over every chunk.

@@ -1,6 +1,8 @@
 //! Reading chunks' bookkeeping: the validity bitmaps and rowids a scan walks, each blob checked
 //! for its size, and the partition key values of a chunk.
 
+use std::sync::Arc;
+
 use super::{type_name, Storage};
 use crate::ffi::{OwnedValue, SqlValue};
 use crate::vec0::error::{Vec0Error, Vec0Result};
@@ -12,8 +14,9 @@ use crate::vec0::query::filter::{self, ColumnFilter, Condition};
 #[derive(Debug, Clone)]
 pub struct ChunkInfo {
     pub chunk_id: i64,
-    pub validity: Vec<u8>,
-    pub rowids: Vec<u8>,
+    /// Shared with the chunk cache: cloning a chunk's bookkeeping copies no blob.
+    pub validity: Arc<[u8]>,
+    pub rowids: Arc<[u8]>,
 }
 
 impl ChunkInfo {
@@ -34,6 +37,28 @@ impl Storage {
 
     /// [`Storage::chunks`], restricted to the chunks `only` lists when given.
     pub fn chunks_among(
+        &self,
+        partition_filter: &[ColumnFilter],
+        only: Option<&[i64]>,
+    ) -> Vec0Result<Vec<ChunkInfo>> {
+        // Metadata blobs read for these chunks come from the same cache: check it once here.
+        self.validate_chunk_cache()?;
+        if partition_filter.is_empty() {
+            let all = self.all_chunks_cached(|| self.read_chunks(&[], None))?;
+            return Ok(match only {
+                None => all.as_ref().clone(),
+                Some(ids) => all
+                    .iter()
+                    .filter(|c| ids.contains(&c.chunk_id))
+                    .cloned()
+                    .collect(),
+            });
+        }
+        self.read_chunks(partition_filter, only)
+    }
+
+    /// [`Storage::chunks_among`] from the file.
+    fn read_chunks(
         &self,
         partition_filter: &[ColumnFilter],
         only: Option<&[i64]>,
@@ -89,8 +114,8 @@ impl Storage {
                 };
                 Ok(ChunkInfo {
                     chunk_id,
-                    validity: blob("validity", self.layout.validity_bytes())?,
-                    rowids: blob("rowids", self.layout.chunk_size * 8)?,
+                    validity: blob("validity", self.layout.validity_bytes())?.into(),
+                    rowids: blob("rowids", self.layout.chunk_size * 8)?.into(),
                 })
             })
             .collect()

@@ -2,13 +2,15 @@
 //! `sqlite3_blob` handles on the table's own connection, so SQLite's transactions, savepoints
 //! and rollbacks cover vec0 exactly as they cover ordinary tables.
 //!
-//! Two caches live in memory, and both are only ever copies of the file:
+//! Three caches live in memory, all only ever copies of the file:
 //! - prepared statements (and their SQL text), which SQLite re-prepares after schema changes;
 //! - vector chunks read for KNN scans ([`VectorCache`]). An entry is dropped when this
 //!   connection writes to its chunk, the whole cache is dropped after a rollback (of a
 //!   transaction, a savepoint or a failed statement), and before each scan `PRAGMA
 //!   data_version` says whether any other connection or process committed since the cache
-//!   was filled; if so it is dropped too. Stale vectors are therefore never served.
+//!   was filled; if so it is dropped too. Stale vectors are therefore never served;
+//! - chunks' bookkeeping and metadata blobs for filters ([`ChunkCache`]), dropped on every
+//!   write through the table, every rollback and every commit elsewhere.
 //!
 //! One file per job, all on [`Storage`]:
 //! - this file: the `Storage` handle, its statement cache and the wording of failed statements;
@@ -16,12 +18,14 @@
 //! - `rows.rs`: `{t}_rowids`, where each row lives (and its text key), checked against its chunk;
 //! - `slots.rs`: giving rows a slot and taking it back (the free list, new and emptied chunks);
 //! - `chunks.rs`: reading chunks' bookkeeping (validity, rowids, partition keys) for scans;
+//! - `chunk_cache.rs`: that bookkeeping and the metadata blobs kept between KNN queries;
 //! - `vectors.rs`: vector chunk reads and writes, and the vector cache;
 //! - `metadata.rs`: metadata slots and the long texts beside them;
 //! - `auxiliary.rs`: `{t}_auxiliary`.
 
 mod auxiliary;
 mod blobs;
+mod chunk_cache;
 mod chunks;
 mod metadata;
 mod rows;
@@ -33,6 +37,7 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use self::blobs::BlobNames;
+use self::chunk_cache::ChunkCache;
 pub use self::chunks::ChunkInfo;
 pub use self::rows::RowLocation;
 pub use self::slots::first_zero_bit;
@@ -64,6 +69,7 @@ pub struct Storage {
     /// Whether `{t}_free` is known to exist (it may not, in a file sqlite-vec wrote).
     free_table_ready: Cell<bool>,
     vector_cache: RefCell<VectorCache>,
+    chunk_cache: RefCell<ChunkCache>,
     /// The chunk the last insert went into, with its validity bitmap, so that a run of
     /// inserts neither searches `{t}_free` nor re-reads the bitmap for every row. Only valid
     /// inside one write transaction (cleared by `begin`, rollbacks and any slot release): no
@@ -95,6 +101,7 @@ impl Storage {
             sql_text: RefCell::new(HashMap::new()),
             free_table_ready: Cell::new(false),
             vector_cache: RefCell::new(VectorCache::default()),
+            chunk_cache: RefCell::new(ChunkCache::default()),
             open_chunk: RefCell::new(None),
             blob_names: RefCell::new(Vec::new()),
         }
@@ -111,6 +118,7 @@ impl Storage {
     pub fn after_rollback(&self) {
         self.free_table_ready.set(false);
         self.vector_cache.borrow_mut().clear();
+        self.forget_chunk_cache();
         self.forget_open_chunk();
     }
 
