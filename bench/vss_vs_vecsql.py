@@ -128,7 +128,22 @@ def one(args):
         times.append(time.perf_counter() - s)
         cpu_times.append(time.process_time() - sc)
         answers.append([r[0] - 1 for r in rows])
+    sweep = []
+    if args.factory == "vec0-hnsw":
+        # The reference at several candidate-list sizes, to compare the vss0 factories with
+        # vec0's index at equal recall as well as at its default.
+        for ef in (32, 48, 64, 96, 128, 192):
+            q_ef = knn.replace(" order by", f" and ef_search = {ef} order by")
+            ts, got = [], []
+            for a in stmt_args:
+                s = time.perf_counter()
+                rows = c.execute(q_ef, a).fetchall()
+                ts.append(time.perf_counter() - s)
+                got.append([r[0] - 1 for r in rows])
+            sweep.append({"ef_search": ef, "p50_ms": float(np.median(ts) * 1000),
+                          "recall": recall(base, qs, got, ids, kth, args.k)})
     r = {
+        "sweep": sweep,
         "system": args.system, "factory": args.factory, "rows": len(base), "build_s": build_s,
         "build_cpu_s": build_cpu, "size_bytes": size,
         "p50_ms": float(np.median(times) * 1000), "p99_ms": float(np.percentile(times, 99) * 1000),
@@ -179,6 +194,16 @@ def main():
     report(results, args)
 
 
+def equal_recall_p50(sweep, target):
+    """vec0's p50 at `target` recall, linear between the two sweep points around it (None when
+    the sweep does not reach it)."""
+    pts = sorted((p["recall"], p["p50_ms"]) for p in sweep)
+    for (r0, t0), (r1, t1) in zip(pts, pts[1:]):
+        if r0 <= target <= r1:
+            return t0 if r1 == r0 else t0 + (t1 - t0) * (target - r0) / (r1 - r0)
+    return None
+
+
 def report(results, args):
     load = open("/proc/loadavg").read().split()[:3]
     lines = [
@@ -205,6 +230,11 @@ def report(results, args):
             f"| {r['system']} | `{r['factory']}` | {r['build_s']:.1f} | {r['build_cpu_s']:.1f} | "
             f"{r['size_bytes'] / 1e6:.1f} | {r['p50_ms']:.3f} | {r['p99_ms']:.3f} | {r['cpu_p50_ms']:.3f} | "
             f"{r['recall']:.3f} | {r['rss_growth_mb']:.0f} | {r['peak_rss_mb']:.0f} |")
+    ref_sweep = next((r.get("sweep") for r in results if r.get("factory") == "vec0-hnsw"), None)
+    if ref_sweep:
+        lines += ["", "vec0's index (`vec0 hnsw` above) over a sweep of `ef_search`, the reference for "
+                  "comparisons at equal recall:", "", "| ef_search | p50 (ms) | recall@10 |", "|---:|---:|---:|"]
+        lines += [f"| {p['ef_search']} | {p['p50_ms']:.3f} | {p['recall']:.3f} |" for p in ref_sweep]
     by = {(r["system"], r["factory"]): r for r in results if "error" not in r}
     lines += ["", "## Targets (issue 13)", ""]
     flat_v, flat_s = by.get(("vecsql", "Flat,IDMap2")), by.get(("sqlite-vss", "Flat,IDMap2"))
@@ -221,6 +251,10 @@ def report(results, args):
             lines.append(f"- `{f}`: recall >= 0.95 at p50 <= 1.3x vec0's index: **{'met' if ok else 'missed'}** "
                          f"(recall {v['recall']:.3f}, p50 {v['p50_ms']:.3f} ms = {v['p50_ms'] / ref['p50_ms']:.2f}x "
                          f"vec0's {ref['p50_ms']:.3f} ms; CPU p50 {v['cpu_p50_ms'] / ref['cpu_p50_ms']:.2f}x)")
+            at = equal_recall_p50(ref.get("sweep") or [], v["recall"])
+            if at is not None:
+                lines.append(f"  - at equal recall: vec0's index needs {at:.3f} ms for recall {v['recall']:.3f} "
+                             f"(interpolated over the sweep), so `{f}` runs at {v['p50_ms'] / at:.2f}x")
     vss_versions = "sqlite-vss 0.1.2"
     lines += [
         "",
