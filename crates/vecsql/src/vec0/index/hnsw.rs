@@ -100,6 +100,26 @@ fn build_threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_BUILD_THREADS))
 }
 
+thread_local! {
+    /// Set while [`deferring_links`] runs.
+    static DEFER_LINKING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `f` with rows inserted into HNSW-indexed vec0 tables on this thread stored but not
+/// linked, so that a bulk fill can be linked by one batch build afterwards instead of row by
+/// row. The caller must run `'rebuild-index'` on every table it filled before anything reads
+/// it (a load would link the rows too, but only in memory until the next write).
+pub(crate) fn deferring_links<R>(f: impl FnOnce() -> R) -> R {
+    struct Reset(bool);
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            DEFER_LINKING.with(|d| d.set(self.0));
+        }
+    }
+    let _reset = Reset(DEFER_LINKING.with(|d| d.replace(true)));
+    f()
+}
+
 /// Log rows kept: a copy up to this many generations behind catches up from the log.
 pub const LOG_KEEP: i64 = 1024;
 
@@ -969,6 +989,12 @@ impl HnswIndex {
 
     /// Links a new row (its vector as stored in the column's element type).
     pub fn insert(&self, storage: &Storage, loc: RowLocation, vector: &[u8]) -> Vec0Result<()> {
+        if DEFER_LINKING.with(Cell::get) {
+            // Left for the 'rebuild-index' the caller of `deferring_links` runs next; no copy
+            // of this connection may answer without the row meanwhile.
+            self.invalidate();
+            return Ok(());
+        }
         let mut l = self.current_mut(storage, Some(loc.rowid))?;
         if l.graph.node_of(loc.rowid).is_some() {
             let Loaded { graph, nav, .. } = &mut *l;
