@@ -191,3 +191,37 @@ fn an_empty_call_or_graph_is_fine() {
     ix.g.check_invariants();
     assert_eq!(ix.g.len(), 500);
 }
+
+#[test]
+fn quantised_spaces_build_the_same_graph_on_any_thread_count() {
+    // Duplicates too: many equal codes make ties, which must not be broken by thread timing.
+    let mut vs = random_vectors(1200, 16, 49);
+    vs.extend(vs[..300].to_vec());
+    let build = |threads: usize, binary: bool| {
+        let mut g = Hnsw::new(params());
+        let mut int8 = Int8Space::new(16, Metric::Cosine);
+        let mut bits = BinarySpace::new(16);
+        let ids: Vec<NodeId> = vs
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                let id = g.reserve(rowid(i));
+                int8.set(id, v);
+                bits.set(id, v);
+                id
+            })
+            .collect();
+        if binary {
+            g.connect_batch(&ids, &bits, threads);
+        } else {
+            g.connect_batch(&ids, &int8, threads);
+        }
+        g.check_invariants();
+        dump(&g)
+    };
+    for binary in [false, true] {
+        let one = build(1, binary);
+        assert!(build(2, binary) == one, "binary {binary}: 2 threads");
+        assert!(build(4, binary) == one, "binary {binary}: 4 threads");
+    }
+}
