@@ -8,7 +8,8 @@
 //! Reads `minilm-pypi-dev-base.f16.npy` / `minilm-pypi-dev-queries.f16.npy` from `$VECSQL_DATA`
 //! (default: `shared/data` next to the workspace, else `/work/shared/data`), falling back to the
 //! repository's 5k slice. Builds a cosine graph (M=16, ef_construction=200, one thread; override
-//! with `VECSQL_HNSW_M` / `VECSQL_HNSW_EFC`), then reports build seconds, recall@10 against
+//! with `VECSQL_HNSW_M` / `VECSQL_HNSW_EFC`; `VECSQL_HNSW_THREADS=t` builds with
+//! `Hnsw::connect_batch` on `t` threads and prints a digest of the blobs to compare), then reports build seconds, recall@10 against
 //! exact search and query latency at ef 16..128 (each query rescored as vec0 rescores it,
 //! through `Hnsw::search_rescored`), the ef that filtered searches need, the int8 walk with
 //! rescoring, persistence (blob bytes, load time) and removal speed.
@@ -111,6 +112,17 @@ fn load_data() -> (Matrix, Matrix, String) {
     (b, q, d)
 }
 
+/// CPU time of the whole process (every thread, live or joined) in seconds, from
+/// `/proc/self/stat` (utime + stime, at the usual 100 ticks per second).
+fn process_cpu_seconds() -> Option<f64> {
+    let s = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the parenthesised command name, which may itself hold spaces.
+    let rest = &s[s.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
+}
+
 /// CPU time of this thread in seconds (Linux `schedstat`), so build times can be compared on a
 /// busy machine where wall time also counts waiting for a core.
 fn cpu_seconds() -> Option<f64> {
@@ -179,17 +191,44 @@ fn main() {
 
     let mut space = F32Space::new(dims, Metric::Cosine);
     let mut g = Hnsw::new(params);
+    let threads = env_usize("VECSQL_HNSW_THREADS", 0);
     let t = Instant::now();
-    let cpu0 = cpu_seconds();
-    for i in 0..n {
-        let id = g.reserve(i as i64);
-        space.set(id, row(i));
-        g.connect(id, &space);
+    let cpu0 = process_cpu_seconds();
+    if threads == 0 {
+        for i in 0..n {
+            let id = g.reserve(i as i64);
+            space.set(id, row(i));
+            g.connect(id, &space);
+        }
+    } else {
+        let ids: Vec<NodeId> = (0..n)
+            .map(|i| {
+                let id = g.reserve(i as i64);
+                space.set(id, row(i));
+                id
+            })
+            .collect();
+        g.connect_batch(&ids, &space, threads);
     }
     let build = t.elapsed().as_secs_f64();
-    let cpu = cpu0.zip(cpu_seconds()).map_or(f64::NAN, |(a, b)| b - a);
+    let cpu = cpu0
+        .zip(process_cpu_seconds())
+        .map_or(f64::NAN, |(a, b)| b - a);
+    // A digest of every stored blob: equal across thread counts when the build is
+    // deterministic.
+    let digest = (0..g.capacity() as NodeId)
+        .flat_map(|id| g.node_blob(id))
+        .fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        });
     println!(
-        "build: {build:.2} s wall, {cpu:.2} s cpu ({:.1} us/insert), max level {}",
+        "build ({}): {build:.2} s wall, {cpu:.2} s cpu ({:.1} us/insert), max level {}, \
+         digest {digest:016x}",
+        if threads == 0 {
+            "connect".to_string()
+        } else {
+            format!("connect_batch, {threads} threads")
+        },
         build * 1e6 / n as f64,
         g.level_of(g.node_of(g.entry_rowid().unwrap()).unwrap())
     );

@@ -904,3 +904,99 @@ fn forms_from_libsqls_own_tests() {
         [1]
     );
 }
+
+/// The hidden table's node rows (rowid, links blob), in rowid order.
+fn hidden_nodes(conn: &Connection) -> Vec<(i64, Vec<u8>)> {
+    let tables = strings(
+        conn,
+        "select name from sqlite_master where name like '\\_\\_vecsql\\_idx\\_%\\_hnsw00\\_nodes' escape '\\'",
+    );
+    assert_eq!(tables.len(), 1, "{tables:?}");
+    let mut s = conn
+        .prepare(&format!(
+            "select rowid, links from \"{}\" order by rowid",
+            tables[0]
+        ))
+        .unwrap();
+    let rows = s
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<Vec<_>, _>>();
+    rows.unwrap()
+}
+
+#[test]
+fn an_index_on_a_filled_table_is_linked_in_one_batch_build_on_any_thread_count() {
+    use vecsql::vec0::index::hnsw::{set_build_threads, BATCH_BUILD_ROWS};
+    let n = BATCH_BUILD_ROWS as i64 + 500;
+    let vector = |i: i64| -> String {
+        let v: Vec<String> = (0..6)
+            .map(|d| {
+                format!(
+                    "{:.5}",
+                    ((i * 7919 + d * 104_729) % 10_007) as f64 / 10_007.0
+                )
+            })
+            .collect();
+        format!("[{}]", v.join(","))
+    };
+    let build = |threads: usize| {
+        set_build_threads(threads);
+        let conn = open();
+        exec(
+            &conn,
+            "create table m(id integer primary key, e F32_BLOB(6))",
+        );
+        let tx = conn.unchecked_transaction().unwrap();
+        for i in 1..=n {
+            tx.execute("insert into m values (?, vector32(?))", (i, vector(i)))
+                .unwrap();
+        }
+        tx.commit().unwrap();
+        exec(
+            &conn,
+            "create index m_idx on m(libsql_vector_idx(e, 'metric=l2'))",
+        );
+        // Every row is found by its own vector (the hidden table is filled on first use).
+        for i in [1, n / 2, n] {
+            let got = ids(
+                &conn,
+                &format!(
+                    "select id from vector_top_k('m_idx', vector32('{}'), 1)",
+                    vector(i)
+                ),
+            );
+            assert_eq!(got, [i]);
+        }
+        let nodes = hidden_nodes(&conn);
+        assert_eq!(
+            nodes.iter().map(|r| r.0).collect::<Vec<_>>(),
+            (1..=n).collect::<Vec<_>>()
+        );
+        // One build, not one link (and one generation) per row.
+        let meta = strings(
+            &conn,
+            "select name from sqlite_master where name like '\\_\\_vecsql\\_idx\\_%\\_hnsw00\\_meta' escape '\\'",
+        );
+        let generation = ids(
+            &conn,
+            &format!("select value from \"{}\" where key = 'generation'", meta[0]),
+        );
+        assert!(generation[0] < 10, "generation {generation:?}");
+        // REINDEX builds it again, to the same bytes.
+        exec(&conn, "reindex m_idx");
+        ids(
+            &conn,
+            &format!(
+                "select id from vector_top_k('m_idx', vector32('{}'), 1)",
+                vector(1)
+            ),
+        );
+        assert!(hidden_nodes(&conn) == nodes, "REINDEX built another graph");
+        nodes
+    };
+    let one = build(1);
+    let two = build(2);
+    set_build_threads(0);
+    assert!(one == two, "1 and 2 threads built other graphs");
+}

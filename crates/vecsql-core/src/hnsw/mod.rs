@@ -47,6 +47,7 @@
 //! header (see [`persist`] for the byte layout), and [`Hnsw::load`] rebuilds an identical graph,
 //! ids included, so searches give identical answers before and after a reload.
 
+mod batch;
 mod graph;
 mod insert;
 pub mod persist;
@@ -54,6 +55,8 @@ mod remove;
 mod search;
 pub mod space;
 
+#[cfg(test)]
+mod batch_tests;
 #[cfg(test)]
 mod prop_tests;
 #[cfg(test)]

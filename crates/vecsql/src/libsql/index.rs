@@ -40,6 +40,7 @@ use super::settings::Settings;
 use crate::error::{SqlError, SqlResult};
 use crate::ffi::connection::Connection;
 use crate::ffi::{OwnedValue, SqlValue};
+use crate::vec0::index::hnsw::deferring_links;
 
 /// The bookkeeping table, one per schema.
 pub const BOOKKEEPING: &str = "__vecsql_libsql_index";
@@ -425,7 +426,9 @@ impl VectorIndex {
         Ok(matches!(booked, Ok(rows) if !rows.is_empty()))
     }
 
-    /// Fills the hidden table from the base table and installs the triggers.
+    /// Fills the hidden table from the base table and installs the triggers. The rows are
+    /// stored unlinked, then linked by one `'rebuild-index'` (a batch build on several threads
+    /// from 2048 rows, see `vec0::index::hnsw::BATCH_BUILD_ROWS`).
     pub fn build(&self, conn: &Connection) -> SqlResult<()> {
         let objects = self.object_names(conn)?;
         let mut sql = format!(
@@ -448,12 +451,21 @@ impl VectorIndex {
             sql.push_str(&self.vec0_sql());
             sql.push(';');
         }
-        sql.push_str(&format!(
+        conn.execute_batch(&sql)?;
+        // Filled unlinked, then linked at once: a batch build on every core instead of one
+        // link per row.
+        let fill = format!(
             "INSERT INTO {}({}, embedding) {};",
             self.q(&self.hidden),
             self.key.hidden(),
             self.select_rows(true, "")
-        ));
+        );
+        deferring_links(|| conn.execute_batch(&fill))?;
+        let mut sql = format!(
+            "INSERT INTO {}({}) VALUES ('rebuild-index');",
+            self.q(&self.hidden),
+            ident(&self.hidden)
+        );
         for t in self.trigger_sql() {
             sql.push_str(&t);
             sql.push(';');

@@ -43,6 +43,7 @@
 
 use std::cell::{Cell, OnceCell, RefCell, RefMut};
 use std::collections::{BTreeSet, HashMap};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 use vecsql_core::distance::batch::unpack_f32;
@@ -61,6 +62,63 @@ use crate::vec0::storage::{AlignedChunk, RowLocation, Storage};
 
 /// Seed of the level hash: fixed, so the same statements build the same graph everywhere.
 const LEVEL_SEED: u64 = 0x7665_6373_716c_0001;
+
+/// From this many rows to link at once (a `'rebuild-index'`, an index added to a filled
+/// table), a load links them with [`Hnsw::connect_batch`] on several threads. Fewer are linked
+/// one by one, as the statements that insert them would: the same bytes as a row-by-row build,
+/// at a cost (under a second) that threads would barely shorten.
+pub const BATCH_BUILD_ROWS: usize = 2048;
+
+/// Threads a batch build uses at most when nothing else is asked for: more rarely pays, as the
+/// batches are planned in parallel but applied on one thread.
+const MAX_BUILD_THREADS: usize = 8;
+
+/// Thread count set by [`set_build_threads`] (0: none set).
+static BUILD_THREADS: AtomicUsize = AtomicUsize::new(0);
+
+/// Sets the threads of later batch builds in this process (0 restores the default). The graph
+/// is the same for any count; this only bounds the cores a build occupies (tests compare counts).
+#[doc(hidden)]
+pub fn set_build_threads(threads: usize) {
+    BUILD_THREADS.store(threads, Ordering::Relaxed);
+}
+
+/// [`set_build_threads`]'s value, else `VECSQL_BUILD_THREADS`, else the machine's parallelism
+/// (at most [`MAX_BUILD_THREADS`]).
+fn build_threads() -> usize {
+    let set = BUILD_THREADS.load(Ordering::Relaxed);
+    if set > 0 {
+        return set;
+    }
+    if let Some(n) = std::env::var("VECSQL_BUILD_THREADS")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .filter(|&n| n > 0)
+    {
+        return n;
+    }
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_BUILD_THREADS))
+}
+
+thread_local! {
+    /// Set while [`deferring_links`] runs.
+    static DEFER_LINKING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `f` with rows inserted into HNSW-indexed vec0 tables on this thread stored but not
+/// linked, so that a bulk fill can be linked by one batch build afterwards instead of row by
+/// row. The caller must run `'rebuild-index'` on every table it filled before anything reads
+/// it (a load would link the rows too, but only in memory until the next write).
+pub(crate) fn deferring_links<R>(f: impl FnOnce() -> R) -> R {
+    struct Reset(bool);
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            DEFER_LINKING.with(|d| d.set(self.0));
+        }
+    }
+    let _reset = Reset(DEFER_LINKING.with(|d| d.replace(true)));
+    f()
+}
 
 /// Log rows kept: a copy up to this many generations behind catches up from the log.
 pub const LOG_KEEP: i64 = 1024;
@@ -777,10 +835,33 @@ impl HnswIndex {
         }
         missing.sort_by_key(|(loc, _)| loc.rowid);
         loaded.graph = graph;
-        for (loc, v) in missing {
-            self.link(&mut loaded, loc, &v);
-        }
+        self.link_all(&mut loaded, missing);
         Ok(loaded)
+    }
+
+    /// Links the rows a loaded graph lacks, in rowid order: one by one when they are few (the
+    /// graph a row-by-row build of the same rows would store), in parallel batches otherwise.
+    /// Either way the result is a function of the stored graph and the rows alone, so a reader
+    /// that links them in memory holds the graph the writer stores, whatever the thread count.
+    fn link_all(&self, l: &mut Loaded, missing: Vec<(RowLocation, Vec<f32>)>) {
+        if missing.len() < BATCH_BUILD_ROWS {
+            for (loc, v) in missing {
+                self.link(l, loc, &v);
+            }
+            return;
+        }
+        let ids: Vec<NodeId> = missing
+            .into_iter()
+            .map(|(loc, v)| {
+                let id = l.graph.reserve(loc.rowid);
+                l.nav.set(id, &v);
+                set_location(&mut l.locations, id, loc);
+                id
+            })
+            .collect();
+        let threads = build_threads();
+        let Loaded { graph, nav, .. } = l;
+        with_space!(nav, s => graph.connect_batch(&ids, s, threads));
     }
 
     fn link(&self, l: &mut Loaded, loc: RowLocation, v: &[f32]) {
@@ -908,6 +989,12 @@ impl HnswIndex {
 
     /// Links a new row (its vector as stored in the column's element type).
     pub fn insert(&self, storage: &Storage, loc: RowLocation, vector: &[u8]) -> Vec0Result<()> {
+        if DEFER_LINKING.with(Cell::get) {
+            // Left for the 'rebuild-index' the caller of `deferring_links` runs next; no copy
+            // of this connection may answer without the row meanwhile.
+            self.invalidate();
+            return Ok(());
+        }
         let mut l = self.current_mut(storage, Some(loc.rowid))?;
         if l.graph.node_of(loc.rowid).is_some() {
             let Loaded { graph, nav, .. } = &mut *l;
