@@ -28,6 +28,14 @@ def connect(ext, path):
     return c
 
 
+def vm_rss_mb():
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def timed(f):
     w, c = time.perf_counter(), time.process_time()
     f()
@@ -70,6 +78,21 @@ def run(ext, base, queries, rounds):
         for i in range(5):
             q(i)
         out["warm"] = med([timed(lambda: q(i)) for i in range(rounds)])
+        # More connections of the process, kept open: each one's first query, and the
+        # memory each adds (RSS, MB, in the first column).
+        firsts, grown, others = [], [], []
+        for i in range(3):
+            rss = vm_rss_mb()
+            c = connect(ext, path)
+            others.append(c)
+            firsts.append(timed(lambda: c.execute(
+                "select rowid from t where v match ? and k = 10", (queries[i].tobytes(),)
+            ).fetchall()))
+            grown.append((vm_rss_mb() - rss, 0.0))
+        for c in others:
+            c.close()
+        out["new connection's first query"] = med(firsts)
+        out["RSS added per connection (MB, not ms)"] = med(grown)
         n = len(base)
         for what, sql in [
             ("after insert", lambda i: b.execute(

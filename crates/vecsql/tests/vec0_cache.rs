@@ -337,3 +337,68 @@ fn versions_follow_the_table_through_rename_and_drop() {
     b.execute_batch("drop table u").unwrap();
     assert!(tables(&b).is_empty());
 }
+
+// --- One copy per process: connections share the chunks they read ------------------------
+
+use vecsql::vec0::storage::vector_chunk_adoptions;
+
+/// [`nearest_to`], also saying how many chunks the query took from other connections.
+fn nearest_shared(conn: &Connection, x: f64, y: f64) -> ((i64, f64), u64, u64) {
+    let before = vector_chunk_adoptions();
+    let (found, reads) = nearest_to(conn, x, y);
+    (found, reads, vector_chunk_adoptions() - before)
+}
+
+#[test]
+fn a_new_connection_takes_the_chunks_another_one_read() {
+    let (dir, a, _b) = ten_chunks();
+    assert_eq!(nearest_shared(&a, 30.0, 0.0), ((30, 0.0), 10, 0));
+    let c = open(&dir.path().join("versions.db"));
+    assert_eq!(nearest_shared(&c, 31.0, 0.0), ((31, 0.0), 0, 10));
+}
+
+#[test]
+fn uncommitted_chunks_are_neither_offered_nor_taken() {
+    let (dir, a, b) = ten_chunks();
+    let path = dir.path().join("versions.db");
+    assert_eq!(nearest_shared(&b, 20.0, 5.0).1, 10);
+    a.execute_batch("begin; update t set emb = '[20, 5]' where rowid = 20;")
+        .unwrap();
+    // `a` reads its own change (and nine committed chunks from `b`).
+    assert_eq!(nearest_shared(&a, 20.0, 5.0), ((20, 0.0), 1, 9));
+    let c = open(&path);
+    assert_eq!(nearest_shared(&c, 20.0, 5.0), ((20, 5.0), 0, 10));
+    a.execute_batch("commit").unwrap();
+    // Committed now: offered by `a`, and taken by the others.
+    assert_eq!(nearest_shared(&b, 20.0, 5.0), ((20, 0.0), 0, 1));
+    assert_eq!(nearest_shared(&open(&path), 20.0, 5.0), ((20, 0.0), 0, 10));
+    // A rolled-back change is never offered.
+    a.execute_batch("begin; update t set emb = '[40, 5]' where rowid = 40;")
+        .unwrap();
+    assert_eq!(nearest_shared(&a, 40.0, 5.0), ((40, 0.0), 1, 0));
+    a.execute_batch("rollback").unwrap();
+    assert_eq!(nearest_shared(&open(&path), 40.0, 5.0), ((40, 5.0), 0, 10));
+    assert_eq!(nearest_shared(&a, 40.0, 5.0), ((40, 5.0), 0, 10));
+}
+
+/// A table dropped and created again starts its chunk ids and versions over: copies of the
+/// old one, still held by a connection that has not run a statement since, must not be taken.
+#[test]
+fn chunks_of_a_dropped_table_are_not_taken_by_its_successor() {
+    let (dir, a, b) = ten_chunks();
+    assert_eq!(nearest_shared(&a, 1.0, 0.0).1, 10);
+    b.execute_batch("drop table t; create virtual table t using vec0(emb float[2], chunk_size=8);")
+        .unwrap();
+    let tx = b.unchecked_transaction().unwrap();
+    for r in 1..=80 {
+        tx.execute(
+            "insert into t(rowid, emb) values (?1, json_array(?1, 100))",
+            [r],
+        )
+        .unwrap();
+    }
+    tx.commit().unwrap();
+    let c = open(&dir.path().join("versions.db"));
+    assert_eq!(nearest_shared(&c, 1.0, 0.0), ((1, 100.0), 10, 0));
+    assert_eq!(nearest_shared(&a, 1.0, 0.0), ((1, 100.0), 0, 10));
+}

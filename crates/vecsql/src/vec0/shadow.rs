@@ -69,8 +69,9 @@ pub fn create(conn: &Connection, layout: &Layout) -> Vec0Result<()> {
         format!(
             "CREATE TABLE {info}(key TEXT PRIMARY KEY, value ANY);\
              INSERT INTO {info}(key, value) VALUES ('CREATE_VERSION', 'vecsql {}'), \
-             ('VECSQL_FORMAT', {FORMAT_VERSION});",
+             ('VECSQL_FORMAT', {FORMAT_VERSION}); {};",
             crate::VERSION,
+            new_cache_id_sql(layout),
             info = t("info"),
         ),
     );
@@ -227,6 +228,15 @@ pub fn versions_table_sql(layout: &Layout) -> String {
     format!(
         "CREATE TABLE {}(chunk_id INTEGER PRIMARY KEY, version INTEGER)",
         layout.qualified("chunk_versions")
+    )
+}
+
+/// Gives the table a new random `VECSQL_CACHE_ID` in `{t}_info`, without the semicolon: the
+/// id under which connections of a process share its chunks (see `storage/vectors.rs`).
+pub fn new_cache_id_sql(layout: &Layout) -> String {
+    format!(
+        "INSERT OR REPLACE INTO {}(key, value) VALUES ('VECSQL_CACHE_ID', random())",
+        layout.qualified("info")
     )
 }
 

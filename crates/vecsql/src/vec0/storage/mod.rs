@@ -41,7 +41,9 @@ pub use self::rows::RowLocation;
 pub use self::slots::first_zero_bit;
 use self::slots::OpenChunk;
 use self::vectors::VectorCache;
-pub use self::vectors::{vector_chunk_reads, AlignedChunk, VECTOR_CACHE_BUDGET};
+pub use self::vectors::{
+    vector_chunk_adoptions, vector_chunk_reads, AlignedChunk, VECTOR_CACHE_BUDGET,
+};
 use super::layout::Layout;
 use crate::error::{SqlError, SqlResult};
 use crate::ffi::connection::{Connection, Statement};
@@ -134,7 +136,8 @@ impl Storage {
 
     /// Called when a write transaction committed (xCommit).
     pub fn committed(&self) {
-        self.bumped.borrow_mut().clear();
+        let bumped = std::mem::take(&mut *self.bumped.borrow_mut());
+        self.publish_committed(&bumped);
     }
 
     /// Another connection may have changed the chunks since this one last wrote.

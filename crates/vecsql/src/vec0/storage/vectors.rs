@@ -4,11 +4,11 @@
 
 use std::cell::Cell;
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 use super::versions::ChunkStamp;
 use super::{RowLocation, Storage};
-use crate::ffi::OwnedValue;
+use crate::ffi::{OwnedValue, SqlValue};
 use crate::vec0::error::{Vec0Error, Vec0Result};
 use crate::vec0::layout::{quote, Layout};
 
@@ -55,6 +55,9 @@ pub struct VectorCache {
     /// stamps and can be checked one by one after another connection's commit. Entries read
     /// without it are all dropped by the next such commit.
     versioned: bool,
+    /// The key of this table's chunks in [`SHARED`], when they may be shared: the entries are
+    /// versioned and the table has a cache id.
+    shared: Option<Arc<SharedKey>>,
     chunks: HashMap<(usize, i64), Entry>,
     bytes: usize,
 }
@@ -65,6 +68,7 @@ impl VectorCache {
         self.bytes = 0;
         self.data_version = None;
         self.versioned = false;
+        self.shared = None;
     }
 
     /// Keeps the entries `keep` accepts.
@@ -84,6 +88,8 @@ impl VectorCache {
 thread_local! {
     /// Vector chunks read from SQLite into the cache on this thread (for tests).
     static CHUNK_READS: Cell<u64> = const { Cell::new(0) };
+    /// Vector chunks taken from another connection's cache on this thread (for tests).
+    static CHUNK_ADOPTIONS: Cell<u64> = const { Cell::new(0) };
 }
 
 /// How many vector chunks KNN scans on this thread have read from SQLite into a cache: tests
@@ -91,6 +97,96 @@ thread_local! {
 #[doc(hidden)]
 pub fn vector_chunk_reads() -> u64 {
     CHUNK_READS.with(|c| c.get())
+}
+
+/// How many vector chunks connections on this thread took from [`SHARED`] instead of reading.
+#[doc(hidden)]
+pub fn vector_chunk_adoptions() -> u64 {
+    CHUNK_ADOPTIONS.with(|c| c.get())
+}
+
+/// Whose chunks a shared copy is: the database file, the table, its chunk size and vector
+/// columns as declared, and the table's cache id (`VECSQL_CACHE_ID` in `{t}_info`, drawn
+/// when the table or its `{t}_chunk_versions` is created). The id tells apart a table dropped
+/// and created again, whose chunk ids and versions start over (sqlite-vec's DROP TABLE leaves
+/// `{t}_chunk_versions` behind, but its CREATE writes a new `{t}_info` without an id).
+type SharedKey = (String, String, String, i64);
+
+/// A chunk some connection of the process read, at the stamp it was read at. Weak: a copy
+/// lives as long as some connection's cache holds it, so memory is one copy per chunk
+/// whatever the number of connections.
+struct Published {
+    stamp: ChunkStamp,
+    chunk: Weak<AlignedChunk>,
+}
+
+/// Published chunks per table, keyed by (vector column, chunk id).
+type SharedTable = HashMap<(usize, i64), Published>;
+
+/// The vector chunks shared by the connections of this process, as the HNSW index shares
+/// its copies (`index/hnsw.rs`, "One copy per process"). Only committed states go in: a
+/// connection never publishes a chunk its open write transaction changed (it publishes it
+/// at commit, [`Storage::committed`]). A copy is taken only at the exact stamp the taker reads
+/// in its own transaction; a stamp names one committed state of a chunk, since committed
+/// versions only ever increase.
+static SHARED: OnceLock<Mutex<HashMap<Arc<SharedKey>, SharedTable>>> = OnceLock::new();
+
+/// Tables whose published chunks are all gone are dropped once the map holds this many.
+const DEAD_TABLES_KEPT: usize = 64;
+
+fn shared<R>(f: impl FnOnce(&mut HashMap<Arc<SharedKey>, SharedTable>) -> R) -> R {
+    let mut map = SHARED
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    f(&mut map)
+}
+
+fn adopt(
+    key: &Arc<SharedKey>,
+    slot: (usize, i64),
+    stamp: &ChunkStamp,
+) -> Option<Arc<AlignedChunk>> {
+    shared(|m| {
+        let p = m.get(key)?.get(&slot)?;
+        if p.stamp == *stamp {
+            p.chunk.upgrade()
+        } else {
+            None
+        }
+    })
+}
+
+fn publish(
+    key: &Arc<SharedKey>,
+    slot: (usize, i64),
+    stamp: &ChunkStamp,
+    chunk: &Arc<AlignedChunk>,
+) {
+    shared(|m| {
+        if m.len() >= DEAD_TABLES_KEPT && !m.contains_key(key) {
+            m.retain(|_, t| t.values().any(|p| p.chunk.strong_count() > 0));
+        }
+        let table = m.entry(Arc::clone(key)).or_default();
+        // Dead copies go when the table's map doubles, so it stays within twice the chunks
+        // that are alive.
+        if table.len() >= 64 && table.len().is_power_of_two() {
+            table.retain(|_, p| p.chunk.strong_count() > 0);
+        }
+        // A connection reading an older snapshot does not replace a newer copy.
+        let newer = table
+            .get(&slot)
+            .is_some_and(|p| p.chunk.strong_count() > 0 && p.stamp.version > stamp.version);
+        if !newer {
+            table.insert(
+                slot,
+                Published {
+                    stamp: stamp.clone(),
+                    chunk: Arc::downgrade(chunk),
+                },
+            );
+        }
+    })
 }
 
 impl Storage {
@@ -158,7 +254,7 @@ impl Storage {
         let checked = self.recheck_entries(versioned && !empty && was.is_some());
         let mut cache = self.vector_cache.borrow_mut();
         match checked {
-            Ok((present, stamps)) => {
+            Ok((present, stamps, key)) => {
                 match stamps {
                     Some(stamps) => {
                         let foreign = cache.chunks.iter().any(|(&(_, id), e)| {
@@ -177,6 +273,7 @@ impl Storage {
                 }
                 cache.data_version = version;
                 cache.versioned = present;
+                cache.shared = key;
                 Ok(())
             }
             Err(e) => {
@@ -187,20 +284,50 @@ impl Storage {
         }
     }
 
-    /// Whether the versions table is there, and when `per_chunk` and it is, every chunk's
-    /// stamp.
+    /// Whether the versions table is there; when `per_chunk` and it is, every chunk's
+    /// stamp; and when it is, the key of the table's shared chunks, if they can be shared.
     #[allow(clippy::type_complexity)]
     fn recheck_entries(
         &self,
         per_chunk: bool,
-    ) -> Vec0Result<(bool, Option<HashMap<i64, ChunkStamp>>)> {
+    ) -> Vec0Result<(
+        bool,
+        Option<HashMap<i64, ChunkStamp>>,
+        Option<Arc<SharedKey>>,
+    )> {
         let present = self.versions_table_present()?;
-        let stamps = if present && per_chunk {
+        if !present {
+            return Ok((false, None, None));
+        }
+        let stamps = if per_chunk {
             Some(self.chunk_stamps()?)
         } else {
             None
         };
-        Ok((present, stamps))
+        Ok((present, stamps, self.shared_key()?))
+    }
+
+    /// See [`SharedKey`]; None for a database without a file (`:memory:`, temporary) or a
+    /// table without a cache id.
+    fn shared_key(&self) -> Vec0Result<Option<Arc<SharedKey>>> {
+        let Some(id) = self.cache_id()? else {
+            return Ok(None);
+        };
+        let rows = self.query_named(
+            "database_file",
+            0,
+            || "SELECT file FROM pragma_database_list WHERE name = ?".to_string(),
+            &[SqlValue::Text(self.layout.schema.as_bytes())],
+        )?;
+        Ok(match rows.first().and_then(|r| r.first()) {
+            Some(OwnedValue::Text(file)) if !file.is_empty() => Some(Arc::new((
+                file.clone(),
+                self.layout.table.clone(),
+                format!("{} {:?}", self.layout.chunk_size, self.layout.vectors),
+                id,
+            ))),
+            _ => None,
+        })
     }
 
     /// The whole vector blob of `chunk_id` for `column`, from the cache when present.
@@ -210,17 +337,40 @@ impl Storage {
             return Ok(hit.chunk.clone());
         }
         let expected = self.layout.chunk_size * self.layout.vectors[column].vector_bytes();
-        let versioned = self.vector_cache.borrow().versioned;
+        let (versioned, key) = {
+            let cache = self.vector_cache.borrow();
+            (cache.versioned, cache.shared.clone())
+        };
         // Read in the same transaction as the vectors, so the two agree.
         let stamp = if versioned {
             self.chunk_stamp(chunk_id)?
         } else {
             None
         };
-        let mut chunk = AlignedChunk::zeroed(expected);
-        self.read_vector_chunk_into(column, chunk_id, chunk.bytes_mut())?;
-        CHUNK_READS.with(|c| c.set(c.get() + 1));
-        let chunk = Arc::new(chunk);
+        // A chunk this transaction changed is neither taken from others nor offered to them.
+        let share = match (&key, &stamp) {
+            (Some(key), Some(stamp)) if !self.bumped.borrow().contains(&chunk_id) => {
+                Some((key, stamp))
+            }
+            _ => None,
+        };
+        let adopted = share.and_then(|(key, stamp)| adopt(key, (column, chunk_id), stamp));
+        let chunk = match adopted {
+            Some(chunk) => {
+                CHUNK_ADOPTIONS.with(|c| c.set(c.get() + 1));
+                chunk
+            }
+            None => {
+                let mut chunk = AlignedChunk::zeroed(expected);
+                self.read_vector_chunk_into(column, chunk_id, chunk.bytes_mut())?;
+                CHUNK_READS.with(|c| c.set(c.get() + 1));
+                let chunk = Arc::new(chunk);
+                if let Some((key, stamp)) = share {
+                    publish(key, (column, chunk_id), stamp, &chunk);
+                }
+                chunk
+            }
+        };
         let mut cache = self.vector_cache.borrow_mut();
         let keep = !versioned || stamp.is_some();
         if keep && cache.bytes + expected <= VECTOR_CACHE_BUDGET {
@@ -234,6 +384,20 @@ impl Storage {
             );
         }
         Ok(chunk)
+    }
+
+    /// After this connection's write transaction committed: offers the chunks it changed and
+    /// read since (so cached at their committed state) to the other connections.
+    pub(super) fn publish_committed(&self, bumped: &std::collections::HashSet<i64>) {
+        let cache = self.vector_cache.borrow();
+        let Some(key) = &cache.shared else {
+            return;
+        };
+        for (&(column, chunk_id), e) in &cache.chunks {
+            if let (true, Some(stamp)) = (bumped.contains(&chunk_id), &e.stamp) {
+                publish(key, (column, chunk_id), stamp, &e.chunk);
+            }
+        }
     }
 
     /// Reads the vectors of one chunk without caching them (for callers that keep their own

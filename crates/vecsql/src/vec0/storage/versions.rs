@@ -48,8 +48,13 @@ impl Storage {
             )?
             .is_empty()
         {
-            self.conn
-                .execute_batch(&shadow::versions_table_sql(&self.layout))?;
+            // A new cache id too: copies shared under an older one (`vectors.rs`) may be of a
+            // table of the same name dropped since.
+            self.conn.execute_batch(&format!(
+                "{}; {}",
+                shadow::versions_table_sql(&self.layout),
+                shadow::new_cache_id_sql(&self.layout)
+            ))?;
             true
         } else {
             false
@@ -107,6 +112,25 @@ impl Storage {
     /// connection may have created it).
     pub(super) fn versions_table_present(&self) -> Vec0Result<bool> {
         shadow::has_versions_table(&self.conn, &self.layout)
+    }
+
+    /// The table's `VECSQL_CACHE_ID` (see `vectors.rs`), if it has one.
+    pub(super) fn cache_id(&self) -> Vec0Result<Option<i64>> {
+        let rows = self.query_named(
+            "cache_id",
+            0,
+            || {
+                format!(
+                    "SELECT value FROM {} WHERE key = 'VECSQL_CACHE_ID'",
+                    self.t("info")
+                )
+            },
+            &[],
+        )?;
+        Ok(match rows.first().and_then(|r| r.first()) {
+            Some(OwnedValue::Integer(id)) => Some(*id),
+            _ => None,
+        })
     }
 
     fn stamp_of(&self, validity: OwnedValue, version: OwnedValue) -> Option<ChunkStamp> {
