@@ -22,6 +22,8 @@ import random
 import shutil
 import sqlite3
 import struct
+import subprocess
+import sys
 from dataclasses import dataclass
 
 import pytest
@@ -513,3 +515,95 @@ def test_deleted_slots_hold_the_same_bytes_as_sqlite_vecs(tmp_path, ext_path):
     ours = chunk_blobs(open_vecsql(ext_path, str(tmp_path / "ours.db")))
     theirs = chunk_blobs(open_sqlite_vec(str(tmp_path / "theirs.db")))
     assert ours == theirs
+
+
+def _cached_reader_sees(ours, writer, statements, ext_path, path):
+    """`ours` (vecsql) keeps the table's chunks cached while `writer` commits each statement;
+    after each, ours' exact KNN must match a brute force over the rows a new connection (with
+    no cache) reads."""
+    rng = random.Random(7)
+    for sql in statements:
+        q = [rng.uniform(-10, 10), rng.uniform(-10, 10)]
+        ours.execute("select rowid from t where e match ? and k = 3", (json.dumps(q),)).fetchall()
+        writer.execute(sql)
+        for probe in ([0.0, 0.0], [40.0, 40.0], q):
+            got = ours.execute(
+                "select rowid, distance from t where e match ? and k = 3", (json.dumps(probe),)
+            ).fetchall()
+            fresh = open_vecsql(ext_path, path)
+            rows = fresh.execute("select rowid, vec_to_json(e) from t").fetchall()
+            fresh.close()
+            brute = sorted(
+                (sum((a - b) ** 2 for a, b in zip(json.loads(v), probe)) ** 0.5, r)
+                for r, v in rows
+            )[:3]
+            assert [r for r, _ in got] == [r for _, r in brute], (sql, probe, got, brute)
+            for (_, d), (bd, _) in zip(got, brute):
+                assert abs(d - bd) < 1e-4, (sql, probe, got, brute)
+
+
+@pytest.mark.parametrize("creator", ["sqlite-vec", "vecsql"])
+def test_a_cached_vecsql_reader_follows_sqlite_vec_commits(tmp_path, ext_path, creator):
+    """A vecsql connection that caches chunks while sqlite-vec writes the same file: the file
+    has no `{t}_chunk_versions` (sqlite-vec created it, so every commit drops the cache), or
+    has one (vecsql created it, and sqlite-vec's inserts and deletes change chunks' validity
+    bitmaps without moving their versions, which drops the cache too). 36 rows: sqlite-vec
+    appends to the last chunk, which is half full and cached."""
+    path = str(tmp_path / "mixed.db")
+    first = open_sqlite_vec(path) if creator == "sqlite-vec" else open_vecsql(ext_path, path)
+    first.execute("pragma journal_mode=wal")
+    first.execute("create virtual table t using vec0(e float[2], chunk_size=8)")
+    first.executemany(
+        "insert into t(rowid, e) values (?, ?)",
+        [(i, json.dumps([float(i), float(i % 5)])) for i in range(1, 37)],
+    )
+    first.close()
+    ours, vec = open_vecsql(ext_path, path), open_sqlite_vec(path)
+    statements = [
+        "insert into t(rowid, e) values (100, '[40, 40]')",
+        "delete from t where rowid = 100",
+        "delete from t where rowid = 12",
+        "insert into t(rowid, e) values (101, '[0.5, 0.5]')",
+    ]
+    if creator == "sqlite-vec":
+        # An UPDATE rewrites the vector in place; only the missing table can reveal it.
+        statements.append("update t set e = '[39, 39]' where rowid = 3")
+    _cached_reader_sees(ours, vec, statements, ext_path, path)
+    ours.close()
+    vec.close()
+
+
+def test_a_cached_reader_follows_another_process(tmp_path, ext_path):
+    """Commits by a vecsql writer in another process, seen by a connection with a warm cache."""
+    path = str(tmp_path / "two.db")
+    ours = open_vecsql(ext_path, path)
+    ours.execute("pragma journal_mode=wal")
+    ours.execute("create virtual table t using vec0(e float[2], chunk_size=8)")
+    ours.executemany(
+        "insert into t(rowid, e) values (?, ?)",
+        [(i, json.dumps([float(i), 0.0])) for i in range(1, 41)],
+    )
+    writer = (
+        "import sqlite3, sys\n"
+        "c = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+        "c.enable_load_extension(True); c.load_extension(sys.argv[2])\n"
+        "c.execute(sys.argv[3])\n"
+    )
+    statements = [
+        "update t set e = '[0, 0]' where rowid = 30",
+        "delete from t where rowid = 30",
+        "insert into t(rowid, e) values (200, '[40, 40]')",
+        "begin; update t set e = '[1, 1]' where rowid = 9; update t set e = '[2, 2]' "
+        "where rowid = 25; commit;",
+    ]
+
+    class Process:
+        def execute(self, sql):
+            if sql.startswith("begin"):
+                script = writer.replace("c.execute(", "c.executescript(")
+            else:
+                script = writer
+            subprocess.run([sys.executable, "-c", script, path, ext_path, sql], check=True)
+
+    _cached_reader_sees(ours, Process(), statements, ext_path, path)
+    ours.close()

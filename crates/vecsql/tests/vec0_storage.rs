@@ -37,6 +37,7 @@ fn shadow_tables_have_sqlite_vec_names_and_layouts() {
         shadow_tables(&conn, "docs"),
         [
             "docs_auxiliary",
+            "docs_chunk_versions",
             "docs_chunks",
             "docs_free",
             "docs_info",
@@ -68,6 +69,10 @@ fn shadow_tables_have_sqlite_vec_names_and_layouts() {
         ["rowid", "id", "chunk_id", "chunk_offset"]
     );
     assert_eq!(columns(&conn, "docs_vector_chunks01"), ["rowid", "vectors"]);
+    assert_eq!(
+        columns(&conn, "docs_chunk_versions"),
+        ["chunk_id", "version"]
+    );
     assert_eq!(columns(&conn, "docs_metadatachunks01"), ["rowid", "data"]);
     assert_eq!(columns(&conn, "docs_metadatatext01"), ["rowid", "data"]);
     assert_eq!(
@@ -671,4 +676,28 @@ fn optimize_packs_scattered_rows_into_fewer_chunks_and_vacuum_shrinks_the_file()
         err.to_string().contains("unknown vec0 command: 'shrink'"),
         "{err}"
     );
+}
+
+#[test]
+fn create_empties_chunk_versions_left_behind_but_not_a_foreign_table() {
+    let conn = db();
+    // sqlite-vec's DROP TABLE does not know `{t}_chunk_versions` either.
+    exec(
+        &conn,
+        "create table t_chunk_versions(chunk_id INTEGER PRIMARY KEY, version INTEGER);
+         insert into t_chunk_versions values (1, 9), (2, 4);",
+    );
+    exec(
+        &conn,
+        "create virtual table t using vec0(e float[1], chunk_size=8);
+         insert into t(rowid, e) values (5, '[5]');",
+    );
+    assert_eq!(ints(&conn, "select version from t_chunk_versions"), [1]);
+    exec(
+        &conn,
+        "create table u_chunk_versions(chunk_id INTEGER PRIMARY KEY, note text)",
+    );
+    let message = error(&conn, "create virtual table u using vec0(e float[1])");
+    assert!(message.contains("already exists"), "{message}");
+    assert!(shadow_tables(&conn, "u") == ["u_chunk_versions"]);
 }

@@ -24,8 +24,10 @@ pub fn is_shadow_suffix(suffix: &str) -> bool {
             .and_then(|rest| rest.strip_suffix(name))
             .is_some_and(|n| n.len() == 2 && n.bytes().all(|b| b.is_ascii_digit()))
     };
-    matches!(suffix, "info" | "chunks" | "rowids" | "auxiliary" | "free")
-        || numbered("vector_chunks")
+    matches!(
+        suffix,
+        "info" | "chunks" | "rowids" | "auxiliary" | "free" | "chunk_versions"
+    ) || numbered("vector_chunks")
         || numbered("metadatachunks")
         || numbered("metadatatext")
         || index_table("_nodes")
@@ -34,7 +36,7 @@ pub fn is_shadow_suffix(suffix: &str) -> bool {
 
 /// Every shadow table this layout has, as suffixes.
 pub fn suffixes(layout: &Layout) -> Vec<String> {
-    let mut out: Vec<String> = ["info", "chunks", "rowids", "free"]
+    let mut out: Vec<String> = ["info", "chunks", "rowids", "free", "chunk_versions"]
         .iter()
         .map(|s| s.to_string())
         .collect();
@@ -67,8 +69,9 @@ pub fn create(conn: &Connection, layout: &Layout) -> Vec0Result<()> {
         format!(
             "CREATE TABLE {info}(key TEXT PRIMARY KEY, value ANY);\
              INSERT INTO {info}(key, value) VALUES ('CREATE_VERSION', 'vecsql {}'), \
-             ('VECSQL_FORMAT', {FORMAT_VERSION});",
+             ('VECSQL_FORMAT', {FORMAT_VERSION}); {};",
             crate::VERSION,
+            new_cache_id_sql(layout),
             info = t("info"),
         ),
     );
@@ -96,7 +99,7 @@ pub fn create(conn: &Connection, layout: &Layout) -> Vec0Result<()> {
             t("rowids")
         ),
     );
-    if is_leftover_free_list(conn, layout)? {
+    if is_leftover(conn, layout, "free", FREE_COLUMNS)? {
         // sqlite-vec's DROP TABLE does not know `{t}_free` and leaves it behind; it is ours
         // (the same single column), so start it afresh instead of failing on the name.
         step("'_free'".into(), format!("DELETE FROM {};", t("free")));
@@ -104,6 +107,19 @@ pub fn create(conn: &Connection, layout: &Layout) -> Vec0Result<()> {
         step(
             "'_free'".into(),
             format!("CREATE TABLE {}(chunk_id INTEGER PRIMARY KEY);", t("free")),
+        );
+    }
+    if is_leftover(conn, layout, "chunk_versions", VERSIONS_COLUMNS)? {
+        // Left behind by sqlite-vec's DROP TABLE, like `{t}_free`: versions of chunks that
+        // are gone, and chunk ids start again from 1.
+        step(
+            "'_chunk_versions'".into(),
+            format!("DELETE FROM {};", t("chunk_versions")),
+        );
+    } else {
+        step(
+            "'_chunk_versions'".into(),
+            format!("{};", versions_table_sql(layout)),
         );
     }
     for i in 0..layout.vectors.len() {
@@ -201,20 +217,65 @@ fn table_columns(
         ])?)
 }
 
-/// Whether `{t}_free` exists with exactly the layout vecsql gives it.
-fn is_leftover_free_list(conn: &Connection, layout: &Layout) -> Vec0Result<bool> {
-    Ok(table_columns(conn, layout, "free")?
-        == [vec![
-            OwnedValue::Text("chunk_id".into()),
-            OwnedValue::Text("INTEGER".into()),
-            OwnedValue::Integer(1),
-        ]])
+/// vecsql's own shadow tables, which tables written by sqlite-vec lack: their columns as
+/// (name, declared type, position in the primary key).
+const FREE_COLUMNS: &[(&str, &str, i64)] = &[("chunk_id", "INTEGER", 1)];
+const VERSIONS_COLUMNS: &[(&str, &str, i64)] =
+    &[("chunk_id", "INTEGER", 1), ("version", "INTEGER", 0)];
+
+/// `CREATE TABLE {t}_chunk_versions(...)`, without the semicolon.
+pub fn versions_table_sql(layout: &Layout) -> String {
+    format!(
+        "CREATE TABLE {}(chunk_id INTEGER PRIMARY KEY, version INTEGER)",
+        layout.qualified("chunk_versions")
+    )
+}
+
+/// Gives the table a new random `VECSQL_CACHE_ID` in `{t}_info`, without the semicolon: the
+/// id under which connections of a process share its chunks (see `storage/vectors.rs`).
+pub fn new_cache_id_sql(layout: &Layout) -> String {
+    format!(
+        "INSERT OR REPLACE INTO {}(key, value) VALUES ('VECSQL_CACHE_ID', random())",
+        layout.qualified("info")
+    )
+}
+
+/// Whether shadow table `suffix` exists with exactly the columns vecsql gives it.
+fn is_leftover(
+    conn: &Connection,
+    layout: &Layout,
+    suffix: &str,
+    columns: &[(&str, &str, i64)],
+) -> Vec0Result<bool> {
+    let expected: Vec<Vec<OwnedValue>> = columns
+        .iter()
+        .map(|&(name, ty, pk)| {
+            vec![
+                OwnedValue::Text(name.into()),
+                OwnedValue::Text(ty.into()),
+                OwnedValue::Integer(pk),
+            ]
+        })
+        .collect();
+    Ok(table_columns(conn, layout, suffix)? == expected)
+}
+
+/// Whether `{t}_chunk_versions` exists and is vecsql's (a table of that name with other
+/// columns is someone else's, and chunk versions are then not kept).
+pub fn has_versions_table(conn: &Connection, layout: &Layout) -> Vec0Result<bool> {
+    is_leftover(conn, layout, "chunk_versions", VERSIONS_COLUMNS)
 }
 
 pub fn rename(conn: &Connection, layout: &Layout, new_name: &str) -> Vec0Result<()> {
-    // `{t}_free` is vecsql's own and created lazily for tables sqlite-vec wrote (see
-    // `Storage::ensure_free_table`), so it may not exist yet; every other table must.
-    let free_exists = !table_columns(conn, layout, "free")?.is_empty();
+    // `{t}_free` and `{t}_chunk_versions` are vecsql's own and created lazily for tables
+    // sqlite-vec wrote (see `Storage::ensure_free_table` and
+    // `Storage::bump_chunk_version`), so they may not exist yet; every other table must.
+    let mut missing = Vec::new();
+    for own in ["free", "chunk_versions"] {
+        if table_columns(conn, layout, own)?.is_empty() {
+            missing.push(own);
+        }
+    }
     let mut renamed = suffixes(layout);
     for s in dropped_index_suffixes(layout) {
         if !table_columns(conn, layout, &s)?.is_empty() {
@@ -223,7 +284,7 @@ pub fn rename(conn: &Connection, layout: &Layout, new_name: &str) -> Vec0Result<
     }
     let sql: String = renamed
         .iter()
-        .filter(|s| free_exists || s.as_str() != "free")
+        .filter(|s| !missing.contains(&s.as_str()))
         .map(|s| {
             format!(
                 "ALTER TABLE {} RENAME TO {};",
@@ -247,6 +308,7 @@ mod tests {
             "rowids",
             "auxiliary",
             "free",
+            "chunk_versions",
             "vector_chunks00",
             "metadatachunks15",
             "metadatatext03",

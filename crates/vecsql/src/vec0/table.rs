@@ -95,6 +95,7 @@ impl VTab for Vec0Table {
     }
 
     fn commit(&mut self) -> SqlResult<()> {
+        self.storage.committed();
         for index in &self.indexes {
             index.committed();
         }

@@ -8,7 +8,8 @@
 //!   connection writes to its chunk, the whole cache is dropped after a rollback (of a
 //!   transaction, a savepoint or a failed statement), and before each scan `PRAGMA
 //!   data_version` says whether any other connection or process committed since the cache
-//!   was filled; if so it is dropped too. Stale vectors are therefore never served;
+//!   was filled; if so, the chunk versions (`versions.rs`) say which entries that changed,
+//!   and those are dropped (all of them when the versions cannot tell);
 //! - chunks' bookkeeping and metadata blobs for filters ([`ChunkCache`]), dropped on every
 //!   write through the table, every rollback and every commit elsewhere.
 //!
@@ -20,6 +21,7 @@
 //! - `chunks.rs`: reading chunks' bookkeeping (validity, rowids, partition keys) for scans;
 //! - `chunk_cache.rs`: that bookkeeping and the metadata blobs kept between KNN queries;
 //! - `vectors.rs`: vector chunk reads and writes, and the vector cache;
+//! - `versions.rs`: `{t}_chunk_versions`, which tells the cache what other connections changed;
 //! - `metadata.rs`: metadata slots and the long texts beside them;
 //! - `auxiliary.rs`: `{t}_auxiliary`.
 
@@ -31,9 +33,10 @@ mod metadata;
 mod rows;
 mod slots;
 mod vectors;
+mod versions;
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
 use self::blobs::BlobNames;
@@ -43,7 +46,9 @@ pub use self::rows::RowLocation;
 pub use self::slots::first_zero_bit;
 use self::slots::OpenChunk;
 use self::vectors::VectorCache;
-pub use self::vectors::{AlignedChunk, VECTOR_CACHE_BUDGET};
+pub use self::vectors::{
+    vector_chunk_adoptions, vector_chunk_reads, AlignedChunk, VECTOR_CACHE_BUDGET,
+};
 use super::layout::Layout;
 use crate::error::{SqlError, SqlResult};
 use crate::ffi::connection::{Connection, Statement};
@@ -68,6 +73,10 @@ pub struct Storage {
     sql_text: RefCell<HashMap<(&'static str, usize), Rc<str>>>,
     /// Whether `{t}_free` is known to exist (it may not, in a file sqlite-vec wrote).
     free_table_ready: Cell<bool>,
+    /// Whether this connection's writes keep `{t}_chunk_versions` (None: not checked yet).
+    versions_ready: Cell<Option<bool>>,
+    /// Chunks whose version this write transaction has moved on already (see `versions.rs`).
+    bumped: RefCell<HashSet<i64>>,
     vector_cache: RefCell<VectorCache>,
     chunk_cache: RefCell<ChunkCache>,
     /// The chunk the last insert went into, with its validity bitmap, so that a run of
@@ -100,6 +109,8 @@ impl Storage {
             transaction: Cell::new(0),
             sql_text: RefCell::new(HashMap::new()),
             free_table_ready: Cell::new(false),
+            versions_ready: Cell::new(None),
+            bumped: RefCell::new(HashSet::new()),
             vector_cache: RefCell::new(VectorCache::default()),
             chunk_cache: RefCell::new(ChunkCache::default()),
             open_chunk: RefCell::new(None),
@@ -117,6 +128,8 @@ impl Storage {
     /// Forgets everything a rolled-back change may have left in memory.
     pub fn after_rollback(&self) {
         self.free_table_ready.set(false);
+        self.versions_ready.set(None);
+        self.bumped.borrow_mut().clear();
         self.vector_cache.borrow_mut().clear();
         self.forget_chunk_cache();
         self.forget_open_chunk();
@@ -125,7 +138,14 @@ impl Storage {
     /// Called when a write transaction starts (xBegin).
     pub fn begin(&self) {
         self.transaction.set(self.transaction.get() + 1);
+        self.bumped.borrow_mut().clear();
         self.forget_open_chunk();
+    }
+
+    /// Called when a write transaction committed (xCommit).
+    pub fn committed(&self) {
+        let bumped = std::mem::take(&mut *self.bumped.borrow_mut());
+        self.publish_committed(&bumped);
     }
 
     /// Another connection may have changed the chunks since this one last wrote.

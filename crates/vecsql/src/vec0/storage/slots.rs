@@ -197,6 +197,7 @@ impl Storage {
     pub fn set_slot(&self, chunk_id: i64, offset: usize, rowid: Option<i64>) -> Vec0Result<()> {
         // A delete from a table sqlite-vec wrote reaches here before any insert made the list.
         self.ensure_free_table()?;
+        self.touch_chunk(chunk_id)?;
         let insert = rowid.is_some();
         let mut validity_blob = self.open_chunk_blob("validity", chunk_id, insert)?;
         let (byte, bit) = (offset / 8, offset % 8);
@@ -360,7 +361,7 @@ impl Storage {
 
     /// Removes an empty chunk and its data, so deleted space goes back to SQLite's free pages.
     fn delete_chunk(&self, chunk_id: i64) -> Vec0Result<()> {
-        self.forget_chunk(chunk_id);
+        self.drop_chunk_version(chunk_id)?;
         self.forget_open_chunk();
         let id = [SqlValue::Integer(chunk_id)];
         self.execute(
