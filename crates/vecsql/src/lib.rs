@@ -14,6 +14,7 @@ pub mod error;
 pub mod ffi;
 pub mod functions;
 pub mod libsql;
+pub mod settings;
 pub mod sql_vector;
 pub mod vec0;
 pub mod vss;

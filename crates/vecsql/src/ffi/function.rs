@@ -47,6 +47,9 @@ pub struct FunctionFlags {
     pub reads_subtype: bool,
     /// Sets a result subtype (SQLITE_RESULT_SUBTYPE, required by SQLite 3.45+ strict builds).
     pub sets_subtype: bool,
+    /// Changes state outside its result (a setting): SQLITE_DIRECTONLY instead of
+    /// SQLITE_INNOCUOUS, so schema code (views, triggers, CHECK) cannot call it.
+    pub direct_only: bool,
 }
 
 impl FunctionFlags {
@@ -54,13 +57,27 @@ impl FunctionFlags {
         deterministic: true,
         reads_subtype: false,
         sets_subtype: false,
+        direct_only: false,
+    };
+
+    /// A setting: not deterministic, and only from top-level SQL.
+    pub const SETTING: FunctionFlags = FunctionFlags {
+        deterministic: false,
+        reads_subtype: false,
+        sets_subtype: false,
+        direct_only: true,
     };
 
     fn to_sqlite(self) -> c_int {
         // Older hosts ignore flag bits they do not know, so both subtype flags are always safe.
         const SQLITE_SUBTYPE: c_int = 0x0010_0000;
         const SQLITE_RESULT_SUBTYPE: c_int = 0x0100_0000;
-        let mut flags = ffi::SQLITE_UTF8 | ffi::SQLITE_INNOCUOUS;
+        let mut flags = ffi::SQLITE_UTF8
+            | if self.direct_only {
+                ffi::SQLITE_DIRECTONLY
+            } else {
+                ffi::SQLITE_INNOCUOUS
+            };
         if self.deterministic {
             flags |= ffi::SQLITE_DETERMINISTIC;
         }
@@ -112,6 +129,7 @@ pub unsafe fn create_connection_scalar(
         deterministic: false,
         reads_subtype: false,
         sets_subtype: false,
+        direct_only: false,
     };
     // SAFETY: forwarded from the caller; the trampoline reads a `ConnectionScalarImpl`.
     unsafe {

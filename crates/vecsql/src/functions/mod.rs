@@ -4,6 +4,7 @@
 
 pub mod libsql;
 pub mod numpy;
+pub mod settings;
 pub mod sqlite_vec;
 pub mod static_blobs;
 pub mod vec_each;
@@ -19,6 +20,7 @@ const VECTOR_FN: FunctionFlags = FunctionFlags {
     deterministic: true,
     reads_subtype: true,
     sets_subtype: true,
+    direct_only: false,
 };
 
 /// name, argument count, flags, body.
@@ -35,6 +37,18 @@ const SCALARS: &[(&str, i32, FunctionFlags, ScalarImpl)] = &[
         0,
         FunctionFlags::PURE,
         sqlite_vec::vecsql_version,
+    ),
+    (
+        "vecsql_cache_budget",
+        0,
+        FunctionFlags::SETTING,
+        settings::vecsql_cache_budget,
+    ),
+    (
+        "vecsql_cache_budget",
+        1,
+        FunctionFlags::SETTING,
+        settings::vecsql_cache_budget,
     ),
     ("vec_f32", 1, VECTOR_FN, sqlite_vec::vec_f32),
     ("vec_int8", 1, VECTOR_FN, sqlite_vec::vec_int8),
@@ -134,6 +148,7 @@ pub unsafe fn register_numpy(db: *mut sqlite3) -> SqlResult<()> {
         deterministic: false,
         reads_subtype: false,
         sets_subtype: true,
+        direct_only: false,
     };
     // SAFETY: forwarded from the caller.
     unsafe { create_scalar(db, "vec_npy_file", 1, flags, numpy::vec_npy_file)? };

@@ -23,11 +23,13 @@ const VOLATILE: FunctionFlags = FunctionFlags {
     deterministic: false,
     reads_subtype: false,
     sets_subtype: false,
+    direct_only: false,
 };
 const JSON_OUT: FunctionFlags = FunctionFlags {
     deterministic: true,
     reads_subtype: false,
     sets_subtype: true,
+    direct_only: false,
 };
 
 /// sqlite-vss's `vector0` extension (`sqlite3_vector_init`).

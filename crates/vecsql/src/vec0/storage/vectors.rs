@@ -12,9 +12,8 @@ use crate::ffi::{OwnedValue, SqlValue};
 use crate::vec0::error::{Vec0Error, Vec0Result};
 use crate::vec0::layout::{quote, Layout};
 
-/// Bytes of vector chunks one table keeps in memory between KNN scans. Chunks beyond the
-/// budget are read from SQLite on every scan, as if there were no cache.
-pub const VECTOR_CACHE_BUDGET: usize = 1 << 30;
+use crate::settings::vector_cache_budget;
+pub use crate::settings::VECTOR_CACHE_BUDGET;
 
 /// A chunk's vectors in memory, aligned for the widest element type so they can be viewed as
 /// f32/f16/i8 slices without copying.
@@ -373,7 +372,7 @@ impl Storage {
         };
         let mut cache = self.vector_cache.borrow_mut();
         let keep = !versioned || stamp.is_some();
-        if keep && cache.bytes + expected <= VECTOR_CACHE_BUDGET {
+        if keep && cache.bytes + expected <= vector_cache_budget() {
             cache.bytes += expected;
             cache.chunks.insert(
                 (column, chunk_id),
