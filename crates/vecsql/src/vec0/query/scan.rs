@@ -41,7 +41,7 @@ pub(crate) fn chunk_distances(
 }
 
 /// Below this many candidate vectors a scan stays on one thread.
-const PARALLEL_MIN_VECTORS: usize = 20_000;
+const PARALLEL_MIN_VECTORS: usize = 8_192;
 /// More threads than this only contend for memory bandwidth.
 const MAX_THREADS: usize = 4;
 
