@@ -11,9 +11,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::{ChunkInfo, Storage};
-use crate::ffi::OwnedValue;
 use crate::vec0::error::Vec0Result;
-use crate::vec0::layout::quote;
 
 #[derive(Default)]
 pub struct ChunkCache {
@@ -61,16 +59,7 @@ impl Storage {
 
     /// Drops the chunk cache if another connection or process committed since it was filled.
     pub(super) fn validate_chunk_cache(&self) -> Vec0Result<()> {
-        let rows = self.query_named(
-            "data_version",
-            0,
-            || format!("PRAGMA {}.data_version", quote(&self.layout.schema)),
-            &[],
-        )?;
-        let version = rows.first().and_then(|r| r.first()).and_then(|v| match v {
-            OwnedValue::Integer(i) => Some(*i),
-            _ => None,
-        });
+        let version = self.data_version()?;
         let mut cache = self.chunk_cache.borrow_mut();
         if cache.data_version != version {
             cache.clear();

@@ -49,7 +49,7 @@ use self::vectors::VectorCache;
 pub use self::vectors::{
     vector_chunk_adoptions, vector_chunk_reads, AlignedChunk, VECTOR_CACHE_BUDGET,
 };
-use super::layout::Layout;
+use super::layout::{quote, Layout};
 use crate::error::{SqlError, SqlResult};
 use crate::ffi::connection::{Connection, Statement};
 use crate::ffi::{OwnedValue, SqlValue};
@@ -230,6 +230,21 @@ impl Storage {
         params: &[SqlValue<'_>],
     ) -> Vec0Result<()> {
         self.with_statement(self.sql(name, n, build), |s| s.execute(params))
+    }
+
+    /// `PRAGMA data_version` of the table's schema: it moves when another connection or
+    /// process commits, which is when the caches must look again.
+    fn data_version(&self) -> Vec0Result<Option<i64>> {
+        let rows = self.query_named(
+            "data_version",
+            0,
+            || format!("PRAGMA {}.data_version", quote(&self.layout.schema)),
+            &[],
+        )?;
+        Ok(rows.first().and_then(|r| r.first()).and_then(|v| match v {
+            OwnedValue::Integer(i) => Some(*i),
+            _ => None,
+        }))
     }
 
     fn t(&self, suffix: &str) -> String {

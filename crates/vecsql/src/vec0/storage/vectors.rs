@@ -10,7 +10,7 @@ use super::versions::ChunkStamp;
 use super::{RowLocation, Storage};
 use crate::ffi::{OwnedValue, SqlValue};
 use crate::vec0::error::{Vec0Error, Vec0Result};
-use crate::vec0::layout::{quote, Layout};
+use crate::vec0::layout::Layout;
 
 use crate::settings::vector_cache_budget;
 pub use crate::settings::VECTOR_CACHE_BUDGET;
@@ -233,16 +233,7 @@ impl Storage {
     /// chunk, changes neither and goes unseen while the cache holds the chunk; see
     /// ARCHITECTURE.md ("Chunk versions") for why that is accepted.
     pub fn validate_vector_cache(&self) -> Vec0Result<()> {
-        let rows = self.query_named(
-            "data_version",
-            0,
-            || format!("PRAGMA {}.data_version", quote(&self.layout.schema)),
-            &[],
-        )?;
-        let version = rows.first().and_then(|r| r.first()).and_then(|v| match v {
-            OwnedValue::Integer(i) => Some(*i),
-            _ => None,
-        });
+        let version = self.data_version()?;
         let (was, versioned, empty) = {
             let cache = self.vector_cache.borrow();
             (cache.data_version, cache.versioned, cache.chunks.is_empty())
