@@ -144,6 +144,7 @@ def child_build(args):
         )
     c.execute("commit")
     out["insert_s"], out["insert_cpu_s"] = time.perf_counter() - t0, cpu_s() - c0
+    c.execute("pragma wal_checkpoint(truncate)")  # not timed: the size without the WAL
     out["size_no_index"] = file_size(args.db)
     log(f"   inserted {len(base):,} rows in {out['insert_s']:.1f} s")
     c0, t0 = cpu_s(), time.perf_counter()
@@ -338,7 +339,7 @@ def report(args, res, truth, base):
         f"SQLite {sqlite3.sqlite_version}; Python {platform.python_version()}  ",
         f"Machine: {os.cpu_count()} cores ({platform.processor() or platform.machine()}), "
         f"{res['mem_gb']:.0f} GB, shared with other engineers' builds and tests. Load average "
-        f"(1, 5, 15 min) at the start {res['load_start']}, at the end {res['load_end']}; each "
+        f"(1, 5, 15 min) at the start {res['load_start']}, at the end {res.get('load_end', '(not finished)')}; each "
         "step's own load averages are given with it. Times on a loaded 2-core machine are noisy "
         "(up to 2x); CPU times are steadier.  ",
         f"Data: `pkgs-base.f16.npy` (first {n:,} rows), stored as float32, cosine; queries: the "
@@ -366,7 +367,7 @@ def report(args, res, truth, base):
                      f"{rw['rows'] / rw['s']:,.0f} | {rw['load_before']} / {rw['load_after']} |")
     for h in res.get("hnswlib", []):
         if "build_s" in h:
-            lines.append(f"| hnswlib M=16 ef_construction=200, {h['threads']} thread(s) | "
+            lines.append(f"| hnswlib M=16 ef_construction=200, {h['threads']} thread{'s' if h['threads'] > 1 else ''} | "
                          f"{h['build_s']:.1f} | {h['build_cpu_s']:.1f} | {n / h['build_s']:,.0f} | "
                          f"{h['load_before']} / {h['load_after']} |")
     vec_bytes = n * 384 * 4
@@ -378,7 +379,7 @@ def report(args, res, truth, base):
         f"{b['links_bytes'] / n:.0f} bytes per row). Peak RSS of the build process: "
         f"{b['maxrss_mb']:,.0f} MiB.",
     ]
-    o = res["open"]
+    o = res.get("open", {})
     if "first20_ms" in o:
         f20 = o["first20_ms"]
         warm = o["warm_p50_ms"]
@@ -417,7 +418,7 @@ def report(args, res, truth, base):
         if "rss" in h:
             lines.append(f"hnswlib ({h['threads']} thread build) process after the build, "
                          f"base vectors held in numpy too: {h['rss']['VmRSS']:,.0f} MiB.")
-    s = res["search"]
+    s = res.get("search", {})
     lines += [
         "",
         f"## Search: k = 10, {args.queries} queries, one at a time, after an untimed pass",
@@ -429,7 +430,7 @@ def report(args, res, truth, base):
     ]
     rows = [("vecsql vec0 hnsw()", p) for p in s.get("points", [])]
     for h in res.get("hnswlib", []):
-        rows += [(f"hnswlib (built on {h['threads']} thread(s))", p) for p in h.get("points", [])]
+        rows += [(f"hnswlib (built on {h['threads']} thread{'s' if h['threads'] > 1 else ''})", p) for p in h.get("points", [])]
     for name, p in rows:
         ef = "default (64)" if p["ef"] is None else p["ef"]
         lines.append(f"| {name} | {ef} | {pct(p['ms'], 50):.2f} | {pct(p['ms'], 99):.2f} | "
@@ -439,8 +440,8 @@ def report(args, res, truth, base):
         lines.append(f"| vecsql `and exact = 1` ({len(e['ms'])} queries, scan on up to 4 "
                      f"threads) | - | {pct(e['ms'], 50):.1f} | {pct(e['ms'], 99):.1f} | "
                      f"{pct(e['cpu_ms'], 50):.1f} | {recall(e['answers'], truth, base):.3f} |")
-    lines += ["", "p99 of 200 queries is about the 2nd slowest. CPU time is the process's "
-              "(every thread).", ""]
+    lines += ["", f"p99: numpy's 99th percentile of the {args.queries} per-query times. CPU time "
+              "is the process's (every thread).", ""]
     return "\n".join(lines)
 
 
@@ -456,7 +457,8 @@ def main():
     p.add_argument("--rowwise-rows", type=int, default=100_000, help="0 to skip")
     p.add_argument("--hnswlib-python", default=DEFAULT_HNSWLIB_PYTHON,
                    help="a python with hnswlib ('' to skip hnswlib)")
-    p.add_argument("--hnswlib-threads", default="1,2")
+    p.add_argument("--hnswlib-threads", default="1,2",
+                   help="one build per count; the first is also searched (on one thread)")
     p.add_argument("--out", default=None, help="default bench/results/scale_<rows>.md")
     p.add_argument("--keep-db", action="store_true")
     p.add_argument("--child", choices=sorted(CHILDREN))
@@ -497,21 +499,28 @@ def main():
             sys.exit("the build failed")
         with open(meta, "w") as f:
             json.dump(res["build"], f)
+
+    def write():  # after every step, so that a run cut short leaves what it measured
+        with open(out, "w") as f:
+            f.write(report(args, res, truth, base))
+
+    write()
     res["open"] = run_child(args, "open")
     res["search"] = run_child(args, "search")
+    write()
     if args.rowwise_rows:
         res["rowwise"] = run_child(args, "rowwise")
+        write()
     res["hnswlib"] = []
     if args.hnswlib_python:
         for i, th in enumerate(int(x) for x in args.hnswlib_threads.split(",")):
             extra = ["--threads", str(th)] + (["--hnswlib-search"] if i == 0 else [])
             res["hnswlib"].append(run_child(args, "hnswlib", args.hnswlib_python, extra))
+            write()
     res["load_end"] = loadavg()
-
-    text = report(args, res, truth, base)
-    with open(out, "w") as f:
-        f.write(text)
-    print(text)
+    write()
+    with open(out) as f:
+        print(f.read())
     log(f"wrote {out}")
     if not args.keep_db:
         for s in ("", "-wal", "-shm", ".build.json"):
