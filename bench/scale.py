@@ -383,7 +383,10 @@ def report(args, res, truth, base):
     if "first20_ms" in o:
         f20 = o["first20_ms"]
         warm = o["warm_p50_ms"]
-        reached = next((i + 1 for i in range(len(f20)) if all(x <= 2 * warm for x in f20[i:])), None)
+        # Warm from the first query within 2x of the warm p50 after which none of the 20 is
+        # slow like a walk in the file or a load (20x), so a lone hiccup does not count.
+        reached = next((i + 1 for i in range(len(f20))
+                        if f20[i] <= 2 * warm and all(x <= 20 * warm for x in f20[i:])), None)
         lines += [
             "",
             "## Open + first query (new process)",
@@ -396,7 +399,7 @@ def report(args, res, truth, base):
             f"{o['open_first_cpu_ms']:.0f} ms CPU",
             "- queries 1-20, ms: " + ", ".join(f"{x:.1f}" for x in f20),
             f"- warm p50 (queries 21-{args.queries}): {warm:.2f} ms; warm speed (within 2x, "
-            f"and staying there) from query {reached if reached else '> 20'}",
+            f"no slower walk or load after it) from query {reached if reached else '> 20'}",
             "- a 2nd, 3rd and 4th connection's first query in that process, ms: "
             + ", ".join(f"{x:.1f}" for x in o["other_conn_first_ms"]),
             "",
