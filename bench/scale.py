@@ -334,7 +334,7 @@ def report(args, res, truth, base):
     lines = [
         f"# vec0's HNSW index at {n:,} x 384 (bench/scale.py)",
         "",
-        f"Command: `{' '.join(shlex.quote(a) for a in sys.argv)}`  ",
+        f"Command: `{' '.join(shlex.quote(a) for a in [sys.executable] + sys.argv)}`  ",
         f"Date: {datetime.datetime.now().strftime('%Y-%m-%d %H:%M')}; vecsql {res['commit']}; "
         f"SQLite {sqlite3.sqlite_version}; Python {platform.python_version()}  ",
         f"Machine: {os.cpu_count()} cores ({platform.processor() or platform.machine()}), "
