@@ -3,9 +3,9 @@
 //! chunk's blobs again (at 100k rows that re-reading cost more than the filtered walk itself).
 //!
 //! Only a copy of the file, dropped whenever it could be stale: before and after every write
-//! through this table, and not used during one (a write may read chunks, change them and
-//! read them again), after any rollback, and
-//! when `PRAGMA data_version` says another connection or process committed since it was filled.
+//! through this table, and not used during one (a write may read chunks, change them and read
+//! them again); after any rollback; and when `PRAGMA data_version` says another connection or
+//! process committed since it was filled.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -42,8 +42,8 @@ impl Storage {
     }
 
     /// A write through the table starts: the chunk cache is dropped and bypassed until
-    /// [`Storage::end_write`] (a write that fails half-way leaves it bypassed, which is slow,
-    /// not wrong).
+    /// [`Storage::end_write`] (a write that panicked, so never reached it, leaves the cache
+    /// bypassed: slow, not wrong).
     pub fn begin_write(&self) {
         let mut cache = self.chunk_cache.borrow_mut();
         cache.clear();
