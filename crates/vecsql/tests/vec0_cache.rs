@@ -1,16 +1,10 @@
 //! The in-memory vector cache of KNN scans never serves stale vectors: not after this
 //! connection's writes, rollbacks or savepoint rollbacks, nor after another connection commits.
 
-use rusqlite::Connection;
+mod vec0_support;
 
-fn open(path: &std::path::Path) -> Connection {
-    let conn = Connection::open(path).unwrap();
-    vecsql::register(&conn).unwrap();
-    conn.pragma_update(None, "journal_mode", "wal").unwrap();
-    conn.busy_timeout(std::time::Duration::from_secs(5))
-        .unwrap();
-    conn
-}
+use rusqlite::Connection;
+use vec0_support::cache::{nearest_to, open_shared as open, ten_chunks};
 
 /// The nearest row to `[0, 0]` and its distance.
 fn nearest(conn: &Connection) -> (i64, f64) {
@@ -145,41 +139,6 @@ fn vectors_read_back_from_the_cache_follow_every_write() {
 }
 
 // --- Chunk versions: another connection's commit costs the chunks it touched -------------
-
-use vecsql::vec0::storage::vector_chunk_reads;
-
-/// Ten full chunks of eight rows: row `r` (1..=80) is `[r, 0]`, in chunk `(r - 1) / 8 + 1`.
-fn ten_chunks() -> (tempfile::TempDir, Connection, Connection) {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("versions.db");
-    let a = open(&path);
-    a.execute_batch("create virtual table t using vec0(emb float[2], chunk_size=8);")
-        .unwrap();
-    let tx = a.unchecked_transaction().unwrap();
-    for r in 1..=80 {
-        tx.execute(
-            "insert into t(rowid, emb) values (?1, json_array(?1, 0))",
-            [r],
-        )
-        .unwrap();
-    }
-    tx.commit().unwrap();
-    let b = open(&path);
-    (dir, a, b)
-}
-
-/// The nearest row to `[x, y]`, its distance, and how many chunks the query read.
-fn nearest_to(conn: &Connection, x: f64, y: f64) -> ((i64, f64), u64) {
-    let before = vector_chunk_reads();
-    let found = conn
-        .query_row(
-            "select rowid, distance from t where emb match json_array(?, ?) and k = 1",
-            [x, y],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .unwrap();
-    (found, vector_chunk_reads() - before)
-}
 
 #[test]
 fn a_commit_elsewhere_rereads_only_the_chunks_it_touched() {

@@ -2,50 +2,15 @@
 //! whole process, so this test has a binary of its own: tests of the cache that run beside it
 //! in one process (`cargo test` threads, the valgrind run) would see it change under them.
 
+mod vec0_support;
+
 use rusqlite::Connection;
-use vecsql::vec0::storage::{vector_chunk_adoptions, vector_chunk_reads};
-
-fn open(path: &std::path::Path) -> Connection {
-    let conn = Connection::open(path).unwrap();
-    vecsql::register(&conn).unwrap();
-    conn.pragma_update(None, "journal_mode", "wal").unwrap();
-    conn
-}
-
-/// Ten full chunks of eight rows: row `r` (1..=80) is `[r, 0]`.
-fn ten_chunks() -> (tempfile::TempDir, Connection) {
-    let dir = tempfile::tempdir().unwrap();
-    let a = open(&dir.path().join("budget.db"));
-    a.execute_batch("create virtual table t using vec0(emb float[2], chunk_size=8);")
-        .unwrap();
-    let tx = a.unchecked_transaction().unwrap();
-    for r in 1..=80 {
-        tx.execute(
-            "insert into t(rowid, emb) values (?, json_array(?, 0))",
-            rusqlite::params![r, r],
-        )
-        .unwrap();
-    }
-    tx.commit().unwrap();
-    (dir, a)
-}
-
-/// The nearest row to `[x, y]`, its distance, and how many chunks the query read.
-fn nearest_to(conn: &Connection, x: f64, y: f64) -> ((i64, f64), u64) {
-    let before = vector_chunk_reads();
-    let found = conn
-        .query_row(
-            "select rowid, distance from t where emb match json_array(?, ?) and k = 1",
-            [x, y],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .unwrap();
-    (found, vector_chunk_reads() - before)
-}
+use vec0_support::cache::{nearest_to, ten_chunks};
+use vecsql::vec0::storage::vector_chunk_adoptions;
 
 #[test]
 fn the_cache_budget_bounds_what_stays_in_memory_and_never_changes_answers() {
-    let (_dir, a) = ten_chunks();
+    let (_dir, a, _b) = ten_chunks();
     let budget = |conn: &Connection, set: Option<i64>| -> i64 {
         match set {
             Some(bytes) => conn.query_row("select vecsql_cache_budget(?)", [bytes], |r| r.get(0)),

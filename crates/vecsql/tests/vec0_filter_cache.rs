@@ -4,16 +4,10 @@
 //! which moves rows between chunks), rollbacks or savepoint rollbacks, nor after another
 //! connection commits.
 
-use rusqlite::Connection;
+mod vec0_support;
 
-fn open(path: &std::path::Path) -> Connection {
-    let conn = Connection::open(path).unwrap();
-    vecsql::register(&conn).unwrap();
-    conn.pragma_update(None, "journal_mode", "wal").unwrap();
-    conn.busy_timeout(std::time::Duration::from_secs(5))
-        .unwrap();
-    conn
-}
+use rusqlite::Connection;
+use vec0_support::cache::open_shared as open;
 
 /// Rows 1..=n at `[i, 0]`, `bucket = i % 4`, in chunks of 8.
 fn setup(indexed: bool, n: i64) -> (tempfile::TempDir, Connection) {

@@ -2,6 +2,7 @@
 //! collection, error capture and dumps of a vec0 table with all of its shadow tables.
 #![allow(dead_code)]
 
+pub mod cache;
 pub mod index;
 pub mod oracle;
 
