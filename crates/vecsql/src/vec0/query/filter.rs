@@ -119,10 +119,8 @@ impl RowFilter {
                 break;
             }
             let kind = layout.metadata[filter.column].kind;
-            let suffix = Layout::metadata_chunks(filter.column);
-            let data = metadata_blob(storage, filter.column, chunk.chunk_id)?;
-            let data = MetadataChunk::new(kind, layout.chunk_size, &data)
-                .map_err(|e| storage.damaged(&suffix, format!("chunk {}: {e}", chunk.chunk_id)))?;
+            let blob = metadata_blob(storage, filter.column, chunk.chunk_id)?;
+            let data = metadata_chunk(storage, filter.column, chunk.chunk_id, &blob)?;
             if let Some(pass) = integer_predicate(kind, &filter.condition) {
                 slots.retain(|&s| data.integer(s).is_some_and(&pass));
                 continue;
@@ -160,6 +158,22 @@ fn metadata_blob(storage: &Storage, column: usize, chunk_id: i64) -> Vec0Result<
         let mut data = vec![0u8; blob.len()];
         blob.read(0, &mut data)?;
         Ok(data)
+    })
+}
+
+/// `blob` read as the chunk of metadata column `column`; a wrong length is damage, named.
+fn metadata_chunk<'a>(
+    storage: &Storage,
+    column: usize,
+    chunk_id: i64,
+    blob: &'a [u8],
+) -> Vec0Result<MetadataChunk<'a>> {
+    let layout = &storage.layout;
+    MetadataChunk::new(layout.metadata[column].kind, layout.chunk_size, blob).map_err(|e| {
+        storage.damaged(
+            &Layout::metadata_chunks(column),
+            format!("chunk {chunk_id}: {e}"),
+        )
     })
 }
 
@@ -218,14 +232,10 @@ impl<'a> RowMatcher<'a> {
         if !self.filter.rowid_passes(loc.rowid) {
             return Ok(false);
         }
-        let layout = &self.storage.layout;
+        let storage = self.storage;
         for filter in &self.filter.metadata {
-            let kind = layout.metadata[filter.column].kind;
-            let suffix = Layout::metadata_chunks(filter.column);
-            let storage = self.storage;
-            let data = metadata_blob(storage, filter.column, loc.chunk_id)?;
-            let data = MetadataChunk::new(kind, layout.chunk_size, &data)
-                .map_err(|e| storage.damaged(&suffix, format!("chunk {}: {e}", loc.chunk_id)))?;
+            let blob = metadata_blob(storage, filter.column, loc.chunk_id)?;
+            let data = metadata_chunk(storage, filter.column, loc.chunk_id, &blob)?;
             if !slot_passes(storage, filter, &data, loc.offset, loc.rowid)? {
                 return Ok(false);
             }

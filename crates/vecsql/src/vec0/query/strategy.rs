@@ -53,9 +53,8 @@ pub fn approximate(
     // plan: deciding every row of the table first costs more than the walk at 100k rows.
     if f.partitions.is_empty() && f.allowed_rowids.is_none() {
         let selectivity = search.sampled_selectivity(SAMPLE_CHUNKS)?;
-        let walk_ef = filtered_ef(ef, selectivity, search.k);
-        let walk = FILTERED_WALK_COST_PER_CANDIDATE * walk_ef as f64 / selectivity.max(1e-9);
-        if selectivity > 0.0 && (ef_search.is_some() || selectivity * total as f64 > walk) {
+        let (walk_ef, walk_cost) = filtered_walk(ef, selectivity, search.k);
+        if selectivity > 0.0 && (ef_search.is_some() || selectivity * total as f64 > walk_cost) {
             let matcher = RowMatcher::new(f, storage);
             let accept = |loc: &RowLocation| matcher.accepts(loc);
             let found = index.search(storage, &search.query, search.k, walk_ef, Some(&accept))?;
@@ -67,9 +66,7 @@ pub fn approximate(
     }
     let candidates = search.candidates()?;
     let matching: usize = candidates.iter().map(|(_, slots)| slots.len()).sum();
-    let selectivity = (matching as f64 / total as f64).clamp(1e-9, 1.0);
-    let walk_ef = filtered_ef(ef, selectivity, search.k);
-    let walk_cost = FILTERED_WALK_COST_PER_CANDIDATE * walk_ef as f64 / selectivity;
+    let (walk_ef, walk_cost) = filtered_walk(ef, matching as f64 / total as f64, search.k);
     // An explicit `ef_search` asks for the walk (and is how tests exercise it on small tables).
     if matching == 0 || (ef_search.is_none() && (matching as f64) <= walk_cost) {
         return search.run_on(&candidates);
@@ -92,9 +89,15 @@ pub fn approximate(
 /// unfiltered walk (100k MiniLM vectors: 0.96-0.98 at 50% and 10% against 0.967 unfiltered;
 /// 20k x 32 Gaussian vectors: 0.94-0.98 against 0.92), where the full list would double the
 /// cost at 10% to reach 0.99.
-fn filtered_ef(ef: usize, selectivity: f64, k: usize) -> usize {
-    let scaled = (ef as f64 * selectivity.clamp(0.0, 1.0).sqrt()).ceil() as usize;
-    scaled.clamp(k.max(1), crate::vec0::index::MAX_EF)
+///
+/// Returns that list's size and the walk's cost in distance computations, to compare with an
+/// exact scan of the rows that pass.
+fn filtered_walk(ef: usize, selectivity: f64, k: usize) -> (usize, f64) {
+    let selectivity = selectivity.clamp(1e-9, 1.0);
+    let walk_ef = ((ef as f64 * selectivity.sqrt()).ceil() as usize)
+        .clamp(k.max(1), crate::vec0::index::MAX_EF);
+    let cost = FILTERED_WALK_COST_PER_CANDIDATE * walk_ef as f64 / selectivity;
+    (walk_ef, cost)
 }
 
 /// A walk that found fewer than `expected` rows (a node the graph cannot reach, or a filter
