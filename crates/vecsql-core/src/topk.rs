@@ -35,7 +35,8 @@ impl<T> Ranked<T> {
         let d = if self.distance.is_nan() {
             f64::INFINITY
         } else {
-            self.distance
+            // -0.0 ranks with 0.0 (a negated inner product of orthogonal vectors is -0.0).
+            self.distance + 0.0
         };
         (d, self.rowid)
     }

@@ -70,7 +70,27 @@ fn batch_builds_store_the_same_bytes_for_any_thread_count() {
         "t",
         &format!("emb float[{DIMS}] indexed by {CLAUSE}"),
     );
+    // A transaction links its rows at the commit, in one batch build: the same graph as
+    // rebuild-index, which links in rowid order too.
     fill(&conn, "t", &rows);
+    assert!(
+        nodes(&conn) == rebuilt[0],
+        "a bulk insert in one transaction stores what rebuild-index stores"
+    );
+    // One transaction per row: linked one by one.
+    let conn = db();
+    create(
+        &conn,
+        "t",
+        &format!("emb float[{DIMS}] indexed by {CLAUSE}"),
+    );
+    for (rowid, v) in &rows {
+        conn.execute(
+            "insert into t(rowid, emb) values (?, ?)",
+            rusqlite::params![rowid, f32_blob(v)],
+        )
+        .unwrap();
+    }
     let one_by_one = nodes(&conn);
     let mut rng = Rng::new(212);
     let qs = queries(&mut rng, 100, DIMS);

@@ -97,6 +97,13 @@ impl Connection {
         unsafe { call!(last_insert_rowid(self.db)) }
     }
 
+    /// Puts back the value `last_insert_rowid()` reports (after statements of our own that
+    /// insert, where the user's last insert must stay the answer).
+    pub fn set_last_insert_rowid(&self, rowid: i64) {
+        // SAFETY: open connection.
+        unsafe { call!(set_last_insert_rowid(self.db, rowid)) }
+    }
+
     /// Runs one or more statements that return no rows.
     pub fn execute_batch(&self, sql: &str) -> SqlResult<()> {
         let c_sql = CString::new(sql).map_err(|_| SqlError::new("SQL contains NUL"))?;

@@ -91,7 +91,25 @@ impl VTab for Vec0Table {
 
     fn begin(&mut self) -> SqlResult<()> {
         self.storage.begin();
+        for index in &self.indexes {
+            index.begin();
+        }
         Ok(())
+    }
+
+    /// Links the rows this transaction wrote into the indexes, before the commit (SQLite
+    /// runs `xSync` while the transaction can still write; a failure here fails the commit).
+    fn sync(&mut self) -> SqlResult<()> {
+        // Linking inserts node rows; the user's last inserted rowid must survive the commit.
+        let last_rowid = self.storage.conn.last_insert_rowid();
+        self.storage.begin_write();
+        let result = self
+            .indexes
+            .iter()
+            .try_for_each(|index| index.link_pending(&self.storage));
+        self.storage.end_write();
+        self.storage.conn.set_last_insert_rowid(last_rowid);
+        Ok(result?)
     }
 
     fn commit(&mut self) -> SqlResult<()> {
@@ -103,15 +121,32 @@ impl VTab for Vec0Table {
     }
 
     fn rollback(&mut self) -> SqlResult<()> {
-        self.after_rollback();
+        self.storage.after_rollback();
         for index in &self.indexes {
             index.rolled_back();
         }
         Ok(())
     }
 
-    fn rollback_to(&mut self, _level: i32) -> SqlResult<()> {
-        self.after_rollback();
+    fn savepoint(&mut self, level: i32) -> SqlResult<()> {
+        for index in &self.indexes {
+            index.savepoint(level);
+        }
+        Ok(())
+    }
+
+    fn release(&mut self, level: i32) -> SqlResult<()> {
+        for index in &self.indexes {
+            index.release(level);
+        }
+        Ok(())
+    }
+
+    fn rollback_to(&mut self, level: i32) -> SqlResult<()> {
+        self.storage.after_rollback();
+        for index in &self.indexes {
+            index.rolled_back_to(level);
+        }
         Ok(())
     }
 
@@ -121,7 +156,10 @@ impl VTab for Vec0Table {
         self.storage.end_write();
         if result.is_err() {
             // SQLite undoes the failed statement's writes; forget what memory saw of them.
-            self.after_rollback();
+            self.storage.after_rollback();
+            for index in &self.indexes {
+                index.statement_failed();
+            }
         }
         Ok(result?)
     }
@@ -162,13 +200,6 @@ fn check_format(storage: &Storage) -> Vec0Result<()> {
 impl Vec0Table {
     pub(super) fn layout(&self) -> &Layout {
         &self.storage.layout
-    }
-
-    pub(super) fn after_rollback(&self) {
-        self.storage.after_rollback();
-        for index in &self.indexes {
-            index.invalidate();
-        }
     }
 
     pub(super) fn index_of(&self, vector_column: usize) -> Option<&HnswIndex> {

@@ -68,10 +68,10 @@ impl Vec0Table {
         }
     }
 
-    /// Links a row just written at `loc` into every index.
-    pub(super) fn index_insert(&self, loc: RowLocation, row: &PreparedRow) -> Vec0Result<()> {
+    /// Gives every index a row just written at `loc` (linked when the transaction commits).
+    pub(super) fn index_insert(&self, loc: RowLocation) -> Vec0Result<()> {
         for index in &self.indexes {
-            index.insert(&self.storage, loc, &row.vectors[index.column])?;
+            index.insert(&self.storage, loc)?;
         }
         Ok(())
     }
@@ -85,15 +85,10 @@ impl Vec0Table {
 
     /// After a row moved to `loc`: relinks the indexes of the vector columns in `changed`
     /// and records the move in the others.
-    pub(super) fn index_moved(
-        &self,
-        loc: RowLocation,
-        row: &PreparedRow,
-        changed: &[bool],
-    ) -> Vec0Result<()> {
+    pub(super) fn index_moved(&self, loc: RowLocation, changed: &[bool]) -> Vec0Result<()> {
         for index in &self.indexes {
             if changed.get(index.column).copied().unwrap_or(true) {
-                index.insert(&self.storage, loc, &row.vectors[index.column])?;
+                index.insert(&self.storage, loc)?;
             } else {
                 index.relocate(&self.storage, loc)?;
             }
@@ -300,7 +295,7 @@ impl Vec0Table {
             offset,
         };
         self.write_at(loc, row)?;
-        self.index_insert(loc, row)?;
+        self.index_insert(loc)?;
         Ok(Some(rowid))
     }
 
@@ -320,7 +315,7 @@ impl Vec0Table {
         };
         self.storage.set_location(loc)?;
         self.write_at(loc, row)?;
-        self.index_moved(loc, row, changed)
+        self.index_moved(loc, changed)
     }
 
     pub(super) fn write_at(&self, loc: RowLocation, row: &PreparedRow) -> Vec0Result<()> {
@@ -464,7 +459,7 @@ impl Vec0Table {
         }
         for index in &self.indexes {
             if changed_vectors[index.column] {
-                index.insert(&self.storage, loc, &row.vectors[index.column])?;
+                index.insert(&self.storage, loc)?;
             }
         }
         for (i, value) in row.metadata.iter().enumerate() {

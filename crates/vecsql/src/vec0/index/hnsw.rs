@@ -53,6 +53,7 @@ use vecsql_core::hnsw::{
 use vecsql_core::topk::{rescore, Ranked};
 
 use super::cold::{load_estimate, ColdCache, ColdGraph, ColdSource, COLD_QUERIES};
+use super::pending::{for_each_vector, PendingRows};
 use super::{IndexConfig, Knob, Quantizer, Tuning};
 use crate::ffi::{OwnedValue, SqlValue};
 use crate::vec0::error::{Vec0Error, Vec0Result};
@@ -327,6 +328,8 @@ pub struct HnswIndex {
     /// Walks in the file this connection has made, and the time they took (see `cold.rs`).
     cold_walks: Cell<u32>,
     cold_spent: Cell<std::time::Duration>,
+    /// Rows written by the open transaction and not linked yet (see `pending.rs`).
+    pending: RefCell<PendingRows>,
 }
 
 /// Shadow table suffixes of the index of vector column `i`.
@@ -410,6 +413,7 @@ impl HnswIndex {
             cold: RefCell::new(None),
             cold_walks: Cell::new(0),
             cold_spent: Cell::new(std::time::Duration::ZERO),
+            pending: RefCell::new(PendingRows::default()),
         }
     }
 
@@ -479,10 +483,43 @@ impl HnswIndex {
         self.state.borrow_mut().take();
     }
 
+    /// A statement failed: SQLite undid its writes, perhaps rows it recorded as pending.
+    pub fn statement_failed(&self) {
+        self.invalidate();
+        self.pending.borrow_mut().mark_unverified();
+    }
+
+    /// `xBegin`.
+    pub fn begin(&self) {
+        self.pending.borrow_mut().begin();
+    }
+
+    /// `xSavepoint(level)`.
+    pub fn savepoint(&self, level: i32) {
+        self.pending.borrow_mut().savepoint(level);
+    }
+
+    /// `xRelease(level)`.
+    pub fn release(&self, level: i32) {
+        self.pending.borrow_mut().release(level);
+    }
+
+    /// `xRollbackTo(level)`: the savepoint's writes are undone, pending rows among them.
+    pub fn rolled_back_to(&self, level: i32) {
+        self.invalidate();
+        self.pending.borrow_mut().rollback_to(level);
+    }
+
     /// The transaction was rolled back: nothing of this connection's is uncommitted any more.
     pub fn rolled_back(&self) {
         self.invalidate();
+        self.pending.borrow_mut().clear();
         self.writing.set(false);
+    }
+
+    /// Rows recorded by this transaction and not linked yet (for `vec_index_status`).
+    pub fn pending_rows(&self) -> usize {
+        self.pending.borrow().len()
     }
 
     /// The transaction committed (`xCommit`, called after the commit succeeded): this
@@ -559,9 +596,8 @@ impl HnswIndex {
 
     /// The copy at the stored generation: this connection's, another connection's of this
     /// process, this one's (or the shared one) brought up to date from the log, or a full load,
-    /// in that order of preference. `pending` is a row the caller is about to link (see
-    /// [`load`](Self::load)).
-    fn current(&self, storage: &Storage, pending: Option<i64>) -> Vec0Result<Arc<Loaded>> {
+    /// in that order of preference.
+    fn current(&self, storage: &Storage) -> Vec0Result<Arc<Loaded>> {
         let generation = self.stored_generation(storage)?;
         if let Some(l) = self.state.borrow().as_ref() {
             if l.generation == generation {
@@ -608,10 +644,10 @@ impl HnswIndex {
             Some(base) if base.generation < generation => {
                 match self.refresh(storage, base, generation)? {
                     Some(l) => (l, Via::Refresh),
-                    None => (self.load(storage, generation, pending)?, Via::Load),
+                    None => (self.load(storage, generation)?, Via::Load),
                 }
             }
-            _ => (self.load(storage, generation, pending)?, Via::Load),
+            _ => (self.load(storage, generation)?, Via::Load),
         };
         let loaded = Arc::new(loaded);
         if let Some(k) = &key {
@@ -630,12 +666,8 @@ impl HnswIndex {
 
     /// The copy at the stored generation, made private to this connection for a write: the
     /// transaction's changes are invisible to other connections until it commits.
-    fn current_mut<'a>(
-        &'a self,
-        storage: &Storage,
-        pending: Option<i64>,
-    ) -> Vec0Result<RefMut<'a, Loaded>> {
-        drop(self.current(storage, pending)?);
+    fn current_mut<'a>(&'a self, storage: &Storage) -> Vec0Result<RefMut<'a, Loaded>> {
+        drop(self.current(storage)?);
         let mut state = self.state.borrow_mut();
         let arc = state.as_mut().expect("current() set the copy");
         if Arc::strong_count(arc) > 1 {
@@ -734,12 +766,12 @@ impl HnswIndex {
     }
 
     /// Reads the graph and the vectors it walks. Rows the graph lacks (e.g. in a table whose
-    /// index tables were emptied) are linked now, in rowid order, except `pending`, a row the
-    /// caller is about to link itself, exactly as a connection whose copy was already fresh
-    /// would (so the graph, and the stored bytes, do not depend on whether this connection had
-    /// a fresh copy); graph nodes without a row are removed. Those repairs are written with
-    /// the next write to the index.
-    fn load(&self, storage: &Storage, generation: i64, pending: Option<i64>) -> Vec0Result<Loaded> {
+    /// index tables were emptied) are linked now, in rowid order, except the rows this
+    /// transaction wrote, which its commit links exactly as it would have with a fresh copy (so
+    /// the graph, and the stored bytes, do not depend on whether this connection had one);
+    /// graph nodes without a row are removed. Those repairs are written with the next write to
+    /// the index.
+    fn load(&self, storage: &Storage, generation: i64) -> Vec0Result<Loaded> {
         let tuning = self.read_tuning(storage)?;
         let mut graph = match self.stored_header(storage)? {
             Some(h) => {
@@ -782,6 +814,8 @@ impl HnswIndex {
         };
         let mut missing: Vec<(RowLocation, Vec<f32>)> = Vec::new();
         let mut present = vec![false; graph.capacity()];
+        // Rows the transaction wrote are linked at its commit, not by a load meanwhile.
+        let unlinked = self.pending.borrow().rowids();
         let dims = self.vector.dims;
         let vb = self.vector.vector_bytes();
         // One aligned buffer for every chunk, and float32 vectors used in place.
@@ -809,12 +843,14 @@ impl HnswIndex {
                     }
                 };
                 match graph.node_of(loc.rowid) {
+                    // A node whose row has a new vector keeps its place until the commit
+                    // relinks it; walks pass through it with the new vector meanwhile.
                     Some(id) if graph.is_linked(id) => {
                         loaded.nav.set(id, v);
                         set_location(&mut loaded.locations, id, loc);
                         present[id as usize] = true;
                     }
-                    _ if Some(loc.rowid) == pending => {}
+                    _ if unlinked.contains(&loc.rowid) => {}
                     _ => missing.push((loc, v.to_vec())),
                 }
             }
@@ -844,12 +880,6 @@ impl HnswIndex {
     /// Either way the result is a function of the stored graph and the rows alone, so a reader
     /// that links them in memory holds the graph the writer stores, whatever the thread count.
     fn link_all(&self, l: &mut Loaded, missing: Vec<(RowLocation, Vec<f32>)>) {
-        if missing.len() < BATCH_BUILD_ROWS {
-            for (loc, v) in missing {
-                self.link(l, loc, &v);
-            }
-            return;
-        }
         let ids: Vec<NodeId> = missing
             .into_iter()
             .map(|(loc, v)| {
@@ -859,17 +889,45 @@ impl HnswIndex {
                 id
             })
             .collect();
-        let threads = build_threads();
-        let Loaded { graph, nav, .. } = l;
-        with_space!(nav, s => graph.connect_batch(&ids, s, threads));
+        connect_all(l, &ids);
     }
 
-    fn link(&self, l: &mut Loaded, loc: RowLocation, v: &[f32]) {
-        let id = l.graph.reserve(loc.rowid);
-        l.nav.set(id, v);
-        set_location(&mut l.locations, id, loc);
-        let Loaded { graph, nav, .. } = l;
-        with_space!(nav, s => graph.connect(id, s));
+    /// Links the rows this transaction wrote (at its commit, `xSync`), in the order written,
+    /// by the same path as [`link_all`](Self::link_all): a row given a new vector is unlinked
+    /// first, as a node of its old vector.
+    pub fn link_pending(&self, storage: &Storage) -> Vec0Result<()> {
+        self.pending.borrow_mut().verify(storage)?;
+        if self.pending.borrow().is_empty() {
+            return Ok(());
+        }
+        // Loaded while the rows are still pending, so the load leaves them to this.
+        let mut l = self.current_mut(storage)?;
+        let rows = self.pending.borrow_mut().take();
+        let l = &mut *l;
+        for loc in &rows {
+            if l.graph.node_of(loc.rowid).is_some() {
+                let Loaded { graph, nav, .. } = &mut *l;
+                with_space!(nav, s => graph.remove(loc.rowid, s));
+            }
+        }
+        let mut ids = Vec::with_capacity(rows.len());
+        let mut id_of = HashMap::with_capacity(rows.len());
+        for loc in &rows {
+            let id = l.graph.reserve(loc.rowid);
+            set_location(&mut l.locations, id, *loc);
+            id_of.insert(loc.rowid, id);
+            ids.push(id);
+        }
+        let (element, dims) = (self.vector.element, self.vector.dims);
+        let vb = self.vector.vector_bytes();
+        for_each_vector(storage, self.column, vb, &rows, |loc, bytes| {
+            let v = unpack_f32(element, bytes, dims);
+            l.nav.set(id_of[&loc.rowid], &v);
+            Ok(())
+        })?;
+        connect_all(l, &ids);
+        let rowids: Vec<i64> = rows.iter().map(|loc| loc.rowid).collect();
+        self.persist(storage, l, &rowids)
     }
 
     /// Writes what changed in the graph and moves the generation on; `rows` are the rows
@@ -964,13 +1022,13 @@ impl HnswIndex {
         if self.may_walk_cold() {
             return self.read_tuning(storage);
         }
-        Ok(self.current(storage, None)?.tuning)
+        Ok(self.current(storage)?.tuning)
     }
 
     /// A table command's knob: stored in the `config` row (so every connection sees it) and
     /// applied to this copy; the generation moves on so other connections reload.
     pub fn tune(&self, storage: &Storage, knob: Knob) -> Vec0Result<()> {
-        let mut l = self.current_mut(storage, None)?;
+        let mut l = self.current_mut(storage)?;
         let tuning = knob.apply(l.tuning);
         l.tuning = tuning;
         let mut json = self.config.with_tuning(tuning).to_json();
@@ -987,27 +1045,34 @@ impl HnswIndex {
         self.persist(storage, &mut l, &[])
     }
 
-    /// Links a new row (its vector as stored in the column's element type).
-    pub fn insert(&self, storage: &Storage, loc: RowLocation, vector: &[u8]) -> Vec0Result<()> {
+    /// A row was written at `loc` with a new vector (an insert, or an update of the vector):
+    /// it is linked when the transaction commits (see `pending.rs`).
+    pub fn insert(&self, storage: &Storage, loc: RowLocation) -> Vec0Result<()> {
         if DEFER_LINKING.with(Cell::get) {
             // Left for the 'rebuild-index' the caller of `deferring_links` runs next; no copy
             // of this connection may answer without the row meanwhile.
             self.invalidate();
             return Ok(());
         }
-        let mut l = self.current_mut(storage, Some(loc.rowid))?;
-        if l.graph.node_of(loc.rowid).is_some() {
-            let Loaded { graph, nav, .. } = &mut *l;
-            with_space!(nav, s => graph.remove(loc.rowid, s));
-        }
-        let v = unpack_f32(self.vector.element, vector, self.vector.dims);
-        self.link(&mut l, loc, &v);
-        self.persist(storage, &mut l, &[loc.rowid])
+        let mut pending = self.pending.borrow_mut();
+        pending.verify(storage)?;
+        pending.record(loc);
+        Ok(())
     }
 
     /// Unlinks a deleted row and repairs its neighbours' links.
     pub fn remove(&self, storage: &Storage, rowid: i64) -> Vec0Result<()> {
-        let mut l = self.current_mut(storage, None)?;
+        let forgotten = {
+            let mut pending = self.pending.borrow_mut();
+            let forgotten = pending.forget(rowid);
+            pending.verify(storage)?;
+            forgotten
+        };
+        let mut l = self.current_mut(storage)?;
+        if forgotten && l.graph.node_of(rowid).is_none() {
+            // Never linked: nothing stored changes.
+            return Ok(());
+        }
         let Loaded {
             graph,
             nav,
@@ -1024,7 +1089,15 @@ impl HnswIndex {
 
     /// Records that a row's vector moved to another slot (its links are unchanged).
     pub fn relocate(&self, storage: &Storage, loc: RowLocation) -> Vec0Result<()> {
-        let mut l = self.current_mut(storage, None)?;
+        {
+            let mut pending = self.pending.borrow_mut();
+            pending.verify(storage)?;
+            if pending.contains(loc.rowid) {
+                pending.record(loc);
+                return Ok(());
+            }
+        }
+        let mut l = self.current_mut(storage)?;
         if let Some(id) = l.graph.node_of(loc.rowid) {
             set_location(&mut l.locations, id, loc);
         }
@@ -1033,13 +1106,15 @@ impl HnswIndex {
 
     /// Drops the graph and links every row again, in rowid order.
     pub fn rebuild(&self, storage: &Storage) -> Vec0Result<()> {
+        // The rebuild links every row, those pending too.
+        self.pending.borrow_mut().clear();
         let generation = self.stored_generation(storage)?;
         storage.execute(&format!("DELETE FROM {}", self.nodes(storage)), &[])?;
         storage.execute(
             &format!("DELETE FROM {} WHERE key = 'header'", self.meta(storage)),
             &[],
         )?;
-        let mut loaded = self.load(storage, generation, None)?;
+        let mut loaded = self.load(storage, generation)?;
         // Everything was linked by `load`: write it all, and tell readers to reload.
         loaded.graph.take_dirty();
         let (nodes, meta) = (self.nodes(storage), self.meta(storage));
@@ -1068,6 +1143,7 @@ impl HnswIndex {
     /// Empties the index tables for 'drop-index' (SQLite refuses `DROP TABLE` while the
     /// command's statement runs), keeping the generation, moved on, for a later re-creation.
     pub fn clear(&self, storage: &Storage) -> Vec0Result<()> {
+        self.pending.borrow_mut().clear();
         storage.execute(&format!("DELETE FROM {}", self.nodes(storage)), &[])?;
         storage.execute(
             &format!(
@@ -1087,7 +1163,10 @@ impl HnswIndex {
         Ok(())
     }
 
+    /// What the planner learns: `nodes` counts the rows a search covers, those this
+    /// transaction has not linked yet included.
     pub fn stats(&self, storage: &Storage) -> Vec0Result<IndexStats> {
+        self.pending.borrow_mut().verify(storage)?;
         // A graph that will be walked in the file: the header says as much, and planning the
         // query must not load a copy. Smaller ones are loaded here (and checked in full).
         if self.may_walk_cold() {
@@ -1100,9 +1179,12 @@ impl HnswIndex {
                 }
             }
         }
-        let l = self.current(storage, None)?;
+        let l = self.current(storage)?;
+        // Rows this transaction added are searched too (see `pending.rs`).
+        let pending = self.pending.borrow();
+        let added = pending.count_where(|rowid| l.graph.node_of(rowid).is_none());
         Ok(IndexStats {
-            nodes: l.graph.len(),
+            nodes: l.graph.len() + added,
         })
     }
 
@@ -1120,15 +1202,22 @@ impl HnswIndex {
         if k == 0 {
             return Ok(Vec::new());
         }
+        self.pending.borrow_mut().verify(storage)?;
         if let Some(out) = self.search_cold(storage, query, k, ef, accept)? {
             return Ok(out);
         }
-        let l = self.current(storage, None)?;
+        let l = self.current(storage)?;
         let q = query.to_f32(self.vector.dims);
         let ef = l.tuning.walk_ef(k, ef);
         let locations = &l.locations;
         let location = |id: NodeId| locations.get(id as usize).copied().flatten();
-        let filter = accept.map(|a| move |id: NodeId| location(id).is_some_and(|loc| a(&loc)));
+        let pending = self.pending.borrow();
+        // A node of a row this transaction gave a new vector holds the old one: the row is
+        // scored among the pending rows instead.
+        let filter = (accept.is_some() || !pending.is_empty()).then_some(|id: NodeId| {
+            location(id)
+                .is_some_and(|loc| !pending.contains(loc.rowid) && accept.is_none_or(|a| a(&loc)))
+        });
         let filter_ref: Option<&dyn Fn(NodeId) -> bool> =
             filter.as_ref().map(|f| f as &dyn Fn(NodeId) -> bool);
         // Rescoring (the core's one path, `Hnsw::search_rescored`): a float32 column walked in
@@ -1174,7 +1263,7 @@ impl HnswIndex {
             nav_is_exact,
             filter_ref,
         ))?;
-        Ok(ranked
+        let mut found: Vec<Neighbour> = ranked
             .into_iter()
             .filter_map(|r| {
                 location(r.item).map(|location| Neighbour {
@@ -1182,7 +1271,19 @@ impl HnswIndex {
                     distance: r.distance,
                 })
             })
-            .collect())
+            .collect();
+        if !pending.is_empty() {
+            // This transaction's unlinked rows, scored exactly, compete with the walk's.
+            found.extend(pending.score(storage, self.column, &self.vector, query, accept)?);
+            let rank = |n: &Neighbour| Ranked {
+                distance: n.distance,
+                rowid: n.location.rowid,
+                item: (),
+            };
+            found.sort_by_key(rank);
+            found.truncate(k);
+        }
+        Ok(found)
     }
 }
 
@@ -1196,6 +1297,7 @@ impl HnswIndex {
             && self.config.quantizer == Quantizer::None
             && self.vector.element != ElementType::Bit
             && self.cold_walks.get() < COLD_QUERIES
+            && self.pending.borrow().is_empty()
     }
 
     /// [`search`](Self::search) by a walk in the file (see `cold.rs`), when this connection has
@@ -1290,6 +1392,21 @@ impl HnswIndex {
                 })
                 .collect(),
         ))
+    }
+}
+
+/// Connects reserved nodes whose vectors are set, in the order given: one by one when they
+/// are few (the graph a row-by-row build stores), in parallel batches otherwise. Either way the
+/// result depends only on the graph and the nodes, not on the thread count.
+fn connect_all(l: &mut Loaded, ids: &[NodeId]) {
+    let Loaded { graph, nav, .. } = l;
+    if ids.len() < BATCH_BUILD_ROWS {
+        for &id in ids {
+            with_space!(&*nav, s => graph.connect(id, s));
+        }
+    } else {
+        let threads = build_threads();
+        with_space!(&*nav, s => graph.connect_batch(ids, s, threads));
     }
 }
 

@@ -18,6 +18,7 @@ pub mod added;
 pub mod clause_error;
 mod cold;
 pub mod hnsw;
+mod pending;
 pub mod status;
 
 pub use self::clause_error::{IndexClauseError, KnobError};
