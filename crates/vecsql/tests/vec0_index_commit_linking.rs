@@ -61,8 +61,7 @@ fn a_vector_updated_in_a_transaction_is_searched_with_its_new_value() {
     )
     .unwrap();
     rows.insert(7, moved.clone());
-    // The old node stays in the graph until the commit; the row is scored with its new vector,
-    // once.
+    // The old node is unlinked at once; the row is scored with its new vector, once.
     let got = walk_knn(&conn, "t", "emb", &blob(&moved), 3, "");
     assert_eq!(got[0], (7, 0.0));
     let all = walk_knn(&conn, "t", "emb", &blob(&moved), 500, "");

@@ -88,7 +88,7 @@ impl Vec0Table {
     pub(super) fn index_moved(&self, loc: RowLocation, changed: &[bool]) -> Vec0Result<()> {
         for index in &self.indexes {
             if changed.get(index.column).copied().unwrap_or(true) {
-                index.insert(&self.storage, loc)?;
+                index.replace(&self.storage, loc)?;
             } else {
                 index.relocate(&self.storage, loc)?;
             }
@@ -459,7 +459,7 @@ impl Vec0Table {
         }
         for index in &self.indexes {
             if changed_vectors[index.column] {
-                index.insert(&self.storage, loc)?;
+                index.replace(&self.storage, loc)?;
             }
         }
         for (i, value) in row.metadata.iter().enumerate() {

@@ -843,8 +843,8 @@ impl HnswIndex {
                     }
                 };
                 match graph.node_of(loc.rowid) {
-                    // A node whose row has a new vector keeps its place until the commit
-                    // relinks it; walks pass through it with the new vector meanwhile.
+                    // A pending row can still be a node when a failed statement's undone
+                    // rewrite left it recorded: the commit unlinks and links it again.
                     Some(id) if graph.is_linked(id) => {
                         loaded.nav.set(id, v);
                         set_location(&mut loaded.locations, id, loc);
@@ -893,8 +893,7 @@ impl HnswIndex {
     }
 
     /// Links the rows this transaction wrote (at its commit, `xSync`), in the order written,
-    /// by the same path as [`link_all`](Self::link_all): a row given a new vector is unlinked
-    /// first, as a node of its old vector.
+    /// by the path a load takes for rows its graph lacks ([`connect_all`]).
     pub fn link_pending(&self, storage: &Storage) -> Vec0Result<()> {
         self.pending.borrow_mut().verify(storage)?;
         if self.pending.borrow().is_empty() {
@@ -904,27 +903,32 @@ impl HnswIndex {
         let mut l = self.current_mut(storage)?;
         let rows = self.pending.borrow_mut().take();
         let l = &mut *l;
-        for loc in &rows {
-            if l.graph.node_of(loc.rowid).is_some() {
-                let Loaded { graph, nav, .. } = &mut *l;
-                with_space!(nav, s => graph.remove(loc.rowid, s));
-            }
-        }
         let mut ids = Vec::with_capacity(rows.len());
         let mut id_of = HashMap::with_capacity(rows.len());
         for loc in &rows {
+            if l.graph.node_of(loc.rowid).is_some() {
+                // Still linked (see `load`): as a rewrite would have, unlink it first.
+                let Loaded { graph, nav, .. } = &mut *l;
+                with_space!(&*nav, s => graph.remove(loc.rowid, s));
+            }
             let id = l.graph.reserve(loc.rowid);
             set_location(&mut l.locations, id, *loc);
             id_of.insert(loc.rowid, id);
             ids.push(id);
         }
         let (element, dims) = (self.vector.element, self.vector.dims);
-        let vb = self.vector.vector_bytes();
-        for_each_vector(storage, self.column, vb, &rows, |loc, bytes| {
-            let v = unpack_f32(element, bytes, dims);
-            l.nav.set(id_of[&loc.rowid], &v);
-            Ok(())
-        })?;
+        // Straight into the copy: a whole table's vectors are not held twice.
+        for_each_vector(
+            storage,
+            self.column,
+            self.vector.vector_bytes(),
+            &rows,
+            |loc, bytes| {
+                l.nav
+                    .set(id_of[&loc.rowid], &unpack_f32(element, bytes, dims));
+                Ok(())
+            },
+        )?;
         connect_all(l, &ids);
         let rowids: Vec<i64> = rows.iter().map(|loc| loc.rowid).collect();
         self.persist(storage, l, &rowids)
@@ -1045,8 +1049,19 @@ impl HnswIndex {
         self.persist(storage, &mut l, &[])
     }
 
-    /// A row was written at `loc` with a new vector (an insert, or an update of the vector):
-    /// it is linked when the transaction commits (see `pending.rs`).
+    /// A row's vector changed (it is written at `loc` now). Its node, chosen for the old
+    /// vector, is unlinked at once, while the rows around it hold the vectors their links were
+    /// chosen with, as an immediate relink would see them; the row is linked again when the
+    /// transaction commits.
+    pub fn replace(&self, storage: &Storage, loc: RowLocation) -> Vec0Result<()> {
+        if !DEFER_LINKING.with(Cell::get) {
+            self.remove(storage, loc.rowid)?;
+        }
+        self.insert(storage, loc)
+    }
+
+    /// A new row was written at `loc`: it is linked when the transaction commits (see
+    /// `pending.rs`).
     pub fn insert(&self, storage: &Storage, loc: RowLocation) -> Vec0Result<()> {
         if DEFER_LINKING.with(Cell::get) {
             // Left for the 'rebuild-index' the caller of `deferring_links` runs next; no copy
@@ -1212,8 +1227,8 @@ impl HnswIndex {
         let locations = &l.locations;
         let location = |id: NodeId| locations.get(id as usize).copied().flatten();
         let pending = self.pending.borrow();
-        // A node of a row this transaction gave a new vector holds the old one: the row is
-        // scored among the pending rows instead.
+        // A pending row that is still a node (see `load`) is scored among the pending rows,
+        // not twice.
         let filter = (accept.is_some() || !pending.is_empty()).then_some(|id: NodeId| {
             location(id)
                 .is_some_and(|loc| !pending.contains(loc.rowid) && accept.is_none_or(|a| a(&loc)))
