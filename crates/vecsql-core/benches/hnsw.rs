@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use half::f16;
 use vecsql_core::distance::{batch, Metric};
-use vecsql_core::hnsw::{F32Space, Hnsw, HnswParams, Int8Space, NodeId};
+use vecsql_core::hnsw::{F32Space, Hnsw, HnswParams, Int8Space, Nav, NodeId};
 
 /// The 10 nearest node ids as vec0 finds them on an indexed float32 column: the one rescoring
 /// path of the core (`Hnsw::search_rescored`), exact distances from the batch kernel on the
@@ -45,7 +45,19 @@ fn knn(
         })?;
         Ok::<_, batch::BatchError>(d)
     };
-    g.search_rescored(nav, exact, 10, ef, nav_is_exact, accept)
+    // VECSQL_HNSW_NO_TOUCH=1: measure without starting the neighbours' loads early.
+    let touching = std::env::var_os("VECSQL_HNSW_NO_TOUCH").is_none();
+    let touch = |id: NodeId| {
+        if touching {
+            vecsql_core::hnsw::Space::touch(space, id)
+        }
+    };
+    let nav = Nav {
+        distance: nav,
+        touch,
+        is_exact: nav_is_exact,
+    };
+    g.search_rescored(nav, exact, 10, ef, accept)
         .expect("float32 vectors and a float metric")
         .into_iter()
         .map(|r| r.item)

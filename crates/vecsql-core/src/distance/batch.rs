@@ -100,10 +100,11 @@ pub enum BatchError {
 /// prefetcher stops following the stream.
 const PREFETCH_AHEAD: usize = 8;
 
-/// Starts loading `v`'s cache lines; a hint only, it never faults.
+/// Starts loading `v`'s cache lines; a hint only, it never faults. Scans call it a few
+/// vectors ahead; graph walks for the neighbours they are about to measure.
 #[allow(unsafe_code)]
 #[inline(always)]
-fn prefetch<T>(v: &[T]) {
+pub(crate) fn prefetch<T>(v: &[T]) {
     #[cfg(target_arch = "x86_64")]
     {
         use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};

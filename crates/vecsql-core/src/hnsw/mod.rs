@@ -69,7 +69,7 @@ use std::sync::Mutex;
 use thiserror::Error;
 
 pub use persist::{read_header, read_node, Dirty, StoredNode, StoredShape};
-pub use search::{search_graph, Adjacency};
+pub use search::{search_graph, Adjacency, Nav};
 pub use space::{BinarySpace, F32Query, F32Space, Int8Space};
 
 use search::Scratch;

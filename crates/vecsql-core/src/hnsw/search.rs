@@ -123,13 +123,18 @@ pub(super) trait Probe {
     fn touch(&self, _id: NodeId) {}
 }
 
-/// A query given as a distance closure; nothing to touch.
-pub(super) struct FromQuery<F>(pub F);
+/// A query given as a distance closure, and what starts loading a node's vector early
+/// (`Space::touch`, or nothing).
+pub(super) struct FromQuery<F, T>(pub F, pub T);
 
-impl<F: FnMut(NodeId) -> f32> Probe for FromQuery<F> {
+impl<F: FnMut(NodeId) -> f32, T: Fn(NodeId)> Probe for FromQuery<F, T> {
     #[inline]
     fn dist(&mut self, id: NodeId) -> f32 {
         (self.0)(id)
+    }
+    #[inline]
+    fn touch(&self, id: NodeId) {
+        (self.1)(id)
     }
 }
 
@@ -236,8 +241,29 @@ impl Hnsw {
         ef: usize,
         accept: Option<&dyn Fn(NodeId) -> bool>,
     ) -> Vec<(f32, NodeId)> {
+        self.search_touching(query_distance, |_| {}, k, ef, accept)
+    }
+
+    /// [`search`](Self::search), calling `touch(id)` (usually [`Space::touch`]) for each
+    /// unvisited neighbour of a node before measuring any of them, so their vectors' cache
+    /// misses overlap (hnswlib prefetches them too).
+    pub fn search_touching(
+        &self,
+        query_distance: impl FnMut(NodeId) -> f32,
+        touch: impl Fn(NodeId),
+        k: usize,
+        ef: usize,
+        accept: Option<&dyn Fn(NodeId) -> bool>,
+    ) -> Vec<(f32, NodeId)> {
         let mut s = self.take_scratch();
-        let out = search_with(self, &mut s, query_distance, k, ef, accept);
+        let out = search_with(
+            self,
+            &mut s,
+            FromQuery(query_distance, touch),
+            k,
+            ef,
+            accept,
+        );
         self.put_scratch(s);
         out
     }
@@ -246,26 +272,24 @@ impl Hnsw {
     /// `exact` and keep the best `k` by (exact distance, rowid) ([`Ranked`]'s order). This is
     /// the one rescoring path: vec0's index queries and the benchmarks both run it.
     ///
-    /// - `nav` is the walk's distance (a full-precision space, or [`Int8Space`](super::Int8Space)
-    ///   / [`BinarySpace`](super::BinarySpace) codes). The walk keeps `max(ef, k)` candidates.
-    /// - `nav_is_exact`: `nav` ranks exactly as `exact` does (a full-precision walk), so only
-    ///   the `k` best candidates are rescored; otherwise all of them are, and quantisation error
-    ///   only matters if it pushes a true neighbour out of them (an `ef` several times `k`
-    ///   recovers most recall).
+    /// - `nav` is how the walk measures (see [`Nav`]). The walk keeps `max(ef, k)` candidates.
     /// - `exact(id)` is the candidate's distance as results report it; `Ok(None)` drops the
     ///   candidate (a row the caller no longer finds), an error stops the search.
-    pub fn search_rescored<E>(
+    pub fn search_rescored<D, T, E>(
         &self,
-        nav: impl FnMut(NodeId) -> f32,
+        nav: Nav<D, T>,
         mut exact: impl FnMut(NodeId) -> Result<Option<f64>, E>,
         k: usize,
         ef: usize,
-        nav_is_exact: bool,
         accept: Option<&dyn Fn(NodeId) -> bool>,
-    ) -> Result<Vec<Ranked<NodeId>>, E> {
+    ) -> Result<Vec<Ranked<NodeId>>, E>
+    where
+        D: FnMut(NodeId) -> f32,
+        T: Fn(NodeId),
+    {
         let ef = ef.max(k);
-        let wanted = if nav_is_exact { k } else { ef };
-        let candidates = self.search(nav, wanted, ef, accept);
+        let wanted = if nav.is_exact { k } else { ef };
+        let candidates = self.search_touching(nav.distance, nav.touch, wanted, ef, accept);
         rescore(
             candidates,
             |(_, id)| {
@@ -278,6 +302,20 @@ impl Hnsw {
             k,
         )
     }
+}
+
+/// How a rescored walk ([`Hnsw::search_rescored`]) measures.
+pub struct Nav<D, T> {
+    /// The query's distance to a node: a full-precision space, or
+    /// [`Int8Space`](super::Int8Space) / [`BinarySpace`](super::BinarySpace) codes.
+    pub distance: D,
+    /// Starts loading a node's vector early (usually [`Space::touch`]; `|_| {}` for nothing).
+    pub touch: T,
+    /// `distance` ranks exactly as the rescoring does (a full-precision walk), so only the `k`
+    /// best candidates are rescored; otherwise all of them are, and quantisation error only
+    /// matters if it pushes a true neighbour out of them (an `ef` several times `k` recovers
+    /// most recall).
+    pub is_exact: bool,
 }
 
 /// Greedy walk on one upper layer: move to the closest neighbour while that improves.
@@ -393,10 +431,10 @@ pub(super) fn descend<G: Adjacency, P: Probe>(g: &G, dist: &mut P) -> Option<Can
 }
 
 /// [`Hnsw::search`] over any [`Adjacency`], with the caller's scratch.
-fn search_with<G: Adjacency>(
+fn search_with<G: Adjacency, P: Probe>(
     g: &G,
     s: &mut Scratch,
-    query_distance: impl FnMut(NodeId) -> f32,
+    mut probe: P,
     k: usize,
     ef: usize,
     accept: Option<&dyn Fn(NodeId) -> bool>,
@@ -404,7 +442,6 @@ fn search_with<G: Adjacency>(
     if k == 0 {
         return Vec::new();
     }
-    let mut probe = FromQuery(query_distance);
     let Some(ep) = descend(g, &mut probe) else {
         return Vec::new();
     };
@@ -427,7 +464,14 @@ pub fn search_graph<G: Adjacency>(
     ef: usize,
     accept: Option<&dyn Fn(NodeId) -> bool>,
 ) -> Vec<(f32, NodeId)> {
-    search_with(g, &mut Scratch::default(), query_distance, k, ef, accept)
+    search_with(
+        g,
+        &mut Scratch::default(),
+        FromQuery(query_distance, |_| {}),
+        k,
+        ef,
+        accept,
+    )
 }
 
 /// Keep the `k` best by (distance, rowid), sorted.

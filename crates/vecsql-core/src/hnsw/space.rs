@@ -17,6 +17,7 @@
 //! which cannot be ranked); `Hamming` as squared L2, which for bits unpacked to +1/-1 floats is
 //! four times the Hamming distance (same order).
 
+use crate::distance::batch::prefetch;
 use crate::distance::{dot_f32, dot_i8, hamming_bits, l1_f32, l2_squared_f32, Metric};
 
 use super::{NodeId, Space};
@@ -252,10 +253,18 @@ impl Space for F32Space {
         let i = id as usize;
         if let Some(page) = self.pages.get(i >> PAGE_SHIFT) {
             let at = page.base + (i & (PAGE_SLOTS - 1)) * self.stride;
-            std::hint::black_box(page.data[at]);
+            // The first lines only: the hardware prefetchers follow the rest, and asking for
+            // every line of every neighbour (24 per 384-d vector) fills the line-fill buffers
+            // and stalls (100k x 384, ef 128: 470 us per query against 420 us for 2 lines).
+            if let Some(v) = page.data.get(at..at + self.dims.min(TOUCH_FLOATS)) {
+                prefetch(v);
+            }
         }
     }
 }
+
+/// How much of a vector [`F32Space::touch`] asks for ahead of use: two cache lines.
+const TOUCH_FLOATS: usize = 32;
 
 /// One vector quantised to `i8`: `code = round(x / max|x| * 127)`, `x ~ code * scale`.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]

@@ -577,12 +577,16 @@ fn rescored(
     ef: usize,
 ) -> Vec<(f32, i64)> {
     let f = exact.query_distance(q);
+    let nav = Nav {
+        distance: nav,
+        touch: |_| {},
+        is_exact: false,
+    };
     g.search_rescored(
         nav,
         |id| Ok::<_, std::convert::Infallible>(Some(f(id) as f64)),
         k,
         ef,
-        false,
         None,
     )
     .unwrap_or_else(|never| match never {})

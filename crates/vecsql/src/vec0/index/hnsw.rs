@@ -48,7 +48,7 @@ use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 use vecsql_core::distance::batch::unpack_f32;
 use vecsql_core::hnsw::{
-    self, BinarySpace, F32Space, Hnsw, HnswError, HnswParams, Int8Space, NodeId,
+    self, BinarySpace, F32Space, Hnsw, HnswError, HnswParams, Int8Space, NodeId, Space,
 };
 use vecsql_core::topk::{rescore, Ranked};
 
@@ -1271,11 +1271,14 @@ impl HnswIndex {
             Ok(Some(distance))
         };
         let ranked = with_space!(&l.nav, s => l.graph.search_rescored(
-            s.query_distance(&q),
+            hnsw::Nav {
+                distance: s.query_distance(&q),
+                touch: |id| s.touch(id),
+                is_exact: nav_is_exact,
+            },
             exact,
             k,
             ef,
-            nav_is_exact,
             filter_ref,
         ))?;
         let mut found: Vec<Neighbour> = ranked
