@@ -166,3 +166,56 @@ fn a_reader_links_missing_rows_into_the_graph_the_writer_stores() {
     );
     assert_eq!(node_rowids(&writer, "t"), table_rowids(&writer, "t"));
 }
+
+/// While a transaction's commit links many rows, other connections of the process see the
+/// build's progress in `vec_index_status`, and no build once it is over.
+#[test]
+fn a_long_build_shows_its_progress_to_other_connections() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("progress.db");
+    let conn = open(&path);
+    exec(&conn, "pragma journal_mode = wal");
+    create(
+        &conn,
+        "t",
+        &format!("emb float[{DIMS}] indexed by {CLAUSE}"),
+    );
+    let rows = rows();
+    let status = |c: &Connection| -> serde_json::Value {
+        let text: String = c
+            .query_row("select vec_index_status('t')", [], |r| r.get(0))
+            .unwrap();
+        serde_json::from_str::<serde_json::Value>(&text).unwrap()[0]["process"]["build"].clone()
+    };
+    let watcher = open(&path);
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let watching = {
+        let done = std::sync::Arc::clone(&done);
+        std::thread::spawn(move || {
+            let mut seen = Vec::new();
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                let build = status(&watcher);
+                if !build.is_null() {
+                    seen.push(build);
+                }
+            }
+            (seen, status(&watcher))
+        })
+    };
+    fill(&conn, "t", &rows);
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    let (seen, after) = watching.join().unwrap();
+    assert!(
+        !seen.is_empty(),
+        "no build seen while the commit linked the rows"
+    );
+    for b in &seen {
+        assert_eq!(b["rows"], rows.len(), "{b}");
+        assert!(b["linked"].as_u64().unwrap() <= rows.len() as u64, "{b}");
+    }
+    assert!(
+        after.is_null(),
+        "a build still shown after the commit: {after}"
+    );
+    assert_eq!(node_rowids(&conn, "t"), table_rowids(&conn, "t"));
+}

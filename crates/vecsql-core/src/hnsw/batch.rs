@@ -49,6 +49,18 @@ impl Hnsw {
     /// [`connect`](Self::connect) node by node. Ids that are not reserved, or repeated, are
     /// skipped. Every vector must be in `space` before the call.
     pub fn connect_batch<S: Space + Sync>(&mut self, ids: &[NodeId], space: &S, threads: usize) {
+        self.connect_batch_counting(ids, space, threads, &AtomicUsize::new(0));
+    }
+
+    /// [`connect_batch`](Self::connect_batch), adding to `linked` the nodes linked so far as
+    /// each batch is applied, for another thread to report a long build's progress.
+    pub fn connect_batch_counting<S: Space + Sync>(
+        &mut self,
+        ids: &[NodeId],
+        space: &S,
+        threads: usize,
+        linked: &AtomicUsize,
+    ) {
         let mut seen = vec![false; self.capacity()];
         let todo: Vec<NodeId> = ids
             .iter()
@@ -72,6 +84,7 @@ impl Hnsw {
             } else {
                 self.link_batch(batch, space, threads);
             }
+            linked.fetch_add(n, Ordering::Relaxed);
             at += n;
         }
     }

@@ -196,6 +196,40 @@ struct Shared {
     adoptions: u64,
     /// Copies duplicated because a writer changed one that other connections use.
     copies: u64,
+    /// A batch build under way in this process (see [`BuildProgress`]).
+    build: Option<Arc<BuildProgress>>,
+}
+
+/// How far a batch build of many rows has got, for `vec_index_status` on another connection
+/// of the process (the build's own transaction is not visible to other processes until it
+/// commits).
+struct BuildProgress {
+    rows: usize,
+    linked: AtomicUsize,
+    started: std::time::Instant,
+}
+
+/// Registers a build's progress under its index's key while it lives.
+struct BuildGuard {
+    key: Option<Key>,
+    progress: Arc<BuildProgress>,
+}
+
+impl Drop for BuildGuard {
+    fn drop(&mut self) {
+        if let Some(key) = &self.key {
+            shared(|m| {
+                if let Some(s) = m.get_mut(key) {
+                    if s.build
+                        .as_ref()
+                        .is_some_and(|b| Arc::ptr_eq(b, &self.progress))
+                    {
+                        s.build = None;
+                    }
+                }
+            });
+        }
+    }
 }
 
 /// How many entries the process map holds before those without a live copy are dropped.
@@ -222,16 +256,21 @@ pub fn process_status(file: &str, table: &str, column: usize) -> serde_json::Val
             .filter(|(k, _)| k.0 == file && k.1 == table && k.2 == column)
             .map(|(_, s)| s)
             .collect();
-        entries.sort_by_key(|s| s.copy.strong_count() == 0);
+        entries.sort_by_key(|s| s.copy.strong_count() == 0 && s.build.is_none());
         match entries.first() {
             None => serde_json::json!({"shared_generation": null, "full_loads": 0,
-                "refreshes": 0, "adoptions": 0, "copies": 0}),
+                "refreshes": 0, "adoptions": 0, "copies": 0, "build": null}),
             Some(s) => serde_json::json!({
                 "shared_generation": s.copy.upgrade().map(|l| l.generation),
                 "full_loads": s.full_loads,
                 "refreshes": s.refreshes,
                 "adoptions": s.adoptions,
                 "copies": s.copies,
+                "build": s.build.as_ref().map(|b| serde_json::json!({
+                    "rows": b.rows,
+                    "linked": b.linked.load(Ordering::Relaxed),
+                    "seconds": b.started.elapsed().as_secs_f64(),
+                })),
             }),
         }
     })
@@ -871,7 +910,7 @@ impl HnswIndex {
         }
         missing.sort_by_key(|(loc, _)| loc.rowid);
         loaded.graph = graph;
-        self.link_all(&mut loaded, missing);
+        self.link_all(storage, &mut loaded, missing)?;
         Ok(loaded)
     }
 
@@ -879,7 +918,12 @@ impl HnswIndex {
     /// graph a row-by-row build of the same rows would store), in parallel batches otherwise.
     /// Either way the result is a function of the stored graph and the rows alone, so a reader
     /// that links them in memory holds the graph the writer stores, whatever the thread count.
-    fn link_all(&self, l: &mut Loaded, missing: Vec<(RowLocation, Vec<f32>)>) {
+    fn link_all(
+        &self,
+        storage: &Storage,
+        l: &mut Loaded,
+        missing: Vec<(RowLocation, Vec<f32>)>,
+    ) -> Vec0Result<()> {
         let ids: Vec<NodeId> = missing
             .into_iter()
             .map(|(loc, v)| {
@@ -889,7 +933,28 @@ impl HnswIndex {
                 id
             })
             .collect();
-        connect_all(l, &ids);
+        let build = self.building(storage, ids.len())?;
+        connect_all(l, &ids, &build.progress.linked);
+        Ok(())
+    }
+
+    /// Shows a build of `rows` rows in `vec_index_status` while the guard lives (builds of
+    /// fewer than [`BATCH_BUILD_ROWS`] rows take under a second and are not shown).
+    fn building(&self, storage: &Storage, rows: usize) -> Vec0Result<BuildGuard> {
+        let progress = Arc::new(BuildProgress {
+            rows,
+            linked: AtomicUsize::new(0),
+            started: std::time::Instant::now(),
+        });
+        let key = if rows >= BATCH_BUILD_ROWS {
+            self.key(storage)?.cloned()
+        } else {
+            None
+        };
+        if let Some(k) = &key {
+            shared(|m| m.entry(k.clone()).or_default().build = Some(Arc::clone(&progress)));
+        }
+        Ok(BuildGuard { key, progress })
     }
 
     /// Links the rows this transaction wrote (at its commit, `xSync`), in the order written,
@@ -929,7 +994,9 @@ impl HnswIndex {
                 Ok(())
             },
         )?;
-        connect_all(l, &ids);
+        let build = self.building(storage, ids.len())?;
+        connect_all(l, &ids, &build.progress.linked);
+        drop(build);
         let rowids: Vec<i64> = rows.iter().map(|loc| loc.rowid).collect();
         self.persist(storage, l, &rowids)
     }
@@ -1416,15 +1483,16 @@ impl HnswIndex {
 /// Connects reserved nodes whose vectors are set, in the order given: one by one when they
 /// are few (the graph a row-by-row build stores), in parallel batches otherwise. Either way the
 /// result depends only on the graph and the nodes, not on the thread count.
-fn connect_all(l: &mut Loaded, ids: &[NodeId]) {
+fn connect_all(l: &mut Loaded, ids: &[NodeId], linked: &AtomicUsize) {
     let Loaded { graph, nav, .. } = l;
     if ids.len() < BATCH_BUILD_ROWS {
         for &id in ids {
             with_space!(&*nav, s => graph.connect(id, s));
         }
+        linked.fetch_add(ids.len(), Ordering::Relaxed);
     } else {
         let threads = build_threads();
-        with_space!(&*nav, s => graph.connect_batch(ids, s, threads));
+        with_space!(&*nav, s => graph.connect_batch_counting(ids, s, threads, linked));
     }
 }
 
