@@ -14,7 +14,7 @@ use vec0_support::*;
 const DIMS: usize = 8;
 const CORRUPT_VTAB: i32 = ffi::SQLITE_CORRUPT | (1 << 8);
 /// `COLD_QUERIES` in `index/cold.rs`: the most walks before a load.
-const COLD_QUERIES: usize = 16;
+const COLD_QUERIES: usize = 8;
 
 /// A file with `n` indexed rows (bucket = rowid % 10), walked cold by new connections when
 /// `cold_min` is 0 (the knob is stored with the table, so every connection sees it).
