@@ -556,11 +556,6 @@ impl HnswIndex {
         self.writing.set(false);
     }
 
-    /// Rows recorded by this transaction and not linked yet (for `vec_index_status`).
-    pub fn pending_rows(&self) -> usize {
-        self.pending.borrow().len()
-    }
-
     /// The transaction committed (`xCommit`, called after the commit succeeded): this
     /// connection's copy is a committed state now, and other connections may use it.
     pub fn committed(&self) {

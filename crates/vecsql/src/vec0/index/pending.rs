@@ -67,10 +67,6 @@ impl PendingRows {
         self.at.is_empty()
     }
 
-    pub fn len(&self) -> usize {
-        self.at.len()
-    }
-
     pub fn contains(&self, rowid: i64) -> bool {
         self.at.contains_key(&rowid)
     }
