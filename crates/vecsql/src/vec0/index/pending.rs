@@ -7,8 +7,8 @@
 //! [`BATCH_BUILD_ROWS`] rows. A bulk load in one transaction is then a parallel build.
 //!
 //! Reads inside the transaction still see those rows: a KNN walk of this connection's graph is
-//! merged with the exact distances of the pending rows ([`PendingRows::score`]), so its answer
-//! is what a graph that linked them would be asked for, with the pending rows found exactly.
+//! merged with the exact distances of the pending rows ([`PendingRows::score`]): the pending
+//! rows are found exactly, the others as the walk finds them.
 //!
 //! Determinism. What is linked, and in which order (the order of the writes), depends only on
 //! the transaction's write statements: queries never link, and the commit links everything
