@@ -528,6 +528,14 @@ impl HnswIndex {
         self.pending.borrow_mut().mark_unverified();
     }
 
+    /// This transaction's pending rows, checked against the table first if a rollback may
+    /// have undone some (see [`PendingRows::verify`]).
+    fn pending_checked(&self, storage: &Storage) -> Vec0Result<RefMut<'_, PendingRows>> {
+        let mut pending = self.pending.borrow_mut();
+        pending.verify(storage)?;
+        Ok(pending)
+    }
+
     /// `xBegin`.
     pub fn begin(&self) {
         self.pending.borrow_mut().begin();
@@ -849,7 +857,7 @@ impl HnswIndex {
         let mut missing: Vec<(RowLocation, Vec<f32>)> = Vec::new();
         let mut present = vec![false; graph.capacity()];
         // Rows the transaction wrote are linked at its commit, not by a load meanwhile.
-        let unlinked = self.pending.borrow().rowids();
+        let unlinked = self.pending.borrow();
         let dims = self.vector.dims;
         let vb = self.vector.vector_bytes();
         // One aligned buffer for every chunk, and float32 vectors used in place.
@@ -884,7 +892,7 @@ impl HnswIndex {
                         set_location(&mut loaded.locations, id, loc);
                         present[id as usize] = true;
                     }
-                    _ if unlinked.contains(&loc.rowid) => {}
+                    _ if unlinked.contains(loc.rowid) => {}
                     _ => missing.push((loc, v.to_vec())),
                 }
             }
@@ -955,8 +963,7 @@ impl HnswIndex {
     /// Links the rows this transaction wrote (at its commit, `xSync`), in the order written,
     /// by the path a load takes for rows its graph lacks ([`connect_all`]).
     pub fn link_pending(&self, storage: &Storage) -> Vec0Result<()> {
-        self.pending.borrow_mut().verify(storage)?;
-        if self.pending.borrow().is_empty() {
+        if self.pending_checked(storage)?.is_empty() {
             return Ok(());
         }
         // Loaded while the rows are still pending, so the load leaves them to this.
@@ -1131,15 +1138,15 @@ impl HnswIndex {
             self.invalidate();
             return Ok(());
         }
-        let mut pending = self.pending.borrow_mut();
-        pending.verify(storage)?;
-        pending.record(loc);
+        self.pending_checked(storage)?.record(loc);
         Ok(())
     }
 
     /// Unlinks a deleted row and repairs its neighbours' links.
     pub fn remove(&self, storage: &Storage, rowid: i64) -> Vec0Result<()> {
         let forgotten = {
+            // Forgotten before the check: the row's slot is already freed, and checking it
+            // would report damage.
             let mut pending = self.pending.borrow_mut();
             let forgotten = pending.forget(rowid);
             pending.verify(storage)?;
@@ -1167,8 +1174,7 @@ impl HnswIndex {
     /// Records that a row's vector moved to another slot (its links are unchanged).
     pub fn relocate(&self, storage: &Storage, loc: RowLocation) -> Vec0Result<()> {
         {
-            let mut pending = self.pending.borrow_mut();
-            pending.verify(storage)?;
+            let mut pending = self.pending_checked(storage)?;
             if pending.contains(loc.rowid) {
                 pending.record(loc);
                 return Ok(());
@@ -1243,7 +1249,7 @@ impl HnswIndex {
     /// What the planner learns: `nodes` counts the rows a search covers, those this
     /// transaction has not linked yet included.
     pub fn stats(&self, storage: &Storage) -> Vec0Result<IndexStats> {
-        self.pending.borrow_mut().verify(storage)?;
+        self.pending_checked(storage)?;
         // A graph that will be walked in the file: the header says as much, and planning the
         // query must not load a copy. Smaller ones are loaded here (and checked in full).
         if self.may_walk_cold() {
@@ -1279,7 +1285,7 @@ impl HnswIndex {
         if k == 0 {
             return Ok(Vec::new());
         }
-        self.pending.borrow_mut().verify(storage)?;
+        self.pending_checked(storage)?;
         if let Some(out) = self.search_cold(storage, query, k, ef, accept)? {
             return Ok(out);
         }

@@ -27,7 +27,7 @@
 //! [`Hnsw::connect_batch`]: vecsql_core::hnsw::Hnsw::connect_batch
 //! [`BATCH_BUILD_ROWS`]: super::hnsw::BATCH_BUILD_ROWS
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use vecsql_core::distance::Metric;
 
@@ -74,10 +74,6 @@ impl PendingRows {
     /// How many pending rows `f` holds for.
     pub fn count_where(&self, f: impl Fn(i64) -> bool) -> usize {
         self.at.keys().filter(|&&rowid| f(rowid)).count()
-    }
-
-    pub fn rowids(&self) -> HashSet<i64> {
-        self.at.keys().copied().collect()
     }
 
     /// Records a row written at `loc`; a row already pending keeps its place and takes the new
