@@ -98,6 +98,13 @@ def rss_mb():
     return out
 
 
+def remove_db(path, suffixes=("", "-wal", "-shm")):
+    """Deletes a database file and its WAL and shared-memory files, where they exist."""
+    for s in suffixes:
+        if os.path.exists(path + s):
+            os.remove(path + s)
+
+
 def file_size(path):
     return sum(os.path.getsize(path + s) for s in ("", "-wal") if os.path.exists(path + s))
 
@@ -184,9 +191,7 @@ def child_rowwise(args):
     path = args.db + ".rowwise"
     out = {"rows": len(base)}
     for name, per_transaction in (("bulk", None), ("rowwise", 1_000)):
-        for s in ("", "-wal", "-shm"):
-            if os.path.exists(path + s):
-                os.remove(path + s)
+        remove_db(path)
         c = connect(args.ext, path)
         c.execute("create virtual table t using vec0(emb float[384] distance_metric=cosine "
                   "indexed by hnsw())")
@@ -198,9 +203,7 @@ def child_rowwise(args):
         log(f"   {name}: {len(base):,} rows into an indexed table in {r['s']:.1f} s")
         out[name] = r
         c.close()
-    for s in ("", "-wal", "-shm"):
-        if os.path.exists(path + s):
-            os.remove(path + s)
+    remove_db(path)
     return out
 
 
@@ -301,9 +304,9 @@ def faiss_flat(base, qs):
     index = faiss.IndexFlatIP(xb.shape[1])
     index.add(xb)
     out = []
+    xq = qs / np.linalg.norm(qs, axis=1, keepdims=True)
     for threads in (1, 2):
         faiss.omp_set_num_threads(threads)
-        xq = qs / np.linalg.norm(qs, axis=1, keepdims=True)
         for q in xq:
             index.search(q[None, :], K)
         answers, ms, cpu = [], [], []
@@ -557,9 +560,7 @@ def main():
         with open(meta) as f:
             res["build"] = dict(json.load(f), reused=True)
     else:
-        for s in ("", "-wal", "-shm"):
-            if os.path.exists(args.db + s):
-                os.remove(args.db + s)
+        remove_db(args.db)
         res["build"] = run_child(args, "build")
         if "error" in res["build"]:
             sys.exit("the build failed")
@@ -589,9 +590,7 @@ def main():
         print(f.read())
     log(f"wrote {out}")
     if not args.keep_db:
-        for s in ("", "-wal", "-shm", ".build.json"):
-            if os.path.exists(args.db + s):
-                os.remove(args.db + s)
+        remove_db(args.db, ("", "-wal", "-shm", ".build.json"))
 
 
 if __name__ == "__main__":
