@@ -69,57 +69,73 @@ def ids_of(g: int):
 # ---------------------------------------------------------------------------------------------
 
 
+class Writer:
+    """The writer's state (each group's version, None when deleted; the next version) and its
+    transactions, one per `step`, driven by `rng`."""
+
+    def __init__(self, rng, present=None, next_ver=1):
+        self.rng = rng
+        self.present = present or {g: None for g in range(GROUPS)}
+        self.next_ver = next_ver
+        self.stats = {"commits": 0, "rollbacks": 0, "optimize": 0, "errors": []}
+
+    def step(self, conn):
+        """One transaction on a random group: bump its version, insert it, or delete it; then
+        sometimes `optimize`, and commit or (15%) roll back."""
+        rng, present = self.rng, self.present
+        g = rng.randrange(GROUPS)
+        conn.execute("begin immediate")
+        if present[g] is None or rng.random() < 0.6:
+            ver, self.next_ver = self.next_ver, self.next_ver + 1
+            if present[g] is None:
+                verb = rng.choice(["insert", "insert or replace"])
+                for i in ids_of(g):
+                    conn.execute(
+                        f"{verb} into v(id, emb, grp, ver, tag, note) values (?, ?, ?, ?, ?, ?)",
+                        (i, *content(i, ver)),
+                    )
+                delta = (PER_GROUP, PER_GROUP * ver)
+            else:
+                for i in ids_of(g):
+                    conn.execute(
+                        "update v set emb = ?, grp = ?, ver = ?, tag = ?, note = ? where id = ?",
+                        (*content(i, ver), i),
+                    )
+                delta = (0, PER_GROUP * (ver - present[g]))
+            new = ver
+        else:
+            conn.execute("delete from v where grp = ?", (g,))
+            delta, new = (-PER_GROUP, -PER_GROUP * present[g]), None
+        conn.execute("update meta set n = n + ?, total = total + ?", delta)
+        if rng.random() < 0.05:
+            conn.execute("insert into v(v) values ('optimize')")
+            self.stats["optimize"] += 1
+        if rng.random() < 0.15:
+            conn.execute("rollback")
+            self.stats["rollbacks"] += 1
+        else:
+            conn.execute("commit")
+            present[g] = new
+            self.stats["commits"] += 1
+
+
 def writer_main(path, ext, seconds, seed, index):
     conn = sqlite3.connect(path, isolation_level=None, timeout=10)
     load(conn, ext)
-    rng = random.Random(seed)
-    present = {g: None for g in range(GROUPS)}  # group -> version, None when deleted
+    present = {g: None for g in range(GROUPS)}
     for g, ver in conn.execute("select grp, max(ver) from v group by grp"):
         present[g] = ver
     next_ver = 1 + (conn.execute("select max(ver) from v").fetchone()[0] or 0)
-    stats = {"commits": 0, "rollbacks": 0, "optimize": 0, "errors": []}
+    writer = Writer(random.Random(seed), present, next_ver)
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        g = rng.randrange(GROUPS)
         try:
-            conn.execute("begin immediate")
-            if present[g] is None or rng.random() < 0.6:
-                ver, next_ver = next_ver, next_ver + 1
-                if present[g] is None:
-                    verb = rng.choice(["insert", "insert or replace"])
-                    for i in ids_of(g):
-                        conn.execute(
-                            f"{verb} into v(id, emb, grp, ver, tag, note) values (?, ?, ?, ?, ?, ?)",
-                            (i, *content(i, ver)),
-                        )
-                    delta = (PER_GROUP, PER_GROUP * ver)
-                else:
-                    for i in ids_of(g):
-                        conn.execute(
-                            "update v set emb = ?, grp = ?, ver = ?, tag = ?, note = ? where id = ?",
-                            (*content(i, ver), i),
-                        )
-                    delta = (0, PER_GROUP * (ver - present[g]))
-                new = ver
-            else:
-                conn.execute("delete from v where grp = ?", (g,))
-                delta, new = (-PER_GROUP, -PER_GROUP * present[g]), None
-            conn.execute("update meta set n = n + ?, total = total + ?", delta)
-            if rng.random() < 0.05:
-                conn.execute("insert into v(v) values ('optimize')")
-                stats["optimize"] += 1
-            if rng.random() < 0.15:
-                conn.execute("rollback")
-                stats["rollbacks"] += 1
-            else:
-                conn.execute("commit")
-                present[g] = new
-                stats["commits"] += 1
+            writer.step(conn)
         except sqlite3.Error as e:
-            stats["errors"].append(f"{type(e).__name__}: {e}")
+            writer.stats["errors"].append(f"{type(e).__name__}: {e}")
             if conn.in_transaction:
                 conn.execute("rollback")
-    print(json.dumps(stats), flush=True)
+    print(json.dumps(writer.stats), flush=True)
 
 
 def l2(a, b):

@@ -47,42 +47,10 @@ def test_group_rewrites_keep_every_row_reachable(tmp_path, ext_path):
         stdout=subprocess.PIPE,
         text=True,
     )
-    rng = random.Random(1)
-    present = {g: None for g in range(tc.GROUPS)}
-    next_ver = 1
+    writer = tc.Writer(random.Random(1))
     try:
         for step in range(3000):
-            g = rng.randrange(tc.GROUPS)
-            conn.execute("begin immediate")
-            if present[g] is None or rng.random() < 0.6:
-                ver, next_ver = next_ver, next_ver + 1
-                if present[g] is None:
-                    verb = rng.choice(["insert", "insert or replace"])
-                    for i in tc.ids_of(g):
-                        conn.execute(
-                            f"{verb} into v(id, emb, grp, ver, tag, note) values (?, ?, ?, ?, ?, ?)",
-                            (i, *tc.content(i, ver)),
-                        )
-                    delta = (tc.PER_GROUP, tc.PER_GROUP * ver)
-                else:
-                    for i in tc.ids_of(g):
-                        conn.execute(
-                            "update v set emb = ?, grp = ?, ver = ?, tag = ?, note = ? where id = ?",
-                            (*tc.content(i, ver), i),
-                        )
-                    delta = (0, tc.PER_GROUP * (ver - present[g]))
-                new = ver
-            else:
-                conn.execute("delete from v where grp = ?", (g,))
-                delta, new = (-tc.PER_GROUP, -tc.PER_GROUP * present[g]), None
-            conn.execute("update meta set n = n + ?, total = total + ?", delta)
-            if rng.random() < 0.05:
-                conn.execute("insert into v(v) values ('optimize')")
-            if rng.random() < 0.15:
-                conn.execute("rollback")
-            else:
-                conn.execute("commit")
-                present[g] = new
+            writer.step(conn)
             reader.stdin.write("check\n")
             reader.stdin.flush()
             answer = reader.stdout.readline().strip()
