@@ -5,7 +5,9 @@
 mod vec0_support;
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
+use rusqlite::hooks::{AuthAction, AuthContext, Authorization};
 use rusqlite::types::Value;
 use rusqlite::{ffi, Connection};
 use vec0_support::index::{process_counters, Rng};
@@ -207,6 +209,71 @@ fn damage_met_by_a_walk_is_reported_like_a_loads() {
         }
         other => panic!("expected SQLITE_CORRUPT_VTAB, got {other:?}"),
     }
+}
+
+/// The `mmap_size` pragmas `conn` prepares from now on (`None`: a read), refused when `refuse`.
+fn watch_mmap_pragmas(conn: &mut Connection, refuse: bool) -> Arc<Mutex<Vec<Option<String>>>> {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = seen.clone();
+    conn.authorizer(Some(move |ctx: AuthContext<'_>| match ctx.action {
+        AuthAction::Pragma {
+            pragma_name: "mmap_size",
+            pragma_value,
+        } => {
+            log.lock().unwrap().push(pragma_value.map(str::to_owned));
+            if refuse {
+                Authorization::Deny
+            } else {
+                Authorization::Allow
+            }
+        }
+        _ => Authorization::Allow,
+    }))
+    .unwrap();
+    seen
+}
+
+fn mmap_size(conn: &Connection) -> i64 {
+    conn.query_row("pragma mmap_size", [], |r| r.get(0))
+        .unwrap()
+}
+
+#[test]
+fn a_walk_maps_the_file_only_while_it_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = filled(&dir, 600, 0);
+    let q = vec![0.25f32; DIMS];
+
+    // No map of its own: the walk maps the file and puts the setting back.
+    let mut conn = fresh(&path);
+    assert_eq!(mmap_size(&conn), 0);
+    let seen = watch_mmap_pragmas(&mut conn, false);
+    let before = process_counters(&conn);
+    let walked = nearest(&conn, &q);
+    assert_eq!(process_counters(&conn), before, "still a walk, not a load");
+    assert_eq!(
+        *seen.lock().unwrap(),
+        [None, Some((1i64 << 40).to_string()), Some("0".into())]
+    );
+    conn.authorizer(None::<fn(AuthContext<'_>) -> Authorization>)
+        .unwrap();
+    assert_eq!(mmap_size(&conn), 0);
+
+    // A map the application set is left as it is.
+    let mut own = fresh(&path);
+    exec(&own, "pragma mmap_size = 1048576");
+    let seen = watch_mmap_pragmas(&mut own, false);
+    assert_eq!(nearest(&own, &q), walked);
+    assert_eq!(*seen.lock().unwrap(), [None]);
+    own.authorizer(None::<fn(AuthContext<'_>) -> Authorization>)
+        .unwrap();
+    assert_eq!(mmap_size(&own), 1_048_576);
+
+    // Where the pragma is refused, the walk reads without a map, to the same rows.
+    let mut refused = fresh(&path);
+    let seen = watch_mmap_pragmas(&mut refused, true);
+    assert_eq!(nearest(&refused, &q), walked);
+    assert_eq!(*seen.lock().unwrap(), [None]);
 }
 
 fn nearest(conn: &Connection, q: &[f32]) -> Vec<i64> {

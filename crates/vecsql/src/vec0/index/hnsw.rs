@@ -1433,6 +1433,8 @@ impl HnswIndex {
         let element = self.vector.element;
         let to_f32 = |b: &[u8]| unpack_f32(element, b, dims);
         let damaged = |e: &dyn std::fmt::Display| self.damaged(storage, e);
+        // Declared before the graph, so its chunk handles close while the map is still up.
+        let _mapped = storage.map_for_scattered_reads();
         let graph = ColdGraph::new(
             ColdSource {
                 storage,

@@ -20,6 +20,7 @@
 //! - `slots.rs`: giving rows a slot and taking it back (the free list, new and emptied chunks);
 //! - `chunks.rs`: reading chunks' bookkeeping (validity, rowids, partition keys) for scans;
 //! - `chunk_cache.rs`: that bookkeeping and the metadata blobs kept between KNN queries;
+//! - `mapped.rs`: the file mapped while a walk in it reads scattered vectors;
 //! - `vectors.rs`: vector chunk reads and writes, and the vector cache;
 //! - `versions.rs`: `{t}_chunk_versions`, which tells the cache what other connections changed;
 //! - `metadata.rs`: metadata slots and the long texts beside them;
@@ -29,6 +30,7 @@ mod auxiliary;
 mod blobs;
 mod chunk_cache;
 mod chunks;
+mod mapped;
 mod metadata;
 mod rows;
 mod slots;
