@@ -49,6 +49,7 @@
 
 mod batch;
 mod graph;
+mod huge;
 mod insert;
 pub mod persist;
 mod remove;

@@ -20,65 +20,40 @@
 use crate::distance::batch::prefetch;
 use crate::distance::{dot_f32, dot_i8, hamming_bits, l1_f32, l2_squared_f32, Metric};
 
+use std::sync::Arc;
+
+use super::huge::{HugeBuffer, HUGE_PAGE};
 use super::{NodeId, Space};
 
 /// Full-precision `f32` vectors, `dims` per node, stored by id.
 ///
-/// Each vector starts on a 64-byte boundary (a padded stride, and a start offset into each
-/// page's buffer chosen from its address): a 384-d vector is then exactly 24 cache lines, not
-/// 25, and no 64-byte SIMD load straddles two lines. Both show in a build, which is bound by
-/// fetching vectors from memory.
+/// Each vector starts on a 64-byte boundary (a padded stride in 64-byte-aligned pages): a
+/// 384-d vector is then exactly 24 cache lines, not 25, and no 64-byte SIMD load straddles two
+/// lines. Both show in a build, which is bound by fetching vectors from memory.
 ///
-/// Vectors live in pages of [`PAGE_SLOTS`] slots, each behind an `Arc`: a clone shares every
-/// page and copies one only when it is written (copy on write), so copying a store that
-/// another owner keeps using (a writer's private copy of an index that readers share) costs
-/// the pages it then changes, not the whole store.
+/// Vectors live in pages of 4-8 MiB, each behind an `Arc`: a clone shares every page and
+/// copies one only when it is written (copy on write), so copying a store that another owner
+/// keeps using (a writer's private copy of an index that readers share) costs the pages it
+/// then changes, not the whole store. Pages are [`HugeBuffer`]s: from the second page on (a
+/// store of a few thousand vectors) they ask for huge pages, which take the TLB misses out of
+/// a walk's random reads.
 #[derive(Debug, Clone)]
 pub struct F32Space {
     dims: usize,
     /// Floats per slot: `dims` rounded up to 16 (64 bytes) from 16 dimensions on.
     stride: usize,
     metric: Metric,
-    pages: Vec<std::sync::Arc<Page>>,
+    /// Slots per page, as a shift (a page holds `1 << page_shift` slots).
+    page_shift: u32,
+    pages: Vec<Arc<HugeBuffer<f32>>>,
     slots: usize,
     /// Under cosine, `1 / |v|` per slot (0 for a zero or non-finite norm).
     inv_norms: Vec<f32>,
 }
 
-/// Slots per page of an [`F32Space`] (a power of two).
-pub const PAGE_SLOTS: usize = 256;
-const PAGE_SHIFT: u32 = PAGE_SLOTS.trailing_zeros();
-
-/// `PAGE_SLOTS * stride` floats from `base` (64-byte aligned), plus alignment slack.
-#[derive(Debug)]
-struct Page {
-    data: Vec<f32>,
-    base: usize,
-}
-
-impl Page {
-    fn zeroed(stride: usize) -> Page {
-        let data = vec![0.0f32; PAGE_SLOTS * stride + 15];
-        let base = align_offset(&data);
-        Page { data, base }
-    }
-}
-
-impl Clone for Page {
-    fn clone(&self) -> Self {
-        // A new allocation with its own alignment offset.
-        let n = self.data.len() - 15;
-        let mut c = Page::zeroed(n / PAGE_SLOTS);
-        c.data[c.base..c.base + n].copy_from_slice(&self.data[self.base..self.base + n]);
-        c
-    }
-}
-
-/// Offset (in floats) from the start of `v` to its first 64-byte-aligned element.
-fn align_offset(v: &[f32]) -> usize {
-    let addr = v.as_ptr() as usize;
-    ((64 - addr % 64) % 64) / std::mem::size_of::<f32>()
-}
+/// Pages of an [`F32Space`] hold a power of two of slots adding up to at least this: two huge
+/// pages or more, so that at most a third of a page misses out on them.
+const PAGE_BYTES: usize = 2 * HUGE_PAGE;
 
 /// The distance of two stored (or query) vectors; `scale` is the product of their inverse
 /// norms, used only under cosine.
@@ -118,14 +93,18 @@ impl F32Space {
     /// An empty store of `dims`-dimensional vectors (`dims > 0`).
     pub fn new(dims: usize, metric: Metric) -> Self {
         assert!(dims > 0, "zero-dimensional vectors");
+        let stride = if dims >= 16 {
+            dims.next_multiple_of(16)
+        } else {
+            dims
+        };
+        let slot_bytes = stride * std::mem::size_of::<f32>();
+        let page_slots = PAGE_BYTES.div_ceil(slot_bytes).next_power_of_two();
         F32Space {
             dims,
-            stride: if dims >= 16 {
-                dims.next_multiple_of(16)
-            } else {
-                dims
-            },
+            stride,
             metric,
+            page_shift: page_slots.trailing_zeros(),
             pages: Vec::new(),
             slots: 0,
             inv_norms: Vec::new(),
@@ -160,14 +139,17 @@ impl F32Space {
         let i = id as usize;
         if i >= self.slots {
             self.slots = i + 1;
-            while self.pages.len() << PAGE_SHIFT < self.slots {
+            while self.pages.len() << self.page_shift < self.slots {
+                let page_floats = self.stride << self.page_shift;
+                // A store that fills a page goes on to huge pages (see `HugeBuffer::zeroed`).
+                let advise = !self.pages.is_empty();
                 self.pages
-                    .push(std::sync::Arc::new(Page::zeroed(self.stride)));
+                    .push(Arc::new(HugeBuffer::zeroed(page_floats, advise)));
             }
         }
-        let page = std::sync::Arc::make_mut(&mut self.pages[i >> PAGE_SHIFT]);
-        let at = page.base + (i & (PAGE_SLOTS - 1)) * self.stride;
-        page.data[at..at + self.dims].copy_from_slice(v);
+        let (at, dims) = (self.offset(i), self.dims);
+        let page = self.page_mut(i >> self.page_shift);
+        page[at..at + dims].copy_from_slice(v);
         if self.metric == Metric::Cosine {
             if self.inv_norms.len() < self.slots {
                 self.inv_norms.resize(self.slots, 0.0);
@@ -192,9 +174,30 @@ impl F32Space {
     pub fn get(&self, id: NodeId) -> &[f32] {
         let i = id as usize;
         assert!(i < self.slots, "id {i} beyond the store");
-        let page = &self.pages[i >> PAGE_SHIFT];
-        let at = page.base + (i & (PAGE_SLOTS - 1)) * self.stride;
-        &page.data[at..at + self.dims]
+        let at = self.offset(i);
+        &self.pages[i >> self.page_shift].as_slice()[at..at + self.dims]
+    }
+
+    /// Where slot `i` starts in its page.
+    #[inline(always)]
+    fn offset(&self, i: usize) -> usize {
+        (i & ((1 << self.page_shift) - 1)) * self.stride
+    }
+
+    /// Page `p` for writing: copied first if another owner shares it, the copy taking only
+    /// the slots in use (the rest of a new page is untouched memory).
+    fn page_mut(&mut self, p: usize) -> &mut [f32] {
+        if Arc::get_mut(&mut self.pages[p]).is_none() {
+            let shared = &self.pages[p];
+            let used = (self.slots - (p << self.page_shift)).min(1 << self.page_shift);
+            let mut copy = HugeBuffer::zeroed(shared.len(), shared.advised());
+            let n = used * self.stride;
+            copy.as_mut_slice()[..n].copy_from_slice(&shared.as_slice()[..n]);
+            self.pages[p] = Arc::new(copy);
+        }
+        Arc::get_mut(&mut self.pages[p])
+            .expect("unshared just above")
+            .as_mut_slice()
     }
 
     /// The distance function of a query vector, for [`Hnsw::search`](super::Hnsw::search).
@@ -251,12 +254,13 @@ impl Space for F32Space {
     #[inline]
     fn touch(&self, id: NodeId) {
         let i = id as usize;
-        if let Some(page) = self.pages.get(i >> PAGE_SHIFT) {
-            let at = page.base + (i & (PAGE_SLOTS - 1)) * self.stride;
+        if let Some(page) = self.pages.get(i >> self.page_shift) {
+            let at = self.offset(i);
+            let page = page.as_slice();
             // The first lines only: the hardware prefetchers follow the rest, and asking for
             // every line of every neighbour (24 per 384-d vector) fills the line-fill buffers
             // and stalls (100k x 384, ef 128: 470 us per query against 420 us for 2 lines).
-            if let Some(v) = page.data.get(at..at + self.dims.min(TOUCH_FLOATS)) {
+            if let Some(v) = page.get(at..at + self.dims.min(TOUCH_FLOATS)) {
                 prefetch(v);
             }
         }
@@ -432,5 +436,68 @@ impl Space for BinarySpace {
     #[inline]
     fn distance(&self, a: NodeId, b: NodeId) -> f32 {
         hamming_bits(self.bits(a), self.bits(b)) as f32
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vector(i: usize, dims: usize) -> Vec<f32> {
+        (0..dims).map(|d| (i * dims + d) as f32).collect()
+    }
+
+    #[test]
+    fn a_clone_shares_pages_until_either_side_writes() {
+        let dims = 384;
+        let mut a = F32Space::new(dims, Metric::L2);
+        let per_page = 1usize << a.page_shift;
+        // Two full pages and part of a third, which ask for huge pages.
+        let n = 2 * per_page + 5;
+        for i in 0..n {
+            a.set(i as NodeId, &vector(i, dims));
+        }
+        assert!(
+            !a.pages[0].advised(),
+            "a store's first page stays on small pages"
+        );
+        let mut b = a.clone();
+        assert!(Arc::ptr_eq(&a.pages[1], &b.pages[1]));
+        // A write to the clone's last page copies that page only, with every slot in use.
+        b.set((n - 1) as NodeId, &vector(0, dims));
+        assert!(Arc::ptr_eq(&a.pages[1], &b.pages[1]));
+        assert!(!Arc::ptr_eq(&a.pages[2], &b.pages[2]));
+        assert_eq!(b.pages[2].advised(), a.pages[2].advised());
+        for i in 0..n {
+            assert_eq!(
+                a.get(i as NodeId),
+                &vector(i, dims)[..],
+                "original slot {i}"
+            );
+            let want = if i == n - 1 {
+                vector(0, dims)
+            } else {
+                vector(i, dims)
+            };
+            assert_eq!(b.get(i as NodeId), &want[..], "clone slot {i}");
+        }
+        // Growing the clone past the shared pages leaves the original as it was.
+        b.set((3 * per_page) as NodeId, &vector(7, dims));
+        assert_eq!(a.len(), n);
+        assert_eq!(b.get((3 * per_page) as NodeId), &vector(7, dims)[..]);
+        assert!(b
+            .get((3 * per_page - 1) as NodeId)
+            .iter()
+            .all(|&x| x == 0.0));
+    }
+
+    #[test]
+    fn pages_hold_a_power_of_two_of_slots_of_at_least_two_huge_pages() {
+        for dims in [1, 3, 16, 100, 384, 768, 1000, 1536, 4096] {
+            let s = F32Space::new(dims, Metric::Cosine);
+            let bytes = (s.stride << s.page_shift) * 4;
+            assert!(bytes >= PAGE_BYTES, "dims {dims}");
+            assert!(bytes < 2 * PAGE_BYTES || s.page_shift == 0, "dims {dims}");
+        }
     }
 }
