@@ -264,6 +264,11 @@ impl Space for F32Space {
                 prefetch(v);
             }
         }
+        // Cosine also reads the inverse norm, from an array of its own (3.6 MB at 913k rows,
+        // beyond the L2 cache): unprefetched, its miss was a tenth of a walk's time there.
+        if let Some(n) = self.inv_norms.get(i..i + 1) {
+            prefetch(n);
+        }
     }
 }
 
