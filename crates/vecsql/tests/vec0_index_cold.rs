@@ -269,6 +269,28 @@ fn a_walk_maps_the_file_only_while_it_runs() {
         .unwrap();
     assert_eq!(mmap_size(&own), 1_048_576);
 
+    // A table in an attached file: that schema is mapped, and put back.
+    let mut attached = Connection::open_in_memory().unwrap();
+    vecsql::register(&attached).unwrap();
+    attached
+        .execute("attach database ? as other", [path.to_str().unwrap()])
+        .unwrap();
+    let seen = watch_mmap_pragmas(&mut attached, false);
+    let listed = ints_with(
+        &attached,
+        "select rowid from other.t where emb match ? and k = 10 and ef_search = 32",
+        [f32_blob(&q)],
+    );
+    assert_eq!(listed, walked);
+    assert_eq!(seen.lock().unwrap().len(), 3);
+    attached
+        .authorizer(None::<fn(AuthContext<'_>) -> Authorization>)
+        .unwrap();
+    let other: i64 = attached
+        .query_row("pragma other.mmap_size", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(other, 0);
+
     // Where the pragma is refused, the walk reads without a map, to the same rows.
     let mut refused = fresh(&path);
     let seen = watch_mmap_pragmas(&mut refused, true);

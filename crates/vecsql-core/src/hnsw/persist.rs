@@ -200,9 +200,9 @@ impl Hnsw {
     /// a panic or a graph that panics later. Two passes: place each node at its id and map
     /// rowids to ids, then translate the neighbour rowids. The reverse-edge index is not built
     /// here; the first removal builds it.
-    pub fn load(
+    pub fn load<B: AsRef<[u8]>>(
         header: &[u8],
-        nodes: impl Iterator<Item = (i64, Vec<u8>)>,
+        nodes: impl Iterator<Item = (i64, B)>,
     ) -> Result<Self, HnswError> {
         let hdr = |s: String| HnswError::CorruptHeader(s);
         let Header {
@@ -223,11 +223,11 @@ impl Hnsw {
         // Pass 1a: read each row's fixed part, without allocating anything by the header's
         // word: the id space must be exactly `1 + the largest id` (see `free_slot`), so a
         // damaged id or capacity is caught before it sizes an allocation.
-        let mut rows: Vec<(i64, NodeId, usize, usize, Vec<u8>)> = Vec::new();
+        let mut rows: Vec<(i64, NodeId, usize, usize, B)> = Vec::new();
         let mut top: Option<NodeId> = None;
         for (rowid, blob) in nodes {
             let (id, layers, at) = {
-                let (id, layers, r) = node_prefix(rowid, &blob, capacity, max_level)?;
+                let (id, layers, r) = node_prefix(rowid, blob.as_ref(), capacity, max_level)?;
                 (id, layers, r.at)
             };
             top = top.max(Some(id));
@@ -289,7 +289,7 @@ impl Hnsw {
             let rowid = g.rowids[i];
             let node = |reason: String| HnswError::CorruptNode { rowid, reason };
             let mut r = Reader {
-                b: blob,
+                b: blob.as_ref(),
                 at: *at,
                 owner: Owner::Node(rowid),
             };
@@ -337,8 +337,11 @@ impl Hnsw {
                 block[s] = n as NodeId;
                 block[s + 1..s + 1 + n].copy_from_slice(&list);
             }
-            if r.at != blob.len() {
-                return Err(node(format!("{} trailing bytes", blob.len() - r.at)));
+            if r.at != blob.as_ref().len() {
+                return Err(node(format!(
+                    "{} trailing bytes",
+                    blob.as_ref().len() - r.at
+                )));
             }
         }
 

@@ -361,6 +361,24 @@ impl Statement {
         result.map(|()| rows)
     }
 
+    /// Calls `f` with each row in turn (values borrowed until the next row), then resets the
+    /// statement: for results too large to collect as owned values first.
+    pub fn for_each<E: From<SqlError>>(
+        &mut self,
+        values: &[SqlValue<'_>],
+        mut f: impl FnMut(&Statement) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let result = (|| {
+            self.bind_all(values)?;
+            while self.step()? == Step::Row {
+                f(self)?;
+            }
+            Ok(())
+        })();
+        self.reset();
+        result
+    }
+
     pub fn reset(&mut self) {
         // SAFETY: live statement; the error (if any) was already reported by step.
         unsafe { call!(reset(self.stmt)) };

@@ -817,31 +817,33 @@ impl HnswIndex {
         let tuning = self.read_tuning(storage)?;
         let mut graph = match self.stored_header(storage)? {
             Some(h) => {
-                let nodes = storage.query(
+                // Every row's blob in one buffer: at 913k rows, 900k small allocations freed
+                // after the load left ~150 MB of the heap resident and unused.
+                let mut blobs: Vec<u8> = Vec::new();
+                let mut rows: Vec<(i64, std::ops::Range<usize>)> = Vec::new();
+                let damaged = |e: &dyn std::fmt::Display| self.damaged(storage, e);
+                storage.for_each_row(
                     &format!(
                         "SELECT rowid, links FROM {} ORDER BY rowid",
                         self.nodes(storage)
                     ),
                     &[],
-                )?;
-                // Damage, in either index table: SQLITE_CORRUPT_VTAB naming both.
-                let damaged = |e: &dyn std::fmt::Display| self.damaged(storage, e);
-                let rows = nodes
-                    .into_iter()
-                    .map(|r| {
-                        let mut it = r.into_iter();
-                        match (it.next(), it.next()) {
-                            (Some(OwnedValue::Integer(id)), Some(OwnedValue::Blob(b))) => {
-                                Ok((id, b))
-                            }
-                            (id, _) => {
-                                Err(damaged(&format!("the links of node {id:?} are not a blob")))
-                            }
+                    |row| match (row.column(0), row.column(1)) {
+                        (SqlValue::Integer(id), SqlValue::Blob(b)) => {
+                            let at = blobs.len();
+                            blobs.extend_from_slice(b);
+                            rows.push((id, at..blobs.len()));
+                            Ok(())
                         }
-                    })
-                    .collect::<Vec0Result<Vec<_>>>()?;
-                let mut graph = Hnsw::load(&h, rows.into_iter())
-                    .map_err(|e| self.graph_damaged(storage, &e))?;
+                        (id, _) => Err(damaged(&format!(
+                            "the links of node {:?} are not a blob",
+                            id.to_owned_value()
+                        ))),
+                    },
+                )?;
+                let rows = rows.into_iter().map(|(id, r)| (id, &blobs[r]));
+                let mut graph =
+                    Hnsw::load(&h, rows).map_err(|e| self.graph_damaged(storage, &e))?;
                 graph.set_ef_construction(tuning.ef_construction);
                 graph
             }

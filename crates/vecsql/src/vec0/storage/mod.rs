@@ -210,6 +210,31 @@ impl Storage {
         self.with_statement(Rc::from(sql), |s| s.query(params))
     }
 
+    /// Calls `f` with each row of `sql` as the statement returns it (see
+    /// [`Statement::for_each`]).
+    pub fn for_each_row(
+        &self,
+        sql: &str,
+        params: &[SqlValue<'_>],
+        f: impl FnMut(&Statement) -> Vec0Result<()>,
+    ) -> Vec0Result<()> {
+        let mut f = f;
+        let mut failed: Option<Vec0Error> = None;
+        let result = self.with_statement(Rc::from(sql), |s| {
+            s.for_each(params, |row| {
+                f(row).map_err(|e| {
+                    failed = Some(e);
+                    // Stops the loop; the caller's error replaces it below.
+                    SqlError::new("stopped by the row callback")
+                })
+            })
+        });
+        match failed {
+            Some(e) => Err(e),
+            None => result,
+        }
+    }
+
     pub fn execute(&self, sql: &str, params: &[SqlValue<'_>]) -> Vec0Result<()> {
         self.with_statement(Rc::from(sql), |s| s.execute(params))
     }
