@@ -788,7 +788,7 @@ fn corrupt_rows_are_errors_not_panics() {
     let mut n = nodes.clone();
     n.insert(999_999, nodes[&first].clone());
     assert!(load(&header, &n).is_err(), "duplicate id");
-    let e = Hnsw::load(b"nope", std::iter::empty()).unwrap_err();
+    let e = Hnsw::load(b"nope", std::iter::empty::<(i64, Vec<u8>)>()).unwrap_err();
     assert!(matches!(e, HnswError::CorruptHeader(_)), "{e}");
 }
 
@@ -836,7 +836,9 @@ fn capacity_is_one_more_than_the_largest_id_and_reloads_agree() {
     ix.g.check_invariants();
     let (h, nodes) = dump(&ix.g);
     assert!(nodes.is_empty());
-    assert!(Hnsw::load(&h, std::iter::empty()).unwrap().is_empty());
+    assert!(Hnsw::load(&h, std::iter::empty::<(i64, Vec<u8>)>())
+        .unwrap()
+        .is_empty());
 }
 
 #[test]
