@@ -57,8 +57,7 @@ pub fn run(
     };
     // A result found in a chunk must be the row `{t}_rowids` has there: a damaged file must
     // not answer with a rowid whose other columns are another row's.
-    for n in &neighbours {
-        storage.check_chunk_row(n.location)?;
-    }
+    let locations: Vec<_> = neighbours.iter().map(|n| n.location).collect();
+    storage.check_chunk_rows(&locations)?;
     Ok(neighbours)
 }

@@ -11,6 +11,9 @@ use crate::vec0::error::{Vec0Error, Vec0Result};
 use crate::vec0::format;
 use crate::vec0::query::filter::{self, Condition};
 
+/// Rows [`Storage::check_chunk_rows`] looks up with one statement.
+const LOCATE_BATCH: usize = 16;
+
 /// Where a row lives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RowLocation {
@@ -158,7 +161,48 @@ impl Storage {
     /// Fails unless `{t}_rowids` puts row `loc.rowid`, found in a chunk, at `loc` (a KNN result
     /// or a row `optimize` moves).
     pub fn check_chunk_row(&self, loc: RowLocation) -> Vec0Result<()> {
-        match self.locate_unchecked(loc.rowid)? {
+        let found = self.locate_unchecked(loc.rowid)?;
+        self.chunk_row_agrees(loc, found)
+    }
+
+    /// [`check_chunk_row`](Self::check_chunk_row) for each of `locs` (a query's results), up
+    /// to [`LOCATE_BATCH`] rows to a statement: one lookup statement per row was a tenth of a
+    /// warm indexed query's time.
+    pub fn check_chunk_rows(&self, locs: &[RowLocation]) -> Vec0Result<()> {
+        for group in locs.chunks(LOCATE_BATCH) {
+            let mut params = [SqlValue::Null; LOCATE_BATCH];
+            for (p, l) in params.iter_mut().zip(group) {
+                *p = SqlValue::Integer(l.rowid);
+            }
+            let rows = self.query_named(
+                "locate_many",
+                0,
+                || {
+                    let marks: Vec<String> = (1..=LOCATE_BATCH).map(|i| format!("?{i}")).collect();
+                    format!(
+                        "SELECT rowid, chunk_id, chunk_offset FROM {} WHERE rowid IN ({})",
+                        self.t("rowids"),
+                        marks.join(", ")
+                    )
+                },
+                &params,
+            )?;
+            let mut found = Vec::with_capacity(rows.len());
+            for row in &rows {
+                let rowid = self.int(&row[0], "rowids", "a rowid")?;
+                found.push(self.location_of(rowid, &row[1], &row[2])?);
+            }
+            for &loc in group {
+                let at = found.iter().find(|l| l.rowid == loc.rowid).copied();
+                self.chunk_row_agrees(loc, at)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The error for a row found in a chunk at `loc` that `{t}_rowids` puts at `found`.
+    fn chunk_row_agrees(&self, loc: RowLocation, found: Option<RowLocation>) -> Vec0Result<()> {
+        match found {
             Some(l) if l == loc => Ok(()),
             Some(l) => Err(self.damaged(
                 "rowids",
