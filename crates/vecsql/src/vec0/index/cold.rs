@@ -12,9 +12,10 @@
 //! A walk is not free: vectors live in chunk blobs of `chunk_size` vectors, and reaching one
 //! vector in a blob means following the blob's chain of overflow pages up to it. Each walk
 //! keeps one handle per chunk (SQLite remembers the pages it has followed per handle), but the
-//! handles must close when the walk ends, so each walk follows the chains again: at 100k rows
-//! a walk costs 70-150 ms with SQLite's reads, 25-50 ms with `PRAGMA mmap_size` set (where
-//! following a page is a memory access). So the connection walks until its walks have taken
+//! handles must close when the walk ends, so each walk follows the chains again. The walk maps
+//! the file meanwhile (`storage/mapped.rs`), so following a page is a memory access rather than
+//! a read call: at 100k rows a walk costs 16-25 ms (40-170 ms with reads). So the connection
+//! walks until its walks have taken
 //! as long as a load is estimated to take ([`load_estimate`]; the ski-rental rule: never more
 //! than twice the better choice in hindsight), and at most [`COLD_QUERIES`] times, then loads.
 //! A process that answers one query (a CLI, a serverless handler) pays one walk, not a load.
@@ -36,8 +37,8 @@ use crate::vec0::error::{Vec0Error, Vec0Result};
 use crate::vec0::storage::{RowLocation, Storage};
 
 /// Walks in the file a connection makes at most before it loads the copy: at 913k rows a walk
-/// costs 130-290 ms against a 2.2 s load, so the ski-rental rule alone would walk 11 times;
-/// with 8, the 9th query loads and the 10th runs at warm speed.
+/// costs 70-110 ms against a load of 2 s or more, so the ski-rental rule alone would walk 20
+/// times or more; with 8, the 9th query loads and the 10th runs at warm speed.
 pub const COLD_QUERIES: u32 = 8;
 
 /// What loading a copy of `nodes` nodes of `vector_bytes`-byte vectors takes, roughly: about

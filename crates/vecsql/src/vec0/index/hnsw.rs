@@ -835,9 +835,14 @@ impl HnswIndex {
                             rows.push((id, at..blobs.len()));
                             Ok(())
                         }
+                        // The rowid column is the INTEGER PRIMARY KEY: only the links can
+                        // be of another type.
                         (id, _) => Err(damaged(&format!(
-                            "the links of node {:?} are not a blob",
-                            id.to_owned_value()
+                            "the links of node {} are not a blob",
+                            match id {
+                                SqlValue::Integer(i) => i.to_string(),
+                                other => format!("{:?}", other.to_owned_value()),
+                            }
                         ))),
                     },
                 )?;
