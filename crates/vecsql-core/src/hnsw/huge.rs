@@ -102,7 +102,9 @@ mod imp {
             }
             // Room to start on a huge page boundary: the unused head is never touched, so it
             // costs address space only.
-            let map_len = bytes + if advise { HUGE_PAGE } else { 0 };
+            let map_len = bytes
+                .checked_add(if advise { HUGE_PAGE } else { 0 })
+                .expect("buffer size overflows");
             // SAFETY: a fresh private anonymous mapping; no existing memory is affected.
             let map = unsafe {
                 libc::mmap(
