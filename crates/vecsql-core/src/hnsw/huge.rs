@@ -15,7 +15,8 @@
 /// The huge page size the alignment is for.
 pub const HUGE_PAGE: usize = 2 << 20;
 
-/// `len` zeroed `T`s (plain old data), 64-byte aligned at least.
+/// `len` zeroed `T`s (plain old data): page-aligned on Linux, a plain vector elsewhere (where
+/// vectors may then straddle cache lines: slower, not wrong, as the kernels load unaligned).
 pub struct HugeBuffer<T: bytemuck::Pod> {
     inner: imp::Inner<T>,
 }
@@ -178,7 +179,7 @@ mod imp {
 
 #[cfg(not(target_os = "linux"))]
 mod imp {
-    /// Elsewhere a plain vector (64-byte alignment is the callers' concern there).
+    /// Elsewhere a plain vector.
     pub struct Inner<T>(Vec<T>);
 
     impl<T: bytemuck::Pod> Inner<T> {

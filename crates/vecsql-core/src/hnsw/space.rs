@@ -27,7 +27,7 @@ use super::{NodeId, Space};
 
 /// Full-precision `f32` vectors, `dims` per node, stored by id.
 ///
-/// Each vector starts on a 64-byte boundary (a padded stride in 64-byte-aligned pages): a
+/// Each vector starts on a 64-byte boundary (a padded stride in page-aligned buffers): a
 /// 384-d vector is then exactly 24 cache lines, not 25, and no 64-byte SIMD load straddles two
 /// lines. Both show in a build, which is bound by fetching vectors from memory.
 ///
