@@ -166,8 +166,7 @@ impl Storage {
     }
 
     /// [`check_chunk_row`](Self::check_chunk_row) for each of `locs` (a query's results), up
-    /// to [`LOCATE_BATCH`] rows to a statement: one lookup statement per row was a tenth of a
-    /// warm indexed query's time.
+    /// to [`LOCATE_BATCH`] rows to a statement rather than a statement per row.
     pub fn check_chunk_rows(&self, locs: &[RowLocation]) -> Vec0Result<()> {
         for group in locs.chunks(LOCATE_BATCH) {
             let mut params = [SqlValue::Null; LOCATE_BATCH];
