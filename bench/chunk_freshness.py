@@ -10,36 +10,13 @@ CPU (time.process_time) medians, in ms.
 
 import argparse
 import os
-import sqlite3
 import statistics
 import tempfile
 import time
 
 import numpy as np
 
-DATA = "/work/shared/data"
-
-
-def connect(ext, path):
-    c = sqlite3.connect(path, isolation_level=None, timeout=30)
-    c.enable_load_extension(True)
-    c.load_extension(ext)
-    c.execute("pragma journal_mode=wal")
-    return c
-
-
-def vm_rss_mb():
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def timed(f):
-    w, c = time.perf_counter(), time.process_time()
-    f()
-    return (time.perf_counter() - w) * 1000, (time.process_time() - c) * 1000
+from common import DATA, connect, timed, vm_rss_mb
 
 
 def med(samples):

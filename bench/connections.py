@@ -24,30 +24,7 @@ import time
 
 import numpy as np
 
-DATA = "/work/shared/data"
-
-
-def connect(ext, path):
-    import sqlite3
-
-    c = sqlite3.connect(path, isolation_level=None)
-    c.enable_load_extension(True)
-    c.load_extension(ext)
-    c.execute("pragma journal_mode=wal")
-    return c
-
-
-def rss_mb():
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def queries(n):
-    q = np.load(f"{DATA}/minilm-pypi-dev-queries.f16.npy")[:n].astype("float32")
-    return [v.tobytes() for v in q]
+from common import DATA, connect, query_vectors, vm_rss_mb
 
 
 def knn(c, q):
@@ -78,37 +55,37 @@ def build(ext, path, rows):
 
 
 def m_open(ext, path):
-    qs = queries(20)
+    qs = query_vectors(20)
     t = time.perf_counter()
     c = connect(ext, path)
     knn(c, qs[0])
     first = (time.perf_counter() - t) * 1000  # open + first query
     rest = [knn(c, q) for q in qs[1:]]
-    warm = [knn(c, q) for q in queries(300)[100:]]
+    warm = [knn(c, q) for q in query_vectors(300)[100:]]
     return {
         "warm_p50_200_ms": statistics.median(warm),
         "open_first_ms": first,
         "q2_10_median_ms": statistics.median(rest[:9]),
         "q11_20_median_ms": statistics.median(rest[9:]),
-        "rss_mb": rss_mb(),
+        "rss_mb": vm_rss_mb(),
     }
 
 
 def m_second(ext, path):
-    qs = queries(20)
+    qs = query_vectors(20)
     a = connect(ext, path)
     for q in qs:
         knn(a, q)
-    r0 = rss_mb()
+    r0 = vm_rss_mb()
     t = time.perf_counter()
     b = connect(ext, path)
     knn(b, qs[0])
     b_first = (time.perf_counter() - t) * 1000
-    r1 = rss_mb()
+    r1 = vm_rss_mb()
     more = [connect(ext, path) for _ in range(2)]
     for c in more:
         knn(c, qs[1])
-    r2 = rss_mb()
+    r2 = vm_rss_mb()
     # A write by one connection while the others use the same copy (it is copied first), and
     # the others' next query (they take the committed copy).
     v = np.load(f"{DATA}/minilm-pypi-dev-queries.f16.npy")[998].astype("float32").tobytes()
@@ -131,7 +108,7 @@ def m_second(ext, path):
 
 
 def m_fresh(ext, path, rounds=3):
-    qs = queries(20)
+    qs = query_vectors(20)
     a = connect(ext, path)
     for q in qs:
         knn(a, q)

@@ -19,17 +19,7 @@ import time
 
 import numpy as np
 
-DATA = "/work/shared/data"
-
-
-def connect(ext, path):
-    import sqlite3
-
-    c = sqlite3.connect(path, isolation_level=None, timeout=30)
-    c.enable_load_extension(True)
-    c.load_extension(ext)
-    c.execute("pragma journal_mode=wal")
-    return c
+from common import DATA, connect
 
 
 def reader(ext, path, seconds):
