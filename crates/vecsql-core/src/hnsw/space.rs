@@ -466,6 +466,10 @@ mod tests {
             !a.pages[0].advised(),
             "a store's first page stays on small pages"
         );
+        // Where the kernel has transparent huge pages at all, the later pages ask for them.
+        if std::path::Path::new("/sys/kernel/mm/transparent_hugepage").exists() {
+            assert!(a.pages[1].advised() && a.pages[2].advised());
+        }
         let mut b = a.clone();
         assert!(Arc::ptr_eq(&a.pages[1], &b.pages[1]));
         // A write to the clone's last page copies that page only, with every slot in use.
