@@ -88,8 +88,6 @@ FUNCTION_CASES = [
     "select vss_search_params('[1]', 3)",
     "select vss_search_params(1, 3)",
     "select vss_range_search_params(1, 3)",
-    "select dimensions, vector_to_json(vector) "
-    "from vector_fvecs_each(x'020000000000803f000000400100000000004040')",
 ]
 
 
@@ -97,6 +95,17 @@ FUNCTION_CASES = [
 def test_functions_match(vss, conn, sql):
     want, got = answer(vss, sql), answer(conn, sql)
     assert close(got, want), (sql, want, got)
+
+
+def test_fvecs_each_gives_sqlite_vss_rows(conn):
+    """Compared with the rows sqlite-vss returned, not with a live call: its fvecsEachNext reads
+    past the end of the blob (valgrind: an uninitialised size reaches std::vector::reserve), and
+    that crashed the differential test's process now and then."""
+    sql = (
+        "select dimensions, vector_to_json(vector) "
+        "from vector_fvecs_each(x'020000000000803f000000400100000000004040')"
+    )
+    assert answer(conn, sql) == ("ok", [(2, "[1.0,2.0]"), (1, "[3.0]")])
 
 
 def build(c, factory_b, rows):
