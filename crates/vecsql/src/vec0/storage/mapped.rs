@@ -23,8 +23,8 @@ const WALK_MAP_BYTES: i64 = 1 << 40;
 /// The map a walk set up, taken down again when this is dropped.
 pub struct MappedReads<'a> {
     storage: &'a Storage,
-    /// The setting to put back (0), or `None` when the connection's own setting was kept.
-    restore: Option<i64>,
+    /// Whether to put the setting back to 0 (false: the connection's own setting was kept).
+    unmap: bool,
 }
 
 impl Storage {
@@ -45,25 +45,22 @@ impl Storage {
     /// Maps the table's file for the lifetime of the returned guard, unless the connection
     /// maps it already (then its setting is left alone).
     pub fn map_for_scattered_reads(&self) -> MappedReads<'_> {
-        let restore = match self.mmap_size(None) {
-            Some(0) => self
+        let unmap = self.mmap_size(None) == Some(0)
+            && self
                 .mmap_size(Some(WALK_MAP_BYTES))
-                .filter(|&now| now > 0)
-                .map(|_| 0),
-            _ => None,
-        };
+                .is_some_and(|now| now > 0);
         MappedReads {
             storage: self,
-            restore,
+            unmap,
         }
     }
 }
 
 impl Drop for MappedReads<'_> {
     fn drop(&mut self) {
-        if let Some(v) = self.restore {
+        if self.unmap {
             // Failing to put it back leaves the connection mapped: slower to close, not wrong.
-            let _ = self.storage.mmap_size(Some(v));
+            let _ = self.storage.mmap_size(Some(0));
         }
     }
 }

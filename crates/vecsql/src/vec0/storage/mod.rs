@@ -216,9 +216,8 @@ impl Storage {
         &self,
         sql: &str,
         params: &[SqlValue<'_>],
-        f: impl FnMut(&Statement) -> Vec0Result<()>,
+        mut f: impl FnMut(&Statement) -> Vec0Result<()>,
     ) -> Vec0Result<()> {
-        let mut f = f;
         let mut failed: Option<Vec0Error> = None;
         let result = self.with_statement(Rc::from(sql), |s| {
             s.for_each(params, |row| {
