@@ -285,6 +285,31 @@ fn a_missing_rowids_row() {
     check_everything(&conn);
 }
 
+/// The index's copy confirms every row's place against `{t}_rowids` once, when it is loaded,
+/// so a walk's results are not looked up one by one: the rows the load could not confirm must
+/// still fail the walks that answer with them, and only those.
+#[test]
+fn an_index_result_that_rowids_puts_elsewhere() {
+    const NEAR_3: &str =
+        "select rowid from ti where emb match '[3,0,0,1]' and k = 5 and ef_search = 10";
+    const FAR_FROM_3: &str =
+        "select rowid from ti where emb match '[20,2,0,1]' and k = 3 and ef_search = 10";
+    for damage in [
+        "update ti_rowids set chunk_offset = 5 where rowid = 3",
+        "update ti_rowids set chunk_id = 'x' where rowid = 3",
+        "delete from ti_rowids where rowid = 3",
+    ] {
+        let (_dir, path) = fixture();
+        let conn = damaged(&path, damage);
+        assert_eq!(run(&conn, FAR_FROM_3).unwrap(), 3, "{damage}");
+        assert_corrupt(&conn, NEAR_3, &["ti_rowids"]);
+        // A copy adopted from another connection of the process carries what its load found.
+        let other = open(&path);
+        assert_corrupt(&other, NEAR_3, &["ti_rowids"]);
+        assert_eq!(run(&other, FAR_FROM_3).unwrap(), 3, "{damage}");
+    }
+}
+
 #[test]
 fn metadata_chunks_of_the_wrong_size_or_type() {
     for (damage, column) in [

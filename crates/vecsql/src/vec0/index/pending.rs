@@ -220,6 +220,7 @@ impl PendingRows {
                 out.push(Neighbour {
                     location: loc,
                     distance,
+                    confirmed: false,
                 })
             })
         })?;

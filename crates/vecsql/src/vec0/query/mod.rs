@@ -57,7 +57,11 @@ pub fn run(
     };
     // A result found in a chunk must be the row `{t}_rowids` has there: a damaged file must
     // not answer with a rowid whose other columns are another row's.
-    let locations: Vec<_> = neighbours.iter().map(|n| n.location).collect();
-    storage.check_chunk_rows(&locations)?;
+    let unconfirmed: Vec<_> = neighbours
+        .iter()
+        .filter(|n| !n.confirmed)
+        .map(|n| n.location)
+        .collect();
+    storage.check_chunk_rows(&unconfirmed)?;
     Ok(neighbours)
 }

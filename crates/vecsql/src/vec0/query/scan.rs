@@ -24,6 +24,9 @@ use crate::vec0::storage::{ChunkInfo, RowLocation, Storage};
 pub struct Neighbour {
     pub location: RowLocation,
     pub distance: f64,
+    /// `{t}_rowids` is known to put the row at `location`: the index's copy confirmed it when
+    /// it was loaded. Others are looked up before they are answered (`query::run`).
+    pub confirmed: bool,
 }
 
 /// [`batch::distances`] (the core's batch kernels, which the index's rescoring runs too),
@@ -257,6 +260,7 @@ impl KnnSearch<'_> {
             .map(|r| Neighbour {
                 location: r.item,
                 distance: r.distance,
+                confirmed: false,
             })
             .collect())
     }

@@ -28,9 +28,8 @@ pub fn approximate(
     search: &KnnSearch<'_>,
     ef_search: Option<usize>,
 ) -> Vec0Result<Vec<Neighbour>> {
-    let ef = ef_search
-        .unwrap_or(index.tuning(storage)?.ef_search)
-        .max(search.k);
+    let stats = index.stats(storage)?;
+    let ef = ef_search.unwrap_or(stats.ef_search).max(search.k);
     let f = &search.filter;
     let unfiltered = f.partitions.is_empty()
         && f.metadata.is_empty()
@@ -38,7 +37,7 @@ pub fn approximate(
         && f.allowed_rowids.is_none();
     if unfiltered {
         // A small table (or a k close to its size) is cheaper, and complete, to scan.
-        let total = index.stats(storage)?.nodes;
+        let total = stats.nodes;
         if ef_search.is_none() && total as f64 <= WALK_COST_PER_CANDIDATE * ef as f64 {
             return search.run();
         }
@@ -48,7 +47,7 @@ pub fn approximate(
             search,
         );
     }
-    let total = index.stats(storage)?.nodes.max(1);
+    let total = stats.nodes.max(1);
     // Filters decided row by row as the walk meets rows, when a sample says the walk is the
     // plan: deciding every row of the table first costs more than the walk at 100k rows.
     if f.partitions.is_empty() && f.allowed_rowids.is_none() {

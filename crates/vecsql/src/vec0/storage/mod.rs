@@ -238,7 +238,9 @@ impl Storage {
         self.with_statement(Rc::from(sql), |s| s.execute(params))
     }
 
-    fn query_named(
+    /// [`Storage::query`] on fixed statement `name` (for column `n`), whose text `build`
+    /// makes once: queries run per KNN skip formatting it each time.
+    pub(crate) fn query_named(
         &self,
         name: &'static str,
         n: usize,

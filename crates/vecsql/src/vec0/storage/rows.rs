@@ -158,6 +158,39 @@ impl Storage {
         Ok(())
     }
 
+    /// Calls `f` with each row of `{t}_rowids` and the slot it names: `None` where that is not
+    /// a slot (damage, reported when the row is looked up).
+    pub fn for_each_location(
+        &self,
+        mut f: impl FnMut(i64, Option<(i64, usize)>),
+    ) -> Vec0Result<()> {
+        let chunk_size = self.layout.chunk_size as i64;
+        self.for_each_row(
+            &format!(
+                "SELECT rowid, chunk_id, chunk_offset FROM {}",
+                self.t("rowids")
+            ),
+            &[],
+            |row| {
+                // The rowid column is the INTEGER PRIMARY KEY.
+                if let SqlValue::Integer(rowid) = row.column(0) {
+                    f(
+                        rowid,
+                        match (row.column(1), row.column(2)) {
+                            (SqlValue::Integer(c), SqlValue::Integer(o))
+                                if (0..chunk_size).contains(&o) =>
+                            {
+                                Some((c, o as usize))
+                            }
+                            _ => None,
+                        },
+                    );
+                }
+                Ok(())
+            },
+        )
+    }
+
     /// Fails unless `{t}_rowids` puts row `loc.rowid`, found in a chunk, at `loc` (a KNN result
     /// or a row `optimize` moves).
     pub fn check_chunk_row(&self, loc: RowLocation) -> Vec0Result<()> {
