@@ -36,7 +36,8 @@ use super::{NodeId, Space};
 /// keeps using (a writer's private copy of an index that readers share) costs the pages it
 /// then changes, not the whole store. Pages are [`HugeBuffer`]s: from the second page on (a
 /// store of a few thousand vectors) they ask for huge pages, which take the TLB misses out of
-/// a walk's random reads.
+/// a walk's random reads. Under cosine a page also holds its slots' inverse norms, after the
+/// vectors: on the same huge pages, and shared by a clone like them.
 #[derive(Debug, Clone)]
 pub struct F32Space {
     dims: usize,
@@ -47,8 +48,6 @@ pub struct F32Space {
     page_shift: u32,
     pages: Vec<Arc<HugeBuffer<f32>>>,
     slots: usize,
-    /// Under cosine, `1 / |v|` per slot (0 for a zero or non-finite norm).
-    inv_norms: Vec<f32>,
 }
 
 /// Pages of an [`F32Space`] hold a power of two of slots adding up to at least this: two huge
@@ -107,7 +106,6 @@ impl F32Space {
             page_shift: page_slots.trailing_zeros(),
             pages: Vec::new(),
             slots: 0,
-            inv_norms: Vec::new(),
         }
     }
 
@@ -140,7 +138,7 @@ impl F32Space {
         if i >= self.slots {
             self.slots = i + 1;
             while self.pages.len() << self.page_shift < self.slots {
-                let page_floats = self.stride << self.page_shift;
+                let page_floats = self.norms_at() + self.norms_per_page();
                 // A store that fills a page goes on to huge pages (see `HugeBuffer::zeroed`).
                 let advise = !self.pages.is_empty();
                 self.pages
@@ -148,21 +146,45 @@ impl F32Space {
             }
         }
         let (at, dims) = (self.offset(i), self.dims);
+        let norm = self.norm_offset(i);
+        let cosine = self.metric == Metric::Cosine;
         let page = self.page_mut(i >> self.page_shift);
         page[at..at + dims].copy_from_slice(v);
-        if self.metric == Metric::Cosine {
-            if self.inv_norms.len() < self.slots {
-                self.inv_norms.resize(self.slots, 0.0);
-            }
-            self.inv_norms[i] = inv_norm(v);
+        if cosine {
+            page[norm] = inv_norm(v);
         }
     }
 
-    /// The inverse norm of slot `id` under cosine (1 under the other metrics).
+    /// Where a page's inverse norms start (after its vectors).
+    #[inline(always)]
+    fn norms_at(&self) -> usize {
+        self.stride << self.page_shift
+    }
+
+    /// Inverse norms a page holds: one per slot under cosine, none otherwise.
+    fn norms_per_page(&self) -> usize {
+        if self.metric == Metric::Cosine {
+            1 << self.page_shift
+        } else {
+            0
+        }
+    }
+
+    /// Where slot `i`'s inverse norm is in its page (under cosine).
+    #[inline(always)]
+    fn norm_offset(&self, i: usize) -> usize {
+        self.norms_at() + (i & ((1 << self.page_shift) - 1))
+    }
+
+    /// The inverse norm of slot `id` under cosine, `1 / |v|` (0 for a zero or non-finite
+    /// norm); 1 under the other metrics.
     #[inline]
     fn scale(&self, id: NodeId) -> f32 {
         if self.metric == Metric::Cosine {
-            self.inv_norms.get(id as usize).copied().unwrap_or(0.0)
+            let i = id as usize;
+            self.pages
+                .get(i >> self.page_shift)
+                .map_or(0.0, |p| p.as_slice()[self.norm_offset(i)])
         } else {
             1.0
         }
@@ -193,6 +215,8 @@ impl F32Space {
             let mut copy = HugeBuffer::zeroed(shared.len(), shared.advised());
             let n = used * self.stride;
             copy.as_mut_slice()[..n].copy_from_slice(&shared.as_slice()[..n]);
+            let norms = self.norms_at()..self.norms_at() + used.min(self.norms_per_page());
+            copy.as_mut_slice()[norms.clone()].copy_from_slice(&shared.as_slice()[norms]);
             self.pages[p] = Arc::new(copy);
         }
         Arc::get_mut(&mut self.pages[p])
@@ -263,11 +287,13 @@ impl Space for F32Space {
             if let Some(v) = page.get(at..at + self.dims.min(TOUCH_FLOATS)) {
                 prefetch(v);
             }
-        }
-        // Cosine also reads the inverse norm, from an array of its own (3.6 MB at 913k rows,
-        // beyond the L2 cache): unprefetched, its miss was a tenth of a walk's time there.
-        if let Some(n) = self.inv_norms.get(i..i + 1) {
-            prefetch(n);
+            // Cosine also reads the inverse norm, a line of its own: unprefetched, its miss
+            // was a tenth of a walk's time at 913k rows.
+            if self.metric == Metric::Cosine {
+                if let Some(n) = page.get(self.norm_offset(i)..self.norm_offset(i) + 1) {
+                    prefetch(n);
+                }
+            }
         }
     }
 }
@@ -501,10 +527,43 @@ mod tests {
     }
 
     #[test]
+    fn cosine_norms_live_in_the_pages_and_are_copied_with_them() {
+        let dims = 384;
+        let mut a = F32Space::new(dims, Metric::Cosine);
+        let per_page = 1usize << a.page_shift;
+        let n = per_page + 3;
+        let scaled =
+            |i: usize| -> Vec<f32> { vector(1, dims).iter().map(|x| x * (i + 1) as f32).collect() };
+        for i in 0..n {
+            a.set(i as NodeId, &scaled(i));
+        }
+        // Every vector points the same way: any two are at distance 0 if their norms are right.
+        let check = |s: &F32Space, upto: usize| {
+            for i in 0..upto {
+                let d = s.distance(0, i as NodeId);
+                assert!(d.abs() < 1e-5, "slot {i}: {d}");
+                assert!((s.scale(i as NodeId) * (i + 1) as f32 - s.scale(0)).abs() < 1e-9);
+            }
+        };
+        check(&a, n);
+        let mut b = a.clone();
+        // The copy of the shared second page keeps its norms; a slot written on it gets its own.
+        b.set((n - 1) as NodeId, &vector(2, dims));
+        assert!(!Arc::ptr_eq(&a.pages[1], &b.pages[1]));
+        check(&b, n - 1);
+        check(&a, n);
+        let own = 1.0 / dot_f32(&vector(2, dims), &vector(2, dims)).sqrt();
+        assert_eq!(b.scale((n - 1) as NodeId), own);
+        // A zero vector has no direction: its inverse norm is 0.
+        b.set(n as NodeId, &vec![0.0; dims]);
+        assert_eq!(b.scale(n as NodeId), 0.0);
+    }
+
+    #[test]
     fn pages_hold_a_power_of_two_of_slots_of_at_least_two_huge_pages() {
         for dims in [1, 3, 16, 100, 384, 768, 1000, 1536, 4096] {
             let s = F32Space::new(dims, Metric::Cosine);
-            let bytes = (s.stride << s.page_shift) * 4;
+            let bytes = s.norms_at() * 4;
             assert!(bytes >= PAGE_BYTES, "dims {dims}");
             assert!(bytes < 2 * PAGE_BYTES || s.page_shift == 0, "dims {dims}");
         }
