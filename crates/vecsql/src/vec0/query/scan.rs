@@ -19,6 +19,25 @@ use crate::vec0::error::{reword, Vec0Error, Vec0Result};
 use crate::vec0::layout::{Layout, Metric};
 use crate::vec0::storage::{ChunkInfo, RowLocation, Storage};
 
+/// Passing rows after which a selectivity sample stops: the estimate is then within about 6%
+/// (one standard error), enough to choose a plan and size a filtered walk.
+const SAMPLE_ENOUGH_PASSING: usize = 256;
+
+/// `0..n` in an order whose every prefix is spread through the range (0, n/2, n/4, 3n/4, ...:
+/// indices by their bit-reversed value), so a sample cut short still covers the table.
+fn spread_order(n: usize) -> impl Iterator<Item = usize> {
+    let bits = n.next_power_of_two().trailing_zeros();
+    (0..n.next_power_of_two())
+        .map(move |i| {
+            if bits == 0 {
+                0
+            } else {
+                i.reverse_bits() >> (usize::BITS - bits)
+            }
+        })
+        .filter(move |&i| i < n)
+}
+
 /// One search result.
 #[derive(Debug, Clone, Copy)]
 pub struct Neighbour {
@@ -137,21 +156,27 @@ impl KnnSearch<'_> {
 
     /// The fraction of live rows that pass the filters, over up to `chunks` chunks spread
     /// evenly through the table (all of them in a smaller table); 0 when the sample holds
-    /// no row that passes.
+    /// no row that passes. The sample stops once [`SAMPLE_ENOUGH_PASSING`] rows in it pass:
+    /// at 10% of 100k rows, testing 16 chunks of rows was a tenth of a filtered walk's time.
     pub fn sampled_selectivity(&self, chunks: usize) -> Vec0Result<f64> {
         let all = self
             .storage
             .chunks_among(&self.filter.partitions, None)
             .map_err(|e| reword(e, "Error preparing stmtChunk", false))?;
         let step = all.len().div_ceil(chunks.max(1)).max(1);
+        let sample: Vec<_> = all.iter().step_by(step).collect();
         let (mut live, mut passing) = (0usize, 0usize);
-        for chunk in all.iter().step_by(step) {
+        for i in spread_order(sample.len()) {
+            let chunk = sample[i];
             live += chunk
                 .validity
                 .iter()
                 .map(|b| b.count_ones() as usize)
                 .sum::<usize>();
             passing += self.filter.candidates(self.storage, chunk)?.len();
+            if passing >= SAMPLE_ENOUGH_PASSING {
+                break;
+            }
         }
         Ok(if live == 0 {
             0.0
@@ -263,5 +288,39 @@ impl KnnSearch<'_> {
                 confirmed: false,
             })
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::spread_order;
+
+    #[test]
+    fn spread_order_is_a_permutation_whose_prefixes_cover_the_range() {
+        for n in 0..40 {
+            let order: Vec<usize> = spread_order(n).collect();
+            let mut sorted = order.clone();
+            sorted.sort_unstable();
+            assert_eq!(sorted, (0..n).collect::<Vec<_>>(), "n = {n}");
+            // Every prefix of 2^j indices leaves no gap wider than about n / 2^j.
+            for j in 1..=4usize {
+                let prefix = 1 << j;
+                if prefix >= n {
+                    break;
+                }
+                let mut seen = order[..prefix].to_vec();
+                seen.sort_unstable();
+                seen.push(n);
+                let widest = seen.windows(2).map(|w| w[1] - w[0]).max().unwrap();
+                assert!(
+                    widest <= 2 * n.div_ceil(prefix),
+                    "n = {n}, prefix {prefix}: {seen:?}"
+                );
+            }
+        }
+        assert_eq!(
+            spread_order(8).collect::<Vec<_>>(),
+            [0, 4, 2, 6, 1, 5, 3, 7]
+        );
     }
 }
