@@ -104,7 +104,7 @@ const PREFETCH_AHEAD: usize = 8;
 /// vectors ahead; graph walks for the neighbours they are about to measure.
 #[allow(unsafe_code)]
 #[inline(always)]
-pub(crate) fn prefetch<T>(v: &[T]) {
+pub fn prefetch<T>(v: &[T]) {
     #[cfg(target_arch = "x86_64")]
     {
         use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};

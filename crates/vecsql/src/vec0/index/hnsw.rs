@@ -46,7 +46,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 
-use vecsql_core::distance::batch::unpack_f32;
+use vecsql_core::distance::batch::{prefetch, unpack_f32};
 use vecsql_core::hnsw::{
     self, BinarySpace, F32Space, Hnsw, HnswError, HnswParams, Int8Space, NodeId, Space,
 };
@@ -1322,6 +1322,7 @@ impl HnswIndex {
             location(id)
                 .is_some_and(|loc| !pending.contains(loc.rowid) && accept.is_none_or(|a| a(&loc)))
         });
+        let filtering = filter.is_some();
         let filter_ref: Option<&dyn Fn(NodeId) -> bool> =
             filter.as_ref().map(|f| f as &dyn Fn(NodeId) -> bool);
         // Rescoring (the core's one path, `Hnsw::search_rescored`): a float32 column walked in
@@ -1362,7 +1363,16 @@ impl HnswIndex {
         let ranked = with_space!(&l.nav, s => l.graph.search_rescored(
             hnsw::Nav {
                 distance: s.query_distance(&q),
-                touch: |id| s.touch(id),
+                touch: |id| {
+                    s.touch(id);
+                    // A filtered walk looks up the location of each node it meets to test
+                    // the row: start that load with the vector's.
+                    if filtering {
+                        if let Some(l) = locations.get(id as usize..id as usize + 1) {
+                            prefetch(l);
+                        }
+                    }
+                },
                 is_exact: nav_is_exact,
             },
             exact,
