@@ -19,7 +19,11 @@ const PAGE_SHIFT: u32 = PAGE_NODES.trailing_zeros();
 /// Pages made by one large [`resize`](Self::resize) (a load) lie in one buffer on huge pages,
 /// the slab: a walk reads a list per node it expands, at random, and on 4 KiB pages (28,000 of
 /// them at 913k nodes) nearly each read also missed the TLB. A slab page is written in place
-/// while no other copy shares the slab, and copied out to a page of its own otherwise. Other
+/// while no other copy shares the slab, and copied out to a page of its own otherwise. The
+/// slab cannot free what was copied out while any copy uses it, so a copy that has copied out
+/// a quarter of its slab pages (a pool of connections beside a writer: each commit copies the
+/// lists it changes) leaves the slab altogether, taking its own copy of every page: the lists
+/// then never take more than 1.25x their size for long, and are walked on small pages. Other
 /// pages are `Arc<[NodeId]>`s, whose lists follow the reference counts in one allocation:
 /// one load (the page's pointer) before the list, where an `Arc<Vec<_>>` took a second,
 /// dependent one.
@@ -27,6 +31,9 @@ const PAGE_SHIFT: u32 = PAGE_NODES.trailing_zeros();
 pub(super) struct Links0 {
     stride: usize,
     slab: Option<Arc<HugeBuffer<NodeId>>>,
+    /// Pages the slab was made with, and how many of `pages` are still on it.
+    slab_pages: usize,
+    on_slab: usize,
     pages: Vec<Page>,
     nodes: usize,
 }
@@ -44,6 +51,8 @@ impl Links0 {
         Links0 {
             stride,
             slab: None,
+            slab_pages: 0,
+            on_slab: 0,
             pages: Vec::new(),
             nodes: 0,
         }
@@ -59,13 +68,21 @@ impl Links0 {
     pub fn resize(&mut self, nodes: usize) {
         let pages = nodes.div_ceil(PAGE_NODES);
         let len = self.page_len();
-        self.pages.truncate(pages);
-        if !self.pages.iter().any(|p| matches!(p, Page::Slab(_))) {
-            self.slab = None;
+        if pages < self.pages.len() {
+            self.pages.truncate(pages);
+            self.on_slab = self
+                .pages
+                .iter()
+                .filter(|p| matches!(p, Page::Slab(_)))
+                .count();
+            if self.on_slab == 0 {
+                self.slab = None;
+            }
         }
         let more = pages.saturating_sub(self.pages.len());
         if self.slab.is_none() && more * len * std::mem::size_of::<NodeId>() >= HUGE_PAGE {
             self.slab = Some(Arc::new(HugeBuffer::zeroed(more * len, true)));
+            (self.slab_pages, self.on_slab) = (more, more);
             self.pages.extend((0..more).map(Page::Slab));
         }
         while self.pages.len() < pages {
@@ -97,13 +114,15 @@ impl Links0 {
     /// Page `p`'s slots, for writing: a page another copy shares is copied first.
     fn page_mut(&mut self, p: usize) -> &mut [NodeId] {
         let len = self.page_len();
-        let Links0 { slab, pages, .. } = self;
-        if let Page::Slab(n) = pages[p] {
-            if slab.as_mut().is_none_or(|s| Arc::get_mut(s).is_none()) {
-                let shared = slab.as_deref().map_or(&[][..], HugeBuffer::as_slice);
-                pages[p] = Page::Own(Arc::from(&shared[n * len..(n + 1) * len]));
+        if matches!(self.pages[p], Page::Slab(_))
+            && self.slab.as_mut().is_none_or(|s| Arc::get_mut(s).is_none())
+        {
+            self.copy_out(p);
+            if self.on_slab * 4 < self.slab_pages * 3 {
+                self.leave_slab();
             }
         }
+        let Links0 { slab, pages, .. } = self;
         match &mut pages[p] {
             Page::Own(page) => Arc::make_mut(page),
             Page::Slab(n) => {
@@ -112,6 +131,24 @@ impl Links0 {
                 &mut slab.as_mut_slice()[*n * len..(*n + 1) * len]
             }
         }
+    }
+
+    /// Gives slab page `p` a page of its own, a copy.
+    fn copy_out(&mut self, p: usize) {
+        if let Page::Slab(n) = self.pages[p] {
+            let len = self.page_len();
+            let slab = self.slab.as_deref().map_or(&[][..], HugeBuffer::as_slice);
+            self.pages[p] = Page::Own(Arc::from(&slab[n * len..(n + 1) * len]));
+            self.on_slab -= 1;
+        }
+    }
+
+    /// Copies out every page still on the slab and lets go of it.
+    fn leave_slab(&mut self) {
+        for p in 0..self.pages.len() {
+            self.copy_out(p);
+        }
+        self.slab = None;
     }
 
     /// The count slot and list slots of node `id`.
@@ -326,6 +363,36 @@ mod tests {
         for id in 9 * PAGE_NODES + 1..nodes {
             assert!(read(&a, id).is_empty(), "node {id}");
         }
+        // A copy that has had to copy out a quarter of the slab leaves it, every list kept.
+        let mut e = Links0::new(stride);
+        e.resize(nodes);
+        for id in (0..nodes).step_by(89) {
+            write(&mut e, id, id as NodeId);
+        }
+        let before: Vec<Vec<NodeId>> = (0..nodes).map(|id| read(&e, id)).collect();
+        let mut d = e.clone();
+        for page in 0..25 {
+            write(&mut d, page * PAGE_NODES + 1, page as NodeId);
+        }
+        assert!(d.slab.is_some() && own(&d).len() == 25);
+        write(&mut d, 25 * PAGE_NODES + 1, 25);
+        assert!(d.slab.is_none() && own(&d).len() == 100);
+        for (id, was) in before.iter().enumerate() {
+            let want = match id {
+                _ if id % PAGE_NODES == 1 && id / PAGE_NODES <= 25 => {
+                    let tag = (id / PAGE_NODES) as NodeId;
+                    vec![tag, tag + 1]
+                }
+                _ => was.clone(),
+            };
+            assert_eq!(read(&d, id), want, "node {id}");
+            assert_eq!(&read(&e, id), was, "node {id} of the original");
+        }
+        // The original has the slab to itself again: written in place.
+        drop(d);
+        write(&mut e, 7, 3);
+        assert!(own(&e).is_empty());
+
         // Growing one node at a time (a build) makes pages of their own.
         let mut c = Links0::new(stride);
         for n in 1..=3 * PAGE_NODES {
