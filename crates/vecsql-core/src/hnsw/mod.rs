@@ -361,6 +361,20 @@ impl Hnsw {
         self.ids.get(&rowid).copied()
     }
 
+    /// [`node_of`](Self::node_of), trying `hint` first: a caller that meets rowids in the
+    /// order their nodes were reserved (a load reading a table's chunks) guesses the next id
+    /// and skips the map, whose lookups each miss the cache at a million rows (a 913k-row load
+    /// took 2.9-4.6 s with a lookup per row, 1.7-2.1 s with this).
+    #[inline]
+    pub fn node_of_near(&self, rowid: i64, hint: NodeId) -> Option<NodeId> {
+        let i = hint as usize;
+        // A reserved or linked id's rowid maps to that id, and to no other.
+        if self.rowids.get(i) == Some(&rowid) && self.state[i] != FREE {
+            return Some(hint);
+        }
+        self.node_of(rowid)
+    }
+
     /// The rowid of node `id`. Only meaningful for ids handed out by `reserve` and not removed.
     pub fn rowid_of(&self, id: NodeId) -> i64 {
         self.rowids[id as usize]

@@ -258,6 +258,30 @@ fn reserve_is_idempotent_and_ids_are_reused_smallest_first() {
 }
 
 #[test]
+fn node_of_near_agrees_with_node_of_whatever_the_hint() {
+    let mut ix = Index::new(2, Metric::L2, small_params());
+    for r in 0..10 {
+        ix.insert(r * 10, &[r as f32, 0.0]);
+    }
+    // Node 4's id is freed with its rowid still in the slot: the hint must not revive it.
+    assert_eq!(ix.remove(40), Some(4));
+    let reserved = ix.g.reserve(500);
+    assert_eq!(reserved, 4);
+    for rowid in [0, 10, 40, 90, 500, 12345, -1] {
+        for hint in [0, 1, 4, 5, 9, 10, 11, NodeId::MAX] {
+            assert_eq!(
+                ix.g.node_of_near(rowid, hint),
+                ix.g.node_of(rowid),
+                "rowid {rowid}, hint {hint}"
+            );
+        }
+    }
+    assert_eq!(ix.remove(500), Some(4));
+    assert_eq!(ix.g.node_of_near(500, 4), None);
+    assert_eq!(ix.g.node_of_near(30, 3), Some(3));
+}
+
+#[test]
 fn recall_on_random_vectors() {
     let (ix, _) = build_random(3000, 16, 1, small_params());
     ix.g.check_invariants();

@@ -890,6 +890,7 @@ impl HnswIndex {
         let mut converted: Vec<f32>;
         loaded.locations.reserve(graph.capacity());
         let chunks = storage.chunks(&[])?;
+        let mut next_id: NodeId = 0;
         for chunk in &chunks {
             storage.read_vector_chunk_into(self.column, chunk.chunk_id, buf.bytes_mut())?;
             let bytes = buf.bytes();
@@ -910,10 +911,12 @@ impl HnswIndex {
                         &converted
                     }
                 };
-                match graph.node_of(loc.rowid) {
+                // Chunks mostly hold rows in the order their nodes were made.
+                match graph.node_of_near(loc.rowid, next_id) {
                     // A pending row can still be a node when a failed statement's undone
                     // rewrite left it recorded: the commit unlinks and links it again.
                     Some(id) if graph.is_linked(id) => {
+                        next_id = id.wrapping_add(1);
                         loaded.nav.set(id, v);
                         set_location(&mut loaded.locations, id, loc);
                         present[id as usize] = true;
