@@ -103,12 +103,16 @@ impl Links0 {
     fn page(&self, p: usize) -> &[NodeId] {
         match &self.pages[p] {
             Page::Own(page) => page,
-            Page::Slab(n) => {
-                let len = self.page_len();
-                let slab = self.slab.as_deref().map_or(&[][..], HugeBuffer::as_slice);
-                &slab[n * len..(n + 1) * len]
-            }
+            Page::Slab(n) => self.slab_page(*n),
         }
+    }
+
+    /// Page `n` of the slab.
+    #[inline(always)]
+    fn slab_page(&self, n: usize) -> &[NodeId] {
+        let len = self.page_len();
+        let slab = self.slab.as_deref().map_or(&[][..], HugeBuffer::as_slice);
+        &slab[n * len..(n + 1) * len]
     }
 
     /// Page `p`'s slots, for writing: a page another copy shares is copied first.
@@ -136,9 +140,7 @@ impl Links0 {
     /// Gives slab page `p` a page of its own, a copy.
     fn copy_out(&mut self, p: usize) {
         if let Page::Slab(n) = self.pages[p] {
-            let len = self.page_len();
-            let slab = self.slab.as_deref().map_or(&[][..], HugeBuffer::as_slice);
-            self.pages[p] = Page::Own(Arc::from(&slab[n * len..(n + 1) * len]));
+            self.pages[p] = Page::Own(Arc::from(self.slab_page(n)));
             self.on_slab -= 1;
         }
     }
