@@ -121,6 +121,12 @@ impl<'a> MetadataChunk<'a> {
         Ok(MetadataChunk { kind, data })
     }
 
+    /// `data`, whose length [`MetadataChunk::new`] already accepted for this kind and chunk
+    /// size (a caller that keeps checked blobs).
+    pub fn checked(kind: MetadataKind, data: &'a [u8]) -> MetadataChunk<'a> {
+        MetadataChunk { kind, data }
+    }
+
     /// Slot `slot` of an integer chunk, read directly (filters call this per row).
     #[inline]
     pub fn integer(&self, slot: usize) -> Option<i64> {

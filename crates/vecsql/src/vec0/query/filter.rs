@@ -1,5 +1,6 @@
 //! Row filters of a KNN query, evaluated chunk by chunk before any vector is read.
 
+use std::cell::RefCell;
 use std::cmp::Ordering;
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -206,9 +207,56 @@ fn slot_passes(
 pub struct RowMatcher<'a> {
     filter: &'a RowFilter,
     storage: &'a Storage,
+    columns: Vec<ColumnMatcher<'a>>,
     /// The first error met (a damaged blob): the walk's predicate can only say no, so the
     /// error is kept for [`RowMatcher::finish`].
-    failed: std::cell::RefCell<Option<Vec0Error>>,
+    failed: RefCell<Option<Vec0Error>>,
+}
+
+/// Chunks whose metadata blob a [`ColumnMatcher`] keeps at hand, by chunk id modulo this.
+const RECENT_CHUNKS: usize = 256;
+
+/// One metadata condition of a [`RowMatcher`]. A filtered walk tests thousands of rows per
+/// query, so each test must be a few loads: the chunk's blob comes from a small table of its
+/// own, already checked for length, rather than through the connection's chunk cache (a
+/// hash map behind a `RefCell`, and a reference count per row).
+struct ColumnMatcher<'a> {
+    filter: &'a ColumnFilter,
+    kind: MetadataKind,
+    integer: Option<Box<dyn Fn(i64) -> bool + 'a>>,
+    recent: RefCell<Vec<Option<(i64, Arc<[u8]>)>>>,
+}
+
+impl<'a> ColumnMatcher<'a> {
+    fn new(storage: &Storage, filter: &'a ColumnFilter) -> ColumnMatcher<'a> {
+        let kind = storage.layout.metadata[filter.column].kind;
+        let integer = integer_predicate(kind, &filter.condition)
+            .map(|f| Box::new(f) as Box<dyn Fn(i64) -> bool + 'a>);
+        ColumnMatcher {
+            filter,
+            kind,
+            integer,
+            recent: RefCell::new(vec![None; RECENT_CHUNKS]),
+        }
+    }
+
+    fn passes(&self, storage: &Storage, loc: &RowLocation) -> Vec0Result<bool> {
+        let at = loc.chunk_id.rem_euclid(RECENT_CHUNKS as i64) as usize;
+        let mut recent = self.recent.borrow_mut();
+        let blob = match &recent[at] {
+            Some((id, blob)) if *id == loc.chunk_id => blob,
+            _ => {
+                let blob = metadata_blob(storage, self.filter.column, loc.chunk_id)?;
+                metadata_chunk(storage, self.filter.column, loc.chunk_id, &blob)?;
+                &recent[at].insert((loc.chunk_id, blob)).1
+            }
+        };
+        let data = MetadataChunk::checked(self.kind, blob);
+        if let Some(pass) = &self.integer {
+            return Ok(data.integer(loc.offset).is_some_and(pass));
+        }
+        slot_passes(storage, self.filter, &data, loc.offset, loc.rowid)
+    }
 }
 
 impl<'a> RowMatcher<'a> {
@@ -217,6 +265,11 @@ impl<'a> RowMatcher<'a> {
         RowMatcher {
             filter,
             storage,
+            columns: filter
+                .metadata
+                .iter()
+                .map(|f| ColumnMatcher::new(storage, f))
+                .collect(),
             failed: Default::default(),
         }
     }
@@ -232,11 +285,8 @@ impl<'a> RowMatcher<'a> {
         if !self.filter.rowid_passes(loc.rowid) {
             return Ok(false);
         }
-        let storage = self.storage;
-        for filter in &self.filter.metadata {
-            let blob = metadata_blob(storage, filter.column, loc.chunk_id)?;
-            let data = metadata_chunk(storage, filter.column, loc.chunk_id, &blob)?;
-            if !slot_passes(storage, filter, &data, loc.offset, loc.rowid)? {
+        for column in &self.columns {
+            if !column.passes(self.storage, loc)? {
                 return Ok(false);
             }
         }
