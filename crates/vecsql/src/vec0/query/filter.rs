@@ -216,6 +216,9 @@ pub struct RowMatcher<'a> {
 /// Chunks whose metadata blob a [`ColumnMatcher`] keeps at hand, by chunk id modulo this.
 const RECENT_CHUNKS: usize = 256;
 
+/// A chunk id and its metadata blob, whose length was checked.
+type KeptBlob = (i64, Arc<[u8]>);
+
 /// One metadata condition of a [`RowMatcher`]. A filtered walk tests thousands of rows per
 /// query, so each test must be a few loads: the chunk's blob comes from a small table of its
 /// own, already checked for length, rather than through the connection's chunk cache (a
@@ -224,7 +227,7 @@ struct ColumnMatcher<'a> {
     filter: &'a ColumnFilter,
     kind: MetadataKind,
     integer: Option<Box<dyn Fn(i64) -> bool + 'a>>,
-    recent: RefCell<Vec<Option<(i64, Arc<[u8]>)>>>,
+    recent: RefCell<Vec<Option<KeptBlob>>>,
 }
 
 impl<'a> ColumnMatcher<'a> {
