@@ -766,3 +766,79 @@ fn two_partition_keys_filter_together_and_rows_move_when_either_changes() {
         0
     );
 }
+
+/// Integer filters on a table whose chunks hold 72 rows (a whole word of 64 slots and a part
+/// word), with deleted rows and the extreme values, against the same rows in an ordinary table:
+/// the scan decides these conditions 64 slots at a time.
+#[test]
+fn integer_filters_over_whole_and_part_words_of_slots_match_sqlite() {
+    let conn = db();
+    exec(
+        &conn,
+        "create virtual table t using vec0(emb float[2], n integer, chunk_size = 72);
+         create table r(emb blob, n integer);",
+    );
+    let values = [
+        i64::MIN,
+        i64::MIN + 1,
+        -3,
+        -1,
+        0,
+        1,
+        2,
+        3,
+        i64::MAX - 1,
+        i64::MAX,
+    ];
+    for i in 1..=300i64 {
+        let emb = f32_blob(&vector(i as u64, 2));
+        let n = values[(i * 7 % values.len() as i64) as usize];
+        for table in ["t", "r"] {
+            conn.execute(
+                &format!("insert into {table}(rowid, emb, n) values (?, ?, ?)"),
+                params![i, emb, n],
+            )
+            .unwrap();
+        }
+    }
+    exec(
+        &conn,
+        "delete from t where rowid % 7 = 3 or rowid between 140 and 150;
+         delete from r where rowid % 7 = 3 or rowid between 140 and 150;",
+    );
+    let q = f32_blob(&[0.5, -0.5]);
+    let mut checked = 0;
+    for op in ["=", "!=", "<", "<=", ">", ">="] {
+        for &x in &values {
+            let got = ints_with(
+                &conn,
+                &format!(
+                    "select rowid from t where emb match ?1 and k = 1000 and n {op} ?2 order by rowid"
+                ),
+                params![q, x],
+            );
+            let want = ints_with(
+                &conn,
+                &format!("select rowid from r where n {op} ?1 order by rowid"),
+                params![x],
+            );
+            assert_eq!(got, want, "n {op} {x}");
+            checked += want.len();
+        }
+    }
+    let got = ints_with(
+        &conn,
+        "select rowid from t where emb match ?1 and k = 1000 and n in (?2, ?3, 2) order by rowid",
+        params![q, i64::MIN, i64::MAX],
+    );
+    let want = ints(
+        &conn,
+        &format!(
+            "select rowid from r where n in ({}, {}, 2) order by rowid",
+            i64::MIN,
+            i64::MAX
+        ),
+    );
+    assert_eq!(got, want);
+    assert!(checked > 1000 && !want.is_empty(), "{checked}");
+}

@@ -127,6 +127,11 @@ impl<'a> MetadataChunk<'a> {
         MetadataChunk { kind, data }
     }
 
+    /// The chunk's bytes (for an integer chunk, `chunk_size` little-endian `i64`s).
+    pub fn bytes(&self) -> &'a [u8] {
+        self.data
+    }
+
     /// Slot `slot` of an integer chunk, read directly (filters call this per row).
     #[inline]
     pub fn integer(&self, slot: usize) -> Option<i64> {

@@ -102,6 +102,21 @@ impl RowFilter {
         let layout = &storage.layout;
         let mut slots = Vec::with_capacity(layout.chunk_size);
         let any_row = self.rowid.is_empty() && self.allowed_rowids.is_none();
+        let mut metadata = self.metadata.as_slice();
+        // The common shape, an integer column against integers and no rowid condition, is
+        // decided 64 slots at a time together with the validity bits: a filter that passes
+        // 0.1% of 100k rows spent 70% of its query pushing every live slot and then
+        // removing most of them.
+        if let (true, Some(first)) = (any_row, metadata.first()) {
+            let kind = layout.metadata[first.column].kind;
+            if let Some(test) = IntegerTest::new(kind, &first.condition) {
+                let blob = metadata_blob(storage, first.column, chunk.chunk_id)?;
+                let data = metadata_chunk(storage, first.column, chunk.chunk_id, &blob)?;
+                test.live_slots(&chunk.validity, data.bytes(), layout.chunk_size, &mut slots);
+                metadata = &metadata[1..];
+                return self.narrow(storage, chunk, metadata, slots);
+            }
+        }
         for (i, &byte) in chunk.validity.iter().enumerate() {
             let mut bits = byte;
             while bits != 0 {
@@ -115,15 +130,27 @@ impl RowFilter {
                 }
             }
         }
-        for filter in &self.metadata {
+        self.narrow(storage, chunk, metadata, slots)
+    }
+
+    /// `slots` of `chunk` less those that fail one of `metadata`.
+    fn narrow(
+        &self,
+        storage: &Storage,
+        chunk: &ChunkInfo,
+        metadata: &[ColumnFilter],
+        mut slots: Vec<usize>,
+    ) -> Vec0Result<Vec<usize>> {
+        let layout = &storage.layout;
+        for filter in metadata {
             if slots.is_empty() {
                 break;
             }
             let kind = layout.metadata[filter.column].kind;
             let blob = metadata_blob(storage, filter.column, chunk.chunk_id)?;
             let data = metadata_chunk(storage, filter.column, chunk.chunk_id, &blob)?;
-            if let Some(pass) = integer_predicate(kind, &filter.condition) {
-                slots.retain(|&s| data.integer(s).is_some_and(&pass));
+            if let Some(test) = IntegerTest::new(kind, &filter.condition) {
+                slots.retain(|&s| data.integer(s).is_some_and(|v| test.passes(v)));
                 continue;
             }
             let mut failed = None;
@@ -226,15 +253,14 @@ type KeptBlob = (i64, Arc<[u8]>);
 struct ColumnMatcher<'a> {
     filter: &'a ColumnFilter,
     kind: MetadataKind,
-    integer: Option<Box<dyn Fn(i64) -> bool + 'a>>,
+    integer: Option<IntegerTest>,
     recent: RefCell<Vec<Option<KeptBlob>>>,
 }
 
 impl<'a> ColumnMatcher<'a> {
     fn new(storage: &Storage, filter: &'a ColumnFilter) -> ColumnMatcher<'a> {
         let kind = storage.layout.metadata[filter.column].kind;
-        let integer = integer_predicate(kind, &filter.condition)
-            .map(|f| Box::new(f) as Box<dyn Fn(i64) -> bool + 'a>);
+        let integer = IntegerTest::new(kind, &filter.condition);
         ColumnMatcher {
             filter,
             kind,
@@ -255,8 +281,8 @@ impl<'a> ColumnMatcher<'a> {
             }
         };
         let data = MetadataChunk::checked(self.kind, blob);
-        if let Some(pass) = &self.integer {
-            return Ok(data.integer(loc.offset).is_some_and(pass));
+        if let Some(test) = &self.integer {
+            return Ok(data.integer(loc.offset).is_some_and(|v| test.passes(v)));
         }
         slot_passes(storage, self.filter, &data, loc.offset, loc.rowid)
     }
@@ -306,26 +332,140 @@ impl<'a> RowMatcher<'a> {
 }
 
 /// For an integer column tested against integers only, the test on the stored `i64` itself
-/// (what [`matches_number`] decides for those values, without building `OwnedValue`s).
-fn integer_predicate(kind: MetadataKind, condition: &Condition) -> Option<impl Fn(i64) -> bool> {
-    if kind != MetadataKind::Integer {
-        return None;
+/// (what [`matches_number`] decides for those values, without building `OwnedValue`s): the
+/// comparisons as an inclusive range, so that a loop over a chunk's values compiles to
+/// branch-free compares.
+enum IntegerTest {
+    Range(i64, i64),
+    Not(i64),
+    In(Vec<i64>),
+}
+
+impl IntegerTest {
+    fn new(kind: MetadataKind, condition: &Condition) -> Option<IntegerTest> {
+        if kind != MetadataKind::Integer {
+            return None;
+        }
+        let int = |v: &OwnedValue| match v {
+            OwnedValue::Integer(i) => Some(*i),
+            _ => None,
+        };
+        // Bounds that exclude every value: `< i64::MIN`, `> i64::MAX`.
+        const NONE: IntegerTest = IntegerTest::Range(1, 0);
+        Some(match condition {
+            Condition::Compare(op, rhs) => {
+                let x = int(rhs)?;
+                match op {
+                    FilterOp::Eq => IntegerTest::Range(x, x),
+                    FilterOp::Ne => IntegerTest::Not(x),
+                    FilterOp::Lt => x
+                        .checked_sub(1)
+                        .map_or(NONE, |hi| IntegerTest::Range(i64::MIN, hi)),
+                    FilterOp::Le => IntegerTest::Range(i64::MIN, x),
+                    FilterOp::Gt => x
+                        .checked_add(1)
+                        .map_or(NONE, |lo| IntegerTest::Range(lo, i64::MAX)),
+                    FilterOp::Ge => IntegerTest::Range(x, i64::MAX),
+                }
+            }
+            Condition::In(list) => IntegerTest::In(list.iter().map(int).collect::<Option<_>>()?),
+        })
     }
-    let ints = |values: &[OwnedValue]| -> Option<Vec<i64>> {
-        values
-            .iter()
-            .map(|v| match v {
-                OwnedValue::Integer(i) => Some(*i),
-                _ => None,
-            })
-            .collect()
-    };
-    let (op, list) = match condition {
-        Condition::Compare(op, rhs) => (Some(*op), ints(std::slice::from_ref(rhs))?),
-        Condition::In(list) => (None, ints(list)?),
-    };
-    Some(move |v: i64| match op {
-        Some(op) => op.accepts(v.cmp(&list[0])),
-        None => list.contains(&v),
-    })
+
+    #[inline]
+    fn passes(&self, v: i64) -> bool {
+        match self {
+            IntegerTest::Range(lo, hi) => *lo <= v && v <= *hi,
+            IntegerTest::Not(x) => v != *x,
+            IntegerTest::In(list) => list.contains(&v),
+        }
+    }
+
+    /// Appends the live slots of a chunk (`validity`, `chunk_size` slots) whose value in
+    /// `values` (the chunk's integers, 8 bytes each) passes.
+    fn live_slots(
+        &self,
+        validity: &[u8],
+        values: &[u8],
+        chunk_size: usize,
+        slots: &mut Vec<usize>,
+    ) {
+        match self {
+            IntegerTest::Range(lo, hi) => {
+                let (lo, hi) = (*lo, *hi);
+                live_passing(validity, values, chunk_size, slots, |v| {
+                    (lo <= v) & (v <= hi)
+                })
+            }
+            IntegerTest::Not(x) => {
+                let x = *x;
+                live_passing(validity, values, chunk_size, slots, |v| v != x)
+            }
+            IntegerTest::In(list) => {
+                live_passing(validity, values, chunk_size, slots, |v| list.contains(&v))
+            }
+        }
+    }
+}
+
+/// Eight bytes of 0 or 1 (the first in the low byte) as eight bits (the first in bit 0).
+#[inline(always)]
+fn pack_flags(x: u64) -> u64 {
+    // Each byte's bit lands in the top byte, shifted by its place: byte i moves up by 56 - 7i.
+    x.wrapping_mul(0x0102_0408_1020_4080) >> 56
+}
+
+/// [`IntegerTest::live_slots`] for one test, 64 slots (a word of validity bits) at a time.
+#[inline(always)]
+fn live_passing(
+    validity: &[u8],
+    values: &[u8],
+    chunk_size: usize,
+    slots: &mut Vec<usize>,
+    pass: impl Fn(i64) -> bool,
+) {
+    for start in (0..chunk_size).step_by(64) {
+        let end = (start + 64).min(chunk_size);
+        let mut live = 0u64;
+        let bytes = validity.get(start / 8..end.div_ceil(8)).unwrap_or(&[]);
+        for (j, &b) in bytes.iter().enumerate() {
+            live |= (b as u64) << (8 * j);
+        }
+        if end - start < 64 {
+            live &= (1u64 << (end - start)) - 1;
+        }
+        if live == 0 {
+            continue;
+        }
+        // One byte per slot first, which compiles to vector compares, then packed to bits.
+        let mut flags = [0u8; 64];
+        let words = values.get(start * 8..end * 8).unwrap_or(&[]);
+        for (f, v) in flags.iter_mut().zip(words.chunks_exact(8)) {
+            *f = pass(i64::from_le_bytes(v.try_into().expect("8 bytes"))) as u8;
+        }
+        let mut passing = 0u64;
+        for (j, eight) in flags.chunks_exact(8).enumerate() {
+            passing |=
+                pack_flags(u64::from_le_bytes(eight.try_into().expect("8 bytes"))) << (8 * j);
+        }
+        let mut bits = live & passing;
+        while bits != 0 {
+            slots.push(start + bits.trailing_zeros() as usize);
+            bits &= bits - 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pack_flags_puts_each_byte_in_its_bit() {
+        for bits in 0u32..256 {
+            let bytes: Vec<u8> = (0..8).map(|i| ((bits >> i) & 1) as u8).collect();
+            let x = u64::from_le_bytes(bytes.try_into().unwrap());
+            assert_eq!(pack_flags(x), bits as u64, "{bits:08b}");
+        }
+    }
 }
