@@ -440,11 +440,15 @@ impl Default for Accept {
     }
 }
 
-/// What the planner learns about an index.
+/// What the planner learns about an index, and the copy it learnt it from.
 pub struct IndexStats {
     pub nodes: usize,
     /// The candidate list a query that gives none walks with (as stored by any connection).
     pub ef_search: usize,
+    /// The copy checked against the stored generation for this query, which
+    /// [`HnswIndex::search`] then walks without reading the generation again (the statement's
+    /// read transaction keeps it current). None when the graph will be walked in the file.
+    copy: Option<Arc<Loaded>>,
 }
 
 impl HnswIndex {
@@ -1282,6 +1286,7 @@ impl HnswIndex {
                     return Ok(IndexStats {
                         nodes: shape.count as usize,
                         ef_search: tuning.ef_search,
+                        copy: None,
                     });
                 }
             }
@@ -1290,9 +1295,12 @@ impl HnswIndex {
         // Rows this transaction added are searched too (see `pending.rs`).
         let pending = self.pending.borrow();
         let added = pending.count_where(|rowid| l.graph.node_of(rowid).is_none());
+        let (nodes, ef_search) = (l.graph.len() + added, l.tuning.ef_search);
+        drop(pending);
         Ok(IndexStats {
-            nodes: l.graph.len() + added,
-            ef_search: l.tuning.ef_search,
+            nodes,
+            ef_search,
+            copy: Some(l),
         })
     }
 
@@ -1302,6 +1310,7 @@ impl HnswIndex {
     pub fn search(
         &self,
         storage: &Storage,
+        stats: &IndexStats,
         query: &Query,
         k: usize,
         ef: usize,
@@ -1314,7 +1323,10 @@ impl HnswIndex {
         if let Some(out) = self.search_cold(storage, query, k, ef, accept)? {
             return Ok(out);
         }
-        let l = self.current(storage)?;
+        let l = match &stats.copy {
+            Some(l) => Arc::clone(l),
+            None => self.current(storage)?,
+        };
         let q = query.to_f32(self.vector.dims);
         let ef = l.tuning.walk_ef(k, ef);
         let locations = &l.locations;

@@ -45,7 +45,7 @@ pub fn approximate(
             return search.run();
         }
         return complete_or_scan(
-            index.search(storage, &search.query, search.k, ef, None)?,
+            index.search(storage, &stats, &search.query, search.k, ef, None)?,
             search.k.min(total),
             search,
         );
@@ -59,7 +59,14 @@ pub fn approximate(
         if selectivity > 0.0 && (ef_search.is_some() || selectivity * total as f64 > walk_cost) {
             let matcher = RowMatcher::new(f, storage);
             let accept = |loc: &RowLocation| matcher.accepts(loc);
-            let found = index.search(storage, &search.query, search.k, walk_ef, Some(&accept))?;
+            let found = index.search(
+                storage,
+                &stats,
+                &search.query,
+                search.k,
+                walk_ef,
+                Some(&accept),
+            )?;
             matcher.finish()?;
             // The walk cannot count the matching rows: fewer than k found may be all there
             // are, or rows it could not reach; the exact scan says which.
@@ -79,7 +86,14 @@ pub fn approximate(
     }
     let accepts = |loc: &RowLocation| accept.accepts(loc);
     complete_or_scan(
-        index.search(storage, &search.query, search.k, walk_ef, Some(&accepts))?,
+        index.search(
+            storage,
+            &stats,
+            &search.query,
+            search.k,
+            walk_ef,
+            Some(&accepts),
+        )?,
         search.k.min(matching),
         search,
     )
