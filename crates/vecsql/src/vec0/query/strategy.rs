@@ -75,7 +75,10 @@ pub fn approximate(
     let (walk_ef, walk_cost) = filtered_walk(ef, matching as f64 / total as f64, search.k);
     // An explicit `ef_search` asks for the walk (and is how tests exercise it on small tables).
     if matching == 0 || (ef_search.is_none() && (matching as f64) <= walk_cost) {
-        return search.run_on(&candidates);
+        return match index.score_candidates(storage, &stats, &search.query, search.k, &candidates) {
+            Some(found) => Ok(found),
+            None => search.run_on(&candidates),
+        };
     }
     let mut accept = Accept::new();
     for (chunk, slots) in &candidates {
