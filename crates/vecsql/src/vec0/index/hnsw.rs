@@ -58,7 +58,7 @@ use super::{IndexConfig, Knob, Quantizer, Tuning};
 use crate::ffi::{OwnedValue, SqlValue};
 use crate::vec0::error::{Vec0Error, Vec0Result};
 use crate::vec0::layout::{ElementType, Layout, VectorColumn};
-use crate::vec0::query::scan::{chunk_distances, Candidates, Neighbour, Query};
+use crate::vec0::query::scan::{chunk_distances, scan_threads, Candidates, Neighbour, Query};
 use crate::vec0::storage::{AlignedChunk, ChunkInfo, RowLocation, Storage};
 
 /// Seed of the level hash: fixed, so the same statements build the same graph everywhere.
@@ -1476,20 +1476,45 @@ impl HnswIndex {
             }
         }
         let (metric, vb) = (self.vector.metric, self.vector.vector_bytes());
-        let mut top = TopK::new(k);
-        for (i, &(id, loc)) in rows.iter().enumerate() {
-            if let Some(&(ahead, _)) = rows.get(i + SCORE_PREFETCH_AHEAD) {
-                prefetch(space.get(ahead));
+        // Memory-bound like the chunk scan, and split over threads the same way.
+        let score = |part: &[(NodeId, RowLocation)]| -> Option<TopK<RowLocation>> {
+            let mut top = TopK::new(k);
+            for (i, &(id, loc)) in part.iter().enumerate() {
+                if let Some(&(ahead, _)) = part.get(i + SCORE_PREFETCH_AHEAD) {
+                    prefetch(space.get(ahead));
+                }
+                let bytes: &[u8] = bytemuck::cast_slice(space.get(id));
+                let mut distance = f64::NAN;
+                chunk_distances(query, metric, vb, bytes, &[0], |_, d| distance = d).ok()?;
+                top.push(Ranked {
+                    distance: unsigned_zero(distance),
+                    rowid: loc.rowid,
+                    item: loc,
+                });
             }
-            let bytes: &[u8] = bytemuck::cast_slice(space.get(id));
-            let mut distance = f64::NAN;
-            chunk_distances(query, metric, vb, bytes, &[0], |_, d| distance = d).ok()?;
-            top.push(Ranked {
-                distance: unsigned_zero(distance),
-                rowid: loc.rowid,
-                item: loc,
+            Some(top)
+        };
+        let threads = scan_threads(rows.len());
+        let top = if threads <= 1 {
+            score(&rows)?
+        } else {
+            let parts: Vec<Option<TopK<RowLocation>>> = std::thread::scope(|s| {
+                let handles: Vec<_> = rows
+                    .chunks(rows.len().div_ceil(threads))
+                    .map(|part| s.spawn(move || score(part)))
+                    .collect();
+                // A panicked thread's part is missing: the caller scans the chunks instead.
+                handles
+                    .into_iter()
+                    .map(|h| h.join().ok().flatten())
+                    .collect()
             });
-        }
+            let mut top = TopK::new(k);
+            for part in parts {
+                top.merge(part?);
+            }
+            top
+        };
         Some(
             top.into_sorted_vec()
                 .into_iter()

@@ -67,6 +67,17 @@ const PARALLEL_MIN_VECTORS: usize = 8_192;
 /// More threads than this only contend for memory bandwidth.
 const MAX_THREADS: usize = 4;
 
+/// Threads for an exact scan of `vectors` vectors: one below [`PARALLEL_MIN_VECTORS`], else
+/// the machine's cores up to [`MAX_THREADS`].
+pub(crate) fn scan_threads(vectors: usize) -> usize {
+    if vectors < PARALLEL_MIN_VECTORS {
+        return 1;
+    }
+    std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(MAX_THREADS)
+}
+
 struct ChunkWork<'c> {
     chunk: &'c ChunkInfo,
     candidates: &'c [usize],
@@ -241,13 +252,7 @@ impl KnnSearch<'_> {
         }
         // Phase 2: distances, which touch no SQLite state, split over threads when the scan is
         // large enough to repay starting them.
-        let threads = if total >= PARALLEL_MIN_VECTORS {
-            std::thread::available_parallelism()
-                .map_or(1, |n| n.get())
-                .min(MAX_THREADS)
-        } else {
-            1
-        };
+        let threads = scan_threads(total);
         let spec = ScanSpec {
             query: &self.query,
             metric: column.metric,
