@@ -464,3 +464,37 @@ fn filtered_scans_on_the_index_copy_match_the_chunk_scan_bit_for_bit() {
         compare("after the rollback");
     }
 }
+
+/// The same with enough matching rows that the scan on the copy is split over threads (and a
+/// default `ef_search` so large that scanning 9,000 rows is the cheaper plan).
+#[test]
+fn a_filtered_scan_on_the_index_copy_split_over_threads_matches_the_chunk_scan() {
+    let conn = db();
+    let mut rng = Rng::new(7);
+    create(
+        &conn,
+        "f",
+        "emb float[8] indexed by hnsw(m=4, ef_construction=16), cat integer",
+    );
+    exec(&conn, "begin");
+    for i in 1..=10_000i64 {
+        conn.execute(
+            "insert into f(rowid, emb, cat) values (?, ?, ?)",
+            params![i, blob(&rng.vector(8)), i % 10],
+        )
+        .unwrap();
+    }
+    exec(
+        &conn,
+        "commit; insert into f(f) values ('search_list_size_search=4096');",
+    );
+    for _ in 0..4 {
+        let q = blob(&rng.vector(8));
+        let got = knn(&conn, "f", "emb", &q, 10, "and cat != 5");
+        let want = knn(&conn, "f", "emb", &q, 10, "and cat != 5 and exact = 1");
+        let bits = |r: &[(i64, f64)]| -> Vec<(i64, u64)> {
+            r.iter().map(|(id, d)| (*id, d.to_bits())).collect()
+        };
+        assert_eq!(bits(&got), bits(&want));
+    }
+}
