@@ -31,6 +31,7 @@ use vecsql_core::hnsw::{
     read_header, read_node, search_graph, Adjacency, F32Query, HnswError, NodeId, StoredShape,
 };
 
+use super::RowTest;
 use crate::ffi::connection::Blob;
 use crate::ffi::{OwnedValue, SqlValue};
 use crate::vec0::error::{Vec0Error, Vec0Result};
@@ -239,11 +240,11 @@ impl<'a, 'c> ColdGraph<'a, 'c> {
         metric: vecsql_core::distance::Metric,
         k: usize,
         ef: usize,
-        accept: Option<&dyn Fn(&RowLocation) -> bool>,
+        accept: Option<&dyn RowTest>,
     ) -> Vec0Result<Vec<(f32, RowLocation)>> {
         let q = F32Query::new(metric, query);
         let filter = |id: NodeId| match self.location(id) {
-            Some(loc) => accept.is_none_or(|a| a(&loc)),
+            Some(loc) => accept.is_none_or(|a| a.accepts(&loc)),
             None => false,
         };
         let filter_ref: Option<&dyn Fn(NodeId) -> bool> = accept.map(|_| &filter as _);

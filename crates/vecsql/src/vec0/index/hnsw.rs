@@ -54,7 +54,7 @@ use vecsql_core::topk::{rescore, unsigned_zero, Ranked, TopK};
 
 use super::cold::{load_estimate, ColdCache, ColdGraph, ColdSource, COLD_QUERIES};
 use super::pending::{for_each_vector, PendingRows};
-use super::{IndexConfig, Knob, Quantizer, Tuning};
+use super::{IndexConfig, Knob, Quantizer, RowTest, Tuning};
 use crate::ffi::{OwnedValue, SqlValue};
 use crate::vec0::error::{Vec0Error, Vec0Result};
 use crate::vec0::layout::{ElementType, Layout, VectorColumn};
@@ -426,8 +426,10 @@ impl Accept {
             bits[s / 64] |= 1 << (s % 64);
         }
     }
+}
 
-    pub fn accepts(&self, loc: &RowLocation) -> bool {
+impl RowTest for Accept {
+    fn accepts(&self, loc: &RowLocation) -> bool {
         self.chunks
             .get(&loc.chunk_id)
             .is_some_and(|b| (b[loc.offset / 64] >> (loc.offset % 64)) & 1 == 1)
@@ -1317,7 +1319,7 @@ impl HnswIndex {
         query: &Query,
         k: usize,
         ef: usize,
-        accept: Option<&dyn Fn(&RowLocation) -> bool>,
+        accept: Option<&dyn RowTest>,
     ) -> Vec0Result<Vec<Neighbour>> {
         if k == 0 {
             return Ok(Vec::new());
@@ -1338,8 +1340,9 @@ impl HnswIndex {
         // A pending row that is still a node (see `load`) is scored among the pending rows,
         // not twice.
         let filter = (accept.is_some() || !pending.is_empty()).then_some(|id: NodeId| {
-            location(id)
-                .is_some_and(|loc| !pending.contains(loc.rowid) && accept.is_none_or(|a| a(&loc)))
+            location(id).is_some_and(|loc| {
+                !pending.contains(loc.rowid) && accept.is_none_or(|a| a.accepts(&loc))
+            })
         });
         let filtering = filter.is_some();
         let filter_ref: Option<&dyn Fn(NodeId) -> bool> =
@@ -1549,7 +1552,7 @@ impl HnswIndex {
         query: &Query,
         k: usize,
         ef: usize,
-        accept: Option<&dyn Fn(&RowLocation) -> bool>,
+        accept: Option<&dyn RowTest>,
     ) -> Vec0Result<Option<Vec<Neighbour>>> {
         if !self.may_walk_cold() {
             self.cold.borrow_mut().take();

@@ -22,6 +22,14 @@ mod pending;
 pub mod status;
 
 pub use self::clause_error::{IndexClauseError, KnobError};
+
+use crate::vec0::storage::RowLocation;
+
+/// Which rows a filtered search may return, tested as a walk meets them: a bitmap of the
+/// rows that pass ([`hnsw::Accept`]) or the filter itself (`query::filter::RowMatcher`).
+pub trait RowTest {
+    fn accepts(&self, loc: &RowLocation) -> bool;
+}
 use super::error::DefinitionError;
 use super::layout::{ElementType, Metric};
 use super::schema::IndexSpec;

@@ -31,6 +31,7 @@ use std::collections::HashMap;
 
 use vecsql_core::distance::Metric;
 
+use super::RowTest;
 use crate::vec0::error::Vec0Result;
 use crate::vec0::layout::VectorColumn;
 use crate::vec0::query::scan::{chunk_distances, Neighbour, Query};
@@ -203,13 +204,13 @@ impl PendingRows {
         column: usize,
         vector: &VectorColumn,
         query: &Query,
-        accept: Option<&dyn Fn(&RowLocation) -> bool>,
+        accept: Option<&dyn RowTest>,
     ) -> Vec0Result<Vec<Neighbour>> {
         let rows: Vec<RowLocation> = self
             .rows
             .iter()
             .flatten()
-            .filter(|loc| accept.is_none_or(|a| a(loc)))
+            .filter(|loc| accept.is_none_or(|a| a.accepts(loc)))
             .copied()
             .collect();
         let metric: Metric = vector.metric;

@@ -10,6 +10,7 @@ use crate::ffi::OwnedValue;
 use crate::vec0::affinity;
 use crate::vec0::error::{Vec0Error, Vec0Result};
 use crate::vec0::format::{MetadataChunk, MetadataSlot};
+use crate::vec0::index::RowTest;
 use crate::vec0::layout::{Layout, MetadataKind};
 use crate::vec0::storage::{ChunkInfo, RowLocation, Storage};
 
@@ -288,6 +289,15 @@ impl<'a> ColumnMatcher<'a> {
     }
 }
 
+impl RowTest for RowMatcher<'_> {
+    fn accepts(&self, loc: &RowLocation) -> bool {
+        self.try_accepts(loc).unwrap_or_else(|e| {
+            self.failed.borrow_mut().get_or_insert(e);
+            false
+        })
+    }
+}
+
 impl<'a> RowMatcher<'a> {
     pub fn new(filter: &'a RowFilter, storage: &'a Storage) -> RowMatcher<'a> {
         debug_assert!(filter.partitions.is_empty());
@@ -301,13 +311,6 @@ impl<'a> RowMatcher<'a> {
                 .collect(),
             failed: Default::default(),
         }
-    }
-
-    pub fn accepts(&self, loc: &RowLocation) -> bool {
-        self.try_accepts(loc).unwrap_or_else(|e| {
-            self.failed.borrow_mut().get_or_insert(e);
-            false
-        })
     }
 
     fn try_accepts(&self, loc: &RowLocation) -> Vec0Result<bool> {

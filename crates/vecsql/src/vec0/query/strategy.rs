@@ -5,7 +5,7 @@ use super::filter::RowMatcher;
 use super::scan::{KnnSearch, Neighbour};
 use crate::vec0::error::Vec0Result;
 use crate::vec0::index::hnsw::{Accept, HnswIndex};
-use crate::vec0::storage::{RowLocation, Storage};
+use crate::vec0::storage::Storage;
 
 /// Graph-walk cost, in distance computations per accepted candidate, used to choose between a
 /// filtered walk and an exact scan of the matching rows (measured on the 100k x 384 set).
@@ -55,14 +55,13 @@ pub fn approximate(
         let (walk_ef, walk_cost) = filtered_walk(ef, selectivity, search.k);
         if selectivity > 0.0 && (ef_search.is_some() || selectivity * total as f64 > walk_cost) {
             let matcher = RowMatcher::new(f, storage);
-            let accept = |loc: &RowLocation| matcher.accepts(loc);
             let found = index.search(
                 storage,
                 &stats,
                 &search.query,
                 search.k,
                 walk_ef,
-                Some(&accept),
+                Some(&matcher),
             )?;
             matcher.finish()?;
             // The walk cannot count the matching rows: fewer than k found may be all there
@@ -84,7 +83,6 @@ pub fn approximate(
     for (chunk, slots) in &candidates {
         accept.allow(chunk.chunk_id, slots, storage.layout.chunk_size);
     }
-    let accepts = |loc: &RowLocation| accept.accepts(loc);
     complete_or_scan(
         index.search(
             storage,
@@ -92,7 +90,7 @@ pub fn approximate(
             &search.query,
             search.k,
             walk_ef,
-            Some(&accepts),
+            Some(&accept),
         )?,
         search.k.min(matching),
         search,
