@@ -2,9 +2,9 @@
 //! (qdrant keeps the same choice beside its HNSW index, in `dispatch.rs`).
 
 use super::filter::RowMatcher;
-use super::scan::{KnnSearch, Neighbour};
+use super::scan::{Candidates, KnnSearch, Neighbour};
 use crate::vec0::error::Vec0Result;
-use crate::vec0::index::hnsw::{Accept, HnswIndex};
+use crate::vec0::index::hnsw::{Accept, HnswIndex, IndexStats};
 use crate::vec0::storage::Storage;
 
 /// Graph-walk cost, in distance computations per accepted candidate, used to choose between a
@@ -44,6 +44,9 @@ pub fn approximate(
         return complete_or_scan(
             index.search(storage, &stats, &search.query, search.k, ef, None)?,
             search.k.min(total),
+            storage,
+            index,
+            &stats,
             search,
         );
     }
@@ -66,7 +69,7 @@ pub fn approximate(
             matcher.finish()?;
             // The walk cannot count the matching rows: fewer than k found may be all there
             // are, or rows it could not reach; the exact scan says which.
-            return complete_or_scan(found, search.k, search);
+            return complete_or_scan(found, search.k, storage, index, &stats, search);
         }
     }
     let candidates = search.candidates()?;
@@ -74,10 +77,7 @@ pub fn approximate(
     let (walk_ef, walk_cost) = filtered_walk(ef, matching as f64 / total as f64, search.k);
     // An explicit `ef_search` asks for the walk (and is how tests exercise it on small tables).
     if matching == 0 || (ef_search.is_none() && (matching as f64) <= walk_cost) {
-        return match index.score_candidates(storage, &stats, &search.query, search.k, &candidates) {
-            Some(found) => Ok(found),
-            None => search.run_on(&candidates),
-        };
+        return scan(storage, index, &stats, search, &candidates);
     }
     let mut accept = Accept::new();
     for (chunk, slots) in &candidates {
@@ -93,6 +93,9 @@ pub fn approximate(
             Some(&accept),
         )?,
         search.k.min(matching),
+        storage,
+        index,
+        &stats,
         search,
     )
 }
@@ -121,11 +124,29 @@ fn filtered_walk(ef: usize, selectivity: f64, k: usize) -> (usize, f64) {
 fn complete_or_scan(
     found: Vec<Neighbour>,
     expected: usize,
+    storage: &Storage,
+    index: &HnswIndex,
+    stats: &IndexStats,
     search: &KnnSearch<'_>,
 ) -> Vec0Result<Vec<Neighbour>> {
     if found.len() >= expected {
         Ok(found)
     } else {
-        search.run()
+        scan(storage, index, stats, search, &search.candidates()?)
+    }
+}
+
+/// The exact k nearest of the rows that pass, scored on the index's copy where it can vouch
+/// for them (no vector chunk read), else on the chunks.
+fn scan(
+    storage: &Storage,
+    index: &HnswIndex,
+    stats: &IndexStats,
+    search: &KnnSearch<'_>,
+    candidates: &Candidates,
+) -> Vec0Result<Vec<Neighbour>> {
+    match index.score_candidates(storage, stats, &search.query, search.k, candidates) {
+        Some(found) => Ok(found),
+        None => search.run_on(candidates),
     }
 }
