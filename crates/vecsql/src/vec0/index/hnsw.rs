@@ -58,7 +58,10 @@ use super::{IndexConfig, Knob, Quantizer, RowTest, Tuning};
 use crate::ffi::{OwnedValue, SqlValue};
 use crate::vec0::error::{Vec0Error, Vec0Result};
 use crate::vec0::layout::{ElementType, Layout, VectorColumn};
-use crate::vec0::query::scan::{chunk_distances, scan_threads, Candidates, Neighbour, Query};
+use crate::vec0::query::plan::FilterOp;
+use crate::vec0::query::scan::{
+    chunk_distances, scan_threads, within, Candidates, Neighbour, Query,
+};
 use crate::vec0::storage::{AlignedChunk, ChunkInfo, RowLocation, Storage};
 
 /// Seed of the level hash: fixed, so the same statements build the same graph everywhere.
@@ -670,30 +673,13 @@ impl HnswIndex {
                 return Ok(Arc::clone(l));
             }
         }
-        let committed = !self.writing.get();
-        let key = if committed {
-            self.key(storage)?.cloned()
-        } else {
-            None
-        };
-        // Another connection's copy, when it is at the same (committed) generation.
+        if let Some(p) = self.adopt_published(storage, generation)? {
+            return Ok(p);
+        }
+        let key = self.committed_key(storage)?;
         let published = key
             .as_ref()
             .and_then(|k| shared(|m| m.get(k).and_then(|s| s.copy.upgrade())));
-        if let Some(p) = &published {
-            let same = p.generation == generation
-                && match self.stored_header(storage)? {
-                    Some(h) => h == p.graph.header_blob(),
-                    None => p.graph.is_empty(),
-                };
-            if same {
-                if let Some(k) = &key {
-                    shared(|m| m.entry(k.clone()).or_default().adoptions += 1);
-                }
-                *self.state.borrow_mut() = Some(Arc::clone(p));
-                return Ok(Arc::clone(p));
-            }
-        }
         // Catch up from this connection's copy, or the shared one, whichever is newer.
         let own = self.state.borrow_mut().take();
         let base = match (own, published) {
@@ -728,6 +714,67 @@ impl HnswIndex {
         }
         *self.state.borrow_mut() = Some(Arc::clone(&loaded));
         Ok(loaded)
+    }
+
+    /// This process's key for the index, outside a write transaction (a writer's copy is its
+    /// own until it commits).
+    fn committed_key(&self, storage: &Storage) -> Vec0Result<Option<Key>> {
+        Ok(if self.writing.get() {
+            None
+        } else {
+            self.key(storage)?.cloned()
+        })
+    }
+
+    /// Another connection's copy, when it is at `generation` (the stored, committed one):
+    /// taken as this connection's.
+    fn adopt_published(
+        &self,
+        storage: &Storage,
+        generation: i64,
+    ) -> Vec0Result<Option<Arc<Loaded>>> {
+        let Some(key) = self.committed_key(storage)? else {
+            return Ok(None);
+        };
+        let Some(p) = shared(|m| m.get(&key).and_then(|s| s.copy.upgrade())) else {
+            return Ok(None);
+        };
+        let same = p.generation == generation
+            && match self.stored_header(storage)? {
+                Some(h) => h == p.graph.header_blob(),
+                None => p.graph.is_empty(),
+            };
+        if !same {
+            return Ok(None);
+        }
+        shared(|m| m.entry(key).or_default().adoptions += 1);
+        *self.state.borrow_mut() = Some(Arc::clone(&p));
+        Ok(Some(p))
+    }
+
+    /// The copy at the stored generation when this process already holds it (this
+    /// connection's, or another's to adopt), for an exact scan: one that would need a load or a
+    /// catch-up from the log is not worth it for a scan, which reads the chunks instead.
+    pub fn held_copy(&self, storage: &Storage) -> Vec0Result<Option<IndexStats>> {
+        let generation = self.stored_generation(storage)?;
+        let own = self
+            .state
+            .borrow()
+            .as_ref()
+            .filter(|l| l.generation == generation)
+            .cloned();
+        let Some(l) = own.map_or_else(
+            || self.adopt_published(storage, generation),
+            |l| Ok(Some(l)),
+        )?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(IndexStats {
+            nodes: l.graph.len(),
+            ef_search: l.tuning.ef_search,
+            copy: Some(l),
+        }))
     }
 
     /// The copy at the stored generation, made private to this connection for a write: the
@@ -1446,6 +1493,7 @@ impl HnswIndex {
         query: &Query,
         k: usize,
         candidates: &Candidates,
+        distance_bounds: &[(FilterOp, f64)],
     ) -> Option<Vec<Neighbour>> {
         let l = stats.copy.as_ref()?;
         let space = match &l.nav {
@@ -1478,6 +1526,19 @@ impl HnswIndex {
                 last = Some((id, slot));
             }
         }
+        self.score_rows(space, &rows, query, k, distance_bounds)
+    }
+
+    /// The exact `k` nearest of `rows` (nodes of the copy whose vectors `space` holds, and
+    /// their rows' places).
+    fn score_rows(
+        &self,
+        space: &F32Space,
+        rows: &[(NodeId, RowLocation)],
+        query: &Query,
+        k: usize,
+        distance_bounds: &[(FilterOp, f64)],
+    ) -> Option<Vec<Neighbour>> {
         let (metric, vb) = (self.vector.metric, self.vector.vector_bytes());
         // Memory-bound like the chunk scan, and split over threads the same way.
         let score = |part: &[(NodeId, RowLocation)]| -> Option<TopK<RowLocation>> {
@@ -1489,8 +1550,12 @@ impl HnswIndex {
                 let bytes: &[u8] = bytemuck::cast_slice(space.get(id));
                 let mut distance = f64::NAN;
                 chunk_distances(query, metric, vb, bytes, &[0], |_, d| distance = d).ok()?;
+                let distance = unsigned_zero(distance);
+                if !within(distance, distance_bounds) {
+                    continue;
+                }
                 top.push(Ranked {
-                    distance: unsigned_zero(distance),
+                    distance,
                     rowid: loc.rowid,
                     item: loc,
                 });
@@ -1499,7 +1564,7 @@ impl HnswIndex {
         };
         let threads = scan_threads(rows.len());
         let top = if threads <= 1 {
-            score(&rows)?
+            score(rows)?
         } else {
             let parts: Vec<Option<TopK<RowLocation>>> = std::thread::scope(|s| {
                 let handles: Vec<_> = rows

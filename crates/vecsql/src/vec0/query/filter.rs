@@ -86,6 +86,14 @@ fn matches_text(value: &[u8], condition: &Condition) -> bool {
 }
 
 impl RowFilter {
+    /// No condition at all: every row may be returned.
+    pub fn is_empty(&self) -> bool {
+        self.partitions.is_empty()
+            && self.metadata.is_empty()
+            && self.rowid.is_empty()
+            && self.allowed_rowids.is_none()
+    }
+
     /// Narrows [`RowFilter::allowed_rowids`] to `ids` (their intersection when already set).
     pub fn allow_only(&mut self, ids: HashSet<i64>) {
         self.allowed_rowids = Some(match self.allowed_rowids.take() {

@@ -48,12 +48,13 @@ pub fn run(
         filter,
         distance_bounds: request.distance_bounds,
     };
-    let neighbours = match index.filter(|_| !request.exact) {
+    let neighbours = match index {
         // Distance bounds (range search, pagination) need every row's distance.
-        Some(index) if search.distance_bounds.is_empty() => {
+        Some(index) if !request.exact && search.distance_bounds.is_empty() => {
             strategy::approximate(storage, index, &search, request.ef_search)?
         }
-        _ => search.run()?,
+        Some(index) => strategy::exact(storage, index, &search)?,
+        None => search.run()?,
     };
     // A result found in a chunk must be the row `{t}_rowids` has there: a damaged file must
     // not answer with a rowid whose other columns are another row's.

@@ -67,6 +67,14 @@ const PARALLEL_MIN_VECTORS: usize = 8_192;
 /// More threads than this only contend for memory bandwidth.
 const MAX_THREADS: usize = 4;
 
+/// Whether `distance` passes every `distance < ?`-style bound, compared as SQL compares
+/// numbers: NaN (output as NULL) passes none.
+pub(crate) fn within(distance: f64, bounds: &[(FilterOp, f64)]) -> bool {
+    bounds
+        .iter()
+        .all(|(op, bound)| distance.partial_cmp(bound).is_some_and(|o| op.accepts(o)))
+}
+
 /// Threads for an exact scan of `vectors` vectors: one below [`PARALLEL_MIN_VECTORS`], else
 /// the machine's cores up to [`MAX_THREADS`].
 pub(crate) fn scan_threads(vectors: usize) -> usize {
@@ -116,10 +124,7 @@ impl ScanSpec<'_> {
                 w.candidates,
                 |slot, distance| {
                     let distance = unsigned_zero(distance);
-                    // Compared as SQL compares numbers: NaN (output as NULL) passes no bound.
-                    if !self.distance_bounds.iter().all(|(op, bound)| {
-                        distance.partial_cmp(bound).is_some_and(|o| op.accepts(o))
-                    }) {
+                    if !within(distance, self.distance_bounds) {
                         return;
                     }
                     let rowid = w.chunk.rowid(slot);

@@ -31,11 +31,7 @@ pub fn approximate(
     let stats = index.stats(storage)?;
     let ef = ef_search.unwrap_or(stats.ef_search).max(search.k);
     let f = &search.filter;
-    let unfiltered = f.partitions.is_empty()
-        && f.metadata.is_empty()
-        && f.rowid.is_empty()
-        && f.allowed_rowids.is_none();
-    if unfiltered {
+    if f.is_empty() {
         // A small table (or a k close to its size) is cheaper, and complete, to scan.
         let total = stats.nodes;
         if ef_search.is_none() && total as f64 <= WALK_COST_PER_CANDIDATE * ef as f64 {
@@ -136,6 +132,25 @@ fn complete_or_scan(
     }
 }
 
+/// `exact = 1`, or distance bounds, on an indexed column: an exact scan, on the index's copy
+/// when this process holds it at the stored generation (a million rows' vectors outgrow the
+/// vector cache's default budget, and the chunks would be read again for every query).
+pub fn exact(
+    storage: &Storage,
+    index: &HnswIndex,
+    search: &KnnSearch<'_>,
+) -> Vec0Result<Vec<Neighbour>> {
+    if search.k == 0 {
+        return Ok(Vec::new());
+    }
+    // The exact scan answers whatever state the index is in: a damaged index (an unreadable
+    // generation, say) only means the chunks are read.
+    let Ok(Some(stats)) = index.held_copy(storage) else {
+        return search.run();
+    };
+    scan(storage, index, &stats, search, &search.candidates()?)
+}
+
 /// The exact k nearest of the rows that pass, scored on the index's copy where it can vouch
 /// for them (no vector chunk read), else on the chunks.
 fn scan(
@@ -145,7 +160,8 @@ fn scan(
     search: &KnnSearch<'_>,
     candidates: &Candidates,
 ) -> Vec0Result<Vec<Neighbour>> {
-    match index.score_candidates(storage, stats, &search.query, search.k, candidates) {
+    let bounds = &search.distance_bounds;
+    match index.score_candidates(storage, stats, &search.query, search.k, candidates, bounds) {
         Some(found) => Ok(found),
         None => search.run_on(candidates),
     }
