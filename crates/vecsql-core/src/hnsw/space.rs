@@ -200,6 +200,27 @@ impl F32Space {
         &self.pages[i >> self.page_shift].as_slice()[at..at + self.dims]
     }
 
+    /// Slots per page: consecutive ids in one page lie next to each other.
+    pub fn slots_per_page(&self) -> usize {
+        1 << self.page_shift
+    }
+
+    /// The `n` stored vectors from `id` on as one slice of `n * dims` floats, when they lie
+    /// next to each other (one page, no padding between vectors), so that a scan over
+    /// consecutive ids runs the batch kernels over them at once; None otherwise.
+    pub fn run(&self, id: NodeId, n: usize) -> Option<&[f32]> {
+        let i = id as usize;
+        if self.stride != self.dims || n == 0 || i + n > self.slots {
+            return None;
+        }
+        let page = i >> self.page_shift;
+        if (i + n - 1) >> self.page_shift != page {
+            return None;
+        }
+        let at = self.offset(i);
+        self.pages[page].as_slice().get(at..at + n * self.dims)
+    }
+
     /// Where slot `i` starts in its page.
     #[inline(always)]
     fn offset(&self, i: usize) -> usize {
@@ -476,6 +497,35 @@ mod tests {
 
     fn vector(i: usize, dims: usize) -> Vec<f32> {
         (0..dims).map(|d| (i * dims + d) as f32).collect()
+    }
+
+    #[test]
+    fn runs_of_consecutive_slots_are_their_vectors_side_by_side_within_a_page() {
+        let mut packed = F32Space::new(12, Metric::L2);
+        let per_page = packed.slots_per_page();
+        for i in 0..per_page + 10 {
+            packed.set(i as NodeId, &[i as f32; 12]);
+        }
+        let run = packed.run(3, 5).expect("packed slots in one page");
+        let want: Vec<f32> = (3..8).flat_map(|i| packed.get(i).to_vec()).collect();
+        assert_eq!(run, &want[..]);
+        assert!(
+            packed.run(per_page as NodeId - 2, 4).is_none(),
+            "crosses a page"
+        );
+        assert!(packed.run(per_page as NodeId, 10).is_some());
+        assert!(
+            packed.run(per_page as NodeId, 11).is_none(),
+            "past the last slot"
+        );
+        assert!(packed.run(0, 0).is_none());
+        let mut padded = F32Space::new(20, Metric::L2);
+        padded.set(0, &[1.0; 20]);
+        padded.set(1, &[2.0; 20]);
+        assert!(
+            padded.run(0, 2).is_none(),
+            "20 floats padded to 32 per slot"
+        );
     }
 
     #[test]

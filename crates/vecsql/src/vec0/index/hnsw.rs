@@ -445,6 +445,10 @@ impl Default for Accept {
     }
 }
 
+/// Consecutive nodes that [`HnswIndex::score_candidates`] scores as one batch; shorter runs
+/// (the scattered rows of a selective filter) go one by one, each loading the next ones.
+const MIN_RUN: usize = 8;
+
 /// Vectors ahead whose load [`HnswIndex::score_candidates`] starts while it scores one.
 const SCORE_PREFETCH_AHEAD: usize = 8;
 
@@ -1541,24 +1545,52 @@ impl HnswIndex {
     ) -> Option<Vec<Neighbour>> {
         let (metric, vb) = (self.vector.metric, self.vector.vector_bytes());
         // Memory-bound like the chunk scan, and split over threads the same way.
+        let per_page = space.slots_per_page();
+        let all_slots: Vec<usize> = (0..per_page.min(rows.len())).collect();
         let score = |part: &[(NodeId, RowLocation)]| -> Option<TopK<RowLocation>> {
             let mut top = TopK::new(k);
-            for (i, &(id, loc)) in part.iter().enumerate() {
-                if let Some(&(ahead, _)) = part.get(i + SCORE_PREFETCH_AHEAD) {
-                    prefetch(space.get(ahead));
-                }
-                let bytes: &[u8] = bytemuck::cast_slice(space.get(id));
-                let mut distance = f64::NAN;
-                chunk_distances(query, metric, vb, bytes, &[0], |_, d| distance = d).ok()?;
+            let mut push = |(_, loc): (NodeId, RowLocation), distance: f64| {
                 let distance = unsigned_zero(distance);
-                if !within(distance, distance_bounds) {
-                    continue;
+                if within(distance, distance_bounds) {
+                    top.push(Ranked {
+                        distance,
+                        rowid: loc.rowid,
+                        item: loc,
+                    });
                 }
-                top.push(Ranked {
-                    distance,
-                    rowid: loc.rowid,
-                    item: loc,
-                });
+            };
+            let mut i = 0;
+            while i < part.len() {
+                // Rows of consecutive nodes in one page (most of a table scanned in order) go
+                // to the batch kernel together, as a chunk's rows do.
+                let first = part[i].0 as usize;
+                let page_end = (first / per_page + 1) * per_page;
+                let mut n = 1;
+                while i + n < part.len()
+                    && part[i + n].0 as usize == first + n
+                    && first + n < page_end
+                {
+                    n += 1;
+                }
+                if let Some(run) = space.run(part[i].0, n).filter(|_| n >= MIN_RUN) {
+                    let bytes: &[u8] = bytemuck::cast_slice(run);
+                    chunk_distances(query, metric, vb, bytes, &all_slots[..n], |slot, d| {
+                        push(part[i + slot], d)
+                    })
+                    .ok()?;
+                } else {
+                    for (j, &row) in part[i..i + n].iter().enumerate() {
+                        if let Some(&(ahead, _)) = part.get(i + j + SCORE_PREFETCH_AHEAD) {
+                            prefetch(space.get(ahead));
+                        }
+                        let bytes: &[u8] = bytemuck::cast_slice(space.get(row.0));
+                        let mut distance = f64::NAN;
+                        chunk_distances(query, metric, vb, bytes, &[0], |_, d| distance = d)
+                            .ok()?;
+                        push(row, distance);
+                    }
+                }
+                i += n;
             }
             Some(top)
         };
