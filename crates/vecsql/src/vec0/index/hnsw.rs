@@ -60,7 +60,7 @@ use crate::vec0::error::{Vec0Error, Vec0Result};
 use crate::vec0::layout::{ElementType, Layout, VectorColumn};
 use crate::vec0::query::plan::FilterOp;
 use crate::vec0::query::scan::{
-    chunk_distances, scan_threads, within, Candidates, Neighbour, Query,
+    best_k_in_parts, chunk_distances, scan_threads, within, Candidates, Neighbour, Query,
 };
 use crate::vec0::storage::{AlignedChunk, ChunkInfo, RowLocation, Storage};
 
@@ -1594,37 +1594,15 @@ impl HnswIndex {
             }
             Some(top)
         };
-        let threads = scan_threads(rows.len());
-        let top = if threads <= 1 {
-            score(rows)?
-        } else {
-            let parts: Vec<Option<TopK<RowLocation>>> = std::thread::scope(|s| {
-                let handles: Vec<_> = rows
-                    .chunks(rows.len().div_ceil(threads))
-                    .map(|part| s.spawn(move || score(part)))
-                    .collect();
-                // A panicked thread's part is missing: the caller scans the chunks instead.
-                handles
-                    .into_iter()
-                    .map(|h| h.join().ok().flatten())
-                    .collect()
-            });
-            let mut top = TopK::new(k);
-            for part in parts {
-                top.merge(part?);
-            }
-            top
-        };
-        Some(
-            top.into_sorted_vec()
-                .into_iter()
-                .map(|r| Neighbour {
-                    location: r.item,
-                    distance: r.distance,
-                    confirmed: false,
-                })
-                .collect(),
+        // A part that fails (or a thread that panics) leaves the scan to the chunks.
+        best_k_in_parts(
+            rows,
+            scan_threads(rows.len()),
+            k,
+            |part| score(part).ok_or(()),
+            || (),
         )
+        .ok()
     }
 
     /// Whether a query may walk the graph in the file rather than use a copy, as far as this

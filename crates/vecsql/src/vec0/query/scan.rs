@@ -265,40 +265,54 @@ impl KnnSearch<'_> {
             k: self.k,
             distance_bounds: &self.distance_bounds,
         };
-        let scan = |part: &[ChunkWork<'_>]| spec.scan(part);
-        let heaps: Vec<Vec0Result<TopK<RowLocation>>> = if threads <= 1 || work.len() < 2 {
-            vec![scan(&work)]
-        } else {
-            let per = work.len().div_ceil(threads);
-            std::thread::scope(|s| {
-                let handles: Vec<_> = work
-                    .chunks(per)
-                    .map(|part| s.spawn(move || scan(part)))
-                    .collect();
-                handles
-                    .into_iter()
-                    .map(|h| {
-                        h.join().unwrap_or_else(|_| {
-                            Err(Vec0Error::internal("a KNN scan thread panicked"))
-                        })
-                    })
-                    .collect()
-            })
-        };
-        let mut top = TopK::new(self.k);
-        for part in heaps {
-            top.merge(part?);
-        }
-        Ok(top
-            .into_sorted_vec()
-            .into_iter()
-            .map(|r| Neighbour {
-                location: r.item,
-                distance: r.distance,
-                confirmed: false,
-            })
-            .collect())
+        best_k_in_parts(
+            &work,
+            threads,
+            self.k,
+            |part| spec.scan(part),
+            || Vec0Error::internal("a KNN scan thread panicked"),
+        )
     }
+}
+
+/// The best `k` rows of `work`, each part's found by `score` on its own thread (`threads`
+/// parts at most, one when `threads` is 1), merged by (distance, rowid), as unconfirmed
+/// neighbours. A thread that panics gives `panicked()`.
+pub(crate) fn best_k_in_parts<W: Sync, E: Send>(
+    work: &[W],
+    threads: usize,
+    k: usize,
+    score: impl Fn(&[W]) -> Result<TopK<RowLocation>, E> + Sync,
+    panicked: impl Fn() -> E,
+) -> Result<Vec<Neighbour>, E> {
+    let heaps: Vec<Result<TopK<RowLocation>, E>> = if threads <= 1 || work.len() < 2 {
+        vec![score(work)]
+    } else {
+        let score = &score;
+        std::thread::scope(|s| {
+            let handles: Vec<_> = work
+                .chunks(work.len().div_ceil(threads))
+                .map(|part| s.spawn(move || score(part)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|_| Err(panicked())))
+                .collect()
+        })
+    };
+    let mut top = TopK::new(k);
+    for part in heaps {
+        top.merge(part?);
+    }
+    Ok(top
+        .into_sorted_vec()
+        .into_iter()
+        .map(|r| Neighbour {
+            location: r.item,
+            distance: r.distance,
+            confirmed: false,
+        })
+        .collect())
 }
 
 #[cfg(test)]
