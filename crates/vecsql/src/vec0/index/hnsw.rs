@@ -672,13 +672,8 @@ impl HnswIndex {
     /// in that order of preference.
     fn current(&self, storage: &Storage) -> Vec0Result<Arc<Loaded>> {
         let generation = self.stored_generation(storage)?;
-        if let Some(l) = self.state.borrow().as_ref() {
-            if l.generation == generation {
-                return Ok(Arc::clone(l));
-            }
-        }
-        if let Some(p) = self.adopt_published(storage, generation)? {
-            return Ok(p);
+        if let Some(l) = self.held_at(storage, generation)? {
+            return Ok(l);
         }
         let key = self.committed_key(storage)?;
         let published = key
@@ -756,25 +751,23 @@ impl HnswIndex {
         Ok(Some(p))
     }
 
-    /// The copy at the stored generation when this process already holds it (this
-    /// connection's, or another's to adopt), for an exact scan: one that would need a load or a
-    /// catch-up from the log is not worth it for a scan, which reads the chunks instead.
+    /// The copy at `generation` that this process already holds: this connection's, or
+    /// another's to adopt.
+    fn held_at(&self, storage: &Storage, generation: i64) -> Vec0Result<Option<Arc<Loaded>>> {
+        if let Some(l) = self.state.borrow().as_ref() {
+            if l.generation == generation {
+                return Ok(Some(Arc::clone(l)));
+            }
+        }
+        self.adopt_published(storage, generation)
+    }
+
+    /// The copy at the stored generation when this process already holds it, for an exact
+    /// scan: one that would need a load or a catch-up from the log is not worth it for a scan,
+    /// which reads the chunks instead.
     pub fn held_copy(&self, storage: &Storage) -> Vec0Result<Option<IndexStats>> {
         let generation = self.stored_generation(storage)?;
-        let own = self
-            .state
-            .borrow()
-            .as_ref()
-            .filter(|l| l.generation == generation)
-            .cloned();
-        let Some(l) = own.map_or_else(
-            || self.adopt_published(storage, generation),
-            |l| Ok(Some(l)),
-        )?
-        else {
-            return Ok(None);
-        };
-        Ok(Some(IndexStats {
+        Ok(self.held_at(storage, generation)?.map(|l| IndexStats {
             nodes: l.graph.len(),
             ef_search: l.tuning.ef_search,
             copy: Some(l),
@@ -1572,7 +1565,7 @@ impl HnswIndex {
                 {
                     n += 1;
                 }
-                if let Some(run) = space.run(part[i].0, n).filter(|_| n >= MIN_RUN) {
+                if let Some(run) = (n >= MIN_RUN).then(|| space.run(part[i].0, n)).flatten() {
                     let bytes: &[u8] = bytemuck::cast_slice(run);
                     chunk_distances(query, metric, vb, bytes, &all_slots[..n], |slot, d| {
                         push(part[i + slot], d)
